@@ -1,0 +1,215 @@
+"""RNN, LSTM and GRU on torch's fused kernels, with a step loop and a fast trace over the same weights.
+
+Each layer keeps torch's layout: ``weight_ih [G*H, I]``, ``weight_hh [G*H, H]``, ``bias_ih [G*H]``
+and, with ``bias="double"``, ``bias_hh [G*H]``, gate blocks in torch's order (LSTM i, f, g, o; GRU
+r, z, n). With the default ``bias="single"`` the fused kernels receive a zero recurrent bias.
+
+The fast path hands all layers to one fused call (`torch.lstm`, `torch.gru`, `torch.rnn_tanh`:
+the kernels behind `nn.LSTM`/`nn.GRU`/`nn.RNN`, oneDNN on CPU, cuDNN on GPU). A single time step
+goes through the step loop instead, which is several times faster than a fused call per step.
+`trace` runs the fused kernel one layer at a time for ``h`` and recomputes every gate of the
+layer in one matrix product, which is about twice as fast as the step loop; only the LSTM cell
+state needs a (cheap, elementwise) pass over time.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from zoo import Option, RecurrentLM, State
+
+
+class _Fused(RecurrentLM):
+    blocks: int = 1  # gate blocks per layer: RNN 1, LSTM 4, GRU 3
+
+    def build_layers(self) -> None:
+        cfg = self.config
+        rows = self.blocks * cfg.hidden
+        self.layers = nn.ModuleList()
+        for layer in range(cfg.layers):
+            module = nn.Module()
+            module.weight_ih = nn.Parameter(torch.empty(rows, self.layer_input_size(layer)))
+            module.weight_hh = nn.Parameter(torch.empty(rows, cfg.hidden))
+            module.bias_ih = nn.Parameter(torch.empty(rows))
+            if cfg.bias == "double":
+                module.bias_hh = nn.Parameter(torch.empty(rows))
+            self.layers.append(module)
+        self.register_buffer("zero_bias", torch.zeros(rows), persistent=False)
+
+    def _weights(self, layer: int) -> list[Tensor]:
+        m = self.layers[layer]
+        return [m.weight_ih, m.weight_hh, m.bias_ih, getattr(m, "bias_hh", self.zero_bias)]
+
+    def _flat(self, layers: range) -> list[Tensor]:
+        return [w for layer in layers for w in self._weights(layer)]
+
+    def project(self, layer: int, x: Tensor) -> Tensor:
+        m = self.layers[layer]
+        return torch.addmm(m.bias_ih, x.flatten(0, 1), m.weight_ih.t()).unflatten(0, x.shape[:2])
+
+    def _recurrent(self, layer: int, h: Tensor) -> Tensor:
+        """``h @ W_hh^T + b_hh`` for ``h`` of any leading shape."""
+        m = self.layers[layer]
+        out = h @ m.weight_hh.t()
+        return out + m.bias_hh if hasattr(m, "bias_hh") else out
+
+    def _fused(self, x: Tensor, state: State, layers: range) -> tuple[Tensor, State]:
+        raise NotImplementedError
+
+    def run(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+        if x.shape[1] == 1 and not x.is_cuda:
+            return self.run_loop(x, state)
+        return self._fused(x, state, range(self.config.layers))
+
+    def _shifted(self, h: Tensor, h0: Tensor) -> Tensor:
+        """The previous step's output for every step: ``[h0, h_0, ..., h_{T-2}]``."""
+        return torch.cat([h0.unsqueeze(1), h[:, :-1]], dim=1)
+
+    @staticmethod
+    def _record(layer: int, internals: dict[str, Tensor], record, recorded: dict[str, Tensor]) -> None:
+        for name, value in internals.items():
+            if record(f"layers.{layer}.{name}"):
+                recorded[f"layers.{layer}.{name}"] = value
+
+    def _layer_fused(self, layer: int, x: Tensor, state: State) -> tuple[Tensor, State]:
+        h, new = self._fused(x, tuple(s.unsqueeze(0) for s in state), range(layer, layer + 1))
+        return h, tuple(s.squeeze(0) for s in new)
+
+
+class RNN(_Fused):
+    """Vanilla RNN: ``h_t = tanh(W_ih x_t + W_hh h_{t-1} + b)``."""
+
+    arch = "rnn"
+    blocks = 1
+
+    def _fused(self, x, state, layers):
+        out, h = torch.rnn_tanh(x, state[0], self._flat(layers), True, len(layers),
+                                self.config.dropout, self.training, False, True)
+        return out, (h,)
+
+    def cell(self, layer, xp, state):
+        h = torch.tanh(xp + self._recurrent(layer, state[0]))
+        return (h,), {"h": h}
+
+    def trace_layer(self, layer, x, state, record, recorded):
+        h, new_state = self._layer_fused(layer, x, state)  # h is the only internal
+        self._record(layer, {"h": h}, record, recorded)
+        return h, new_state
+
+
+class LSTM(_Fused):
+    """LSTM (the seeds' equations): ``c_t = f*c_{t-1} + i*g``, ``h_t = o*tanh(c_t)``."""
+
+    arch = "lstm"
+    blocks = 4
+    state_names = ("h", "c")
+
+    @property
+    def internal_names(self):
+        return ("i", "f", "g", "o", "c", "h")
+
+    @property
+    def gate_names(self):
+        return ("i", "f", "o")
+
+    def _fused(self, x, state, layers):
+        out, h, c = torch.lstm(x, list(state), self._flat(layers), True, len(layers),
+                               self.config.dropout, self.training, False, True)
+        return out, (h, c)
+
+    @staticmethod
+    def _gates(pre: Tensor) -> dict[str, Tensor]:
+        i, f, g, o = pre.chunk(4, dim=-1)
+        return {"i": torch.sigmoid(i), "f": torch.sigmoid(f), "g": torch.tanh(g), "o": torch.sigmoid(o)}
+
+    def cell(self, layer, xp, state):
+        h, c = state
+        gates = self._gates(xp + self._recurrent(layer, h))
+        c = torch.addcmul(gates["f"] * c, gates["i"], gates["g"])
+        h = gates["o"] * torch.tanh(c)
+        return (h, c), {**gates, "c": c, "h": h}
+
+    def trace_layer(self, layer, x, state, record, recorded):
+        h, new_state = self._layer_fused(layer, x, state)
+        gates = self._gates(self.project(layer, x) + self._recurrent(layer, self._shifted(h, state[0])))
+        # c_t = f_t c_{t-1} + i_t g_t: a linear recurrence, cheap elementwise work per step.
+        ig = (gates["i"] * gates["g"]).unbind(1)
+        c, cells = state[1], []
+        for f_t, ig_t in zip(gates["f"].unbind(1), ig):
+            c = torch.addcmul(ig_t, f_t, c)
+            cells.append(c)
+        self._record(layer, {**gates, "c": torch.stack(cells, 1), "h": h}, record, recorded)
+        return h, new_state
+
+
+class GRU(_Fused):
+    """GRU with torch's (cuDNN's) gate layout r, z, n.
+
+    Candidate: ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`` (``reset="after"``, torch and
+    cuDNN) or ``n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)`` (``reset="before"``, Cho et al.
+    2014 and the paper's slides; no fused kernel exists for it, so it runs the step loop).
+    Update: ``update="paper"`` reports ``z`` as the paper writes it,
+    ``h = (1 - z) * h_prev + z * n``; ``update="torch"`` reports torch's ``z``,
+    ``h = z * h_prev + (1 - z) * n``. The weights are the same either way (torch's layout, whose
+    z-block computes torch's z); the option fixes which gate analyses see as ``z``.
+    """
+
+    arch = "gru"
+    blocks = 3
+    options = {
+        "update": Option("paper", ("paper", "torch"), "which orientation of the update gate is called z"),
+        "reset": Option("after", ("after", "before"), "where the reset gate multiplies the candidate's recurrent term"),
+    }
+
+    @property
+    def internal_names(self):
+        return ("r", "z", "n", "h")
+
+    @property
+    def gate_names(self):
+        return ("r", "z")
+
+    def _fused(self, x, state, layers):
+        out, h = torch.gru(x, state[0], self._flat(layers), True, len(layers),
+                           self.config.dropout, self.training, False, True)
+        return out, (h,)
+
+    def run(self, x, state):
+        if self.config.options["reset"] == "before":
+            return self.run_loop(x, state)
+        return super().run(x, state)
+
+    def _gates(self, layer: int, xp: Tensor, h_prev: Tensor) -> dict[str, Tensor]:
+        H = self.config.hidden
+        x_r, x_z, x_n = xp.split(H, dim=-1)
+        if self.config.options["reset"] == "after":
+            h_r, h_z, h_n = self._recurrent(layer, h_prev).split(H, dim=-1)
+            r = torch.sigmoid(x_r + h_r)
+            n = torch.tanh(x_n + r * h_n)
+        else:
+            m = self.layers[layer]
+            w_rz, w_n = m.weight_hh.split([2 * H, H])
+            b_hh = getattr(m, "bias_hh", self.zero_bias)
+            h_r, h_z = (h_prev @ w_rz.t() + b_hh[: 2 * H]).split(H, dim=-1)
+            r = torch.sigmoid(x_r + h_r)
+            n = torch.tanh(x_n + (r * h_prev) @ w_n.t() + b_hh[2 * H:])
+        z_torch = torch.sigmoid(x_z + h_z)
+        z = 1 - z_torch if self.config.options["update"] == "paper" else z_torch
+        return {"r": r, "z": z, "n": n, "z_torch": z_torch}
+
+    def cell(self, layer, xp, state):
+        h_prev = state[0]
+        gates = self._gates(layer, xp, h_prev)
+        h = torch.lerp(gates["n"], h_prev, gates.pop("z_torch"))  # (1 - z_torch) n + z_torch h_prev
+        return (h,), {**gates, "h": h}
+
+    def trace_layer(self, layer, x, state, record, recorded):
+        if self.config.options["reset"] == "before":
+            return self.loop_layer(layer, x, state, record, recorded)
+        h, new_state = self._layer_fused(layer, x, state)
+        gates = self._gates(layer, self.project(layer, x), self._shifted(h, state[0]))
+        gates.pop("z_torch")
+        self._record(layer, {**gates, "h": h}, record, recorded)
+        return h, new_state
+

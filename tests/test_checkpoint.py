@@ -1,0 +1,115 @@
+"""Checkpoints refuse pickles, corruption and mismatches with one clear line, and write atomically."""
+
+import json
+import os
+import pickle
+
+import pytest
+import torch
+
+import zoo
+from zoo.checkpoint import CONFIG, WEIGHTS
+from zoo.testing import make_model, random_ids
+
+
+@pytest.fixture
+def ckpt(tmp_path):
+    model = make_model("lstm", layers=2)
+    model.vocab = zoo.Vocab(list("abcdefg"))
+    path = zoo.save_checkpoint(model, tmp_path / "ckpt", metrics={"test_ce": 1.5})
+    return model, path
+
+
+def test_config_is_self_describing(ckpt):
+    _, path = ckpt
+    config = json.loads((path / CONFIG).read_text())
+    assert config["model"]["arch"] == "lstm" and config["vocab"]["chars"] == "abcdefg"
+    assert config["zoo_version"] == zoo.__version__ and config["metrics"] == {"test_ce": 1.5}
+    assert len(config["weights_sha256"]) == 64
+
+
+def test_torch_save_pickle_is_refused_without_unpickling(ckpt):
+    model, path = ckpt
+    torch.save(model.state_dict(), path / WEIGHTS)
+    with pytest.raises(zoo.ZooError, match="pickle.*never unpickles"):
+        zoo.load_checkpoint(path)
+
+
+def test_plain_pickle_is_refused(ckpt):
+    _, path = ckpt
+    (path / WEIGHTS).write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(zoo.ZooError, match="pickle"):
+        zoo.load_checkpoint(path)
+
+
+def test_corrupt_weights_are_refused(ckpt):
+    _, path = ckpt
+    data = (path / WEIGHTS).read_bytes()
+    (path / WEIGHTS).write_bytes(data[: len(data) // 2])
+    config = json.loads((path / CONFIG).read_text())
+    with pytest.raises(zoo.ZooError, match="does not match the sha256"):
+        zoo.load_checkpoint(path)
+    del config["weights_sha256"]
+    (path / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(zoo.ZooError, match="not a valid safetensors file"):
+        zoo.load_checkpoint(path)
+
+
+def test_weights_that_do_not_fit_the_config(ckpt):
+    _, path = ckpt
+    config = json.loads((path / CONFIG).read_text())
+    config["model"]["hidden"] = 16
+    (path / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(zoo.ZooError, match=r"do not fit its config: head.weight is \[7, 8\], the config needs \[7, 16\]"):
+        zoo.load_checkpoint(path)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda p: (p / CONFIG).unlink(), "config.json is missing"),
+    (lambda p: (p / WEIGHTS).unlink(), "model.safetensors is missing"),
+    (lambda p: (p / CONFIG).write_text("{not json"), "not valid JSON"),
+    (lambda p: (p / CONFIG).write_text('{"format": "other"}'), "not a zoo checkpoint"),
+    (lambda p: (p / CONFIG).write_bytes(b"\xff\xfe\x00"), "not valid JSON"),
+])
+def test_damaged_checkpoints(ckpt, damage, message):
+    _, path = ckpt
+    damage(path)
+    with pytest.raises(zoo.ZooError, match=message):
+        zoo.load_checkpoint(path)
+
+
+def test_unknown_architecture_in_a_checkpoint(ckpt):
+    _, path = ckpt
+    config = json.loads((path / CONFIG).read_text())
+    config["model"]["arch"] = "mgu"
+    (path / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(zoo.ZooError, match="'mgu' is not installed; to get it: pip install"):
+        zoo.load_checkpoint(path)
+
+
+def test_interrupted_write_keeps_the_previous_checkpoint(ckpt, monkeypatch):
+    model, path = ckpt
+    before = {name: (path / name).read_bytes() for name in (WEIGHTS, CONFIG)}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        zoo.save_checkpoint(model, path)
+    monkeypatch.undo()
+    assert {name: (path / name).read_bytes() for name in (WEIGHTS, CONFIG)} == before
+    assert sorted(p.name for p in path.iterdir()) == sorted([WEIGHTS, CONFIG])  # no temporary left behind
+    zoo.load_checkpoint(path)
+
+
+def test_loaded_model_equals_saved(ckpt):
+    model, path = ckpt
+    loaded = zoo.load_checkpoint(path)
+    ids = random_ids()
+    with torch.no_grad():
+        assert torch.equal(loaded(ids)[0], model(ids)[0])
+    assert not loaded.training

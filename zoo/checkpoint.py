@@ -1,0 +1,135 @@
+"""Checkpoints: a directory with ``model.safetensors`` (weights) and ``config.json`` (everything else).
+
+``config.json`` holds what rebuilds the model without any code of the run that made it: the
+architecture, hyper-parameters and conventions (`ModelConfig`), the vocabulary, the zoo version
+and the weights' sha256, plus optional sections later stages fill in (dataset, recipe, metrics).
+Loading never unpickles: a ``torch.save`` pickle, a truncated or corrupt file, or weights that do
+not fit the config are refused with one line saying which.
+
+Both files are written atomically, weights first and config last; the config records the
+weights' sha256, so a write interrupted between the two is detected on load instead of pairing
+new weights with an old config.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .config import ModelConfig
+from .errors import ZooError
+from .fileio import atomic_write, sha256_bytes
+
+FORMAT = "zoo-checkpoint"
+FORMAT_VERSION = 1
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+
+
+def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
+    """Write `model` to `directory` (created if needed); `sections` (``dataset=...``,
+    ``recipe=...``, ``metrics=...``) are stored in config.json as they are (JSON-able)."""
+    import safetensors.torch
+
+    from . import __version__
+
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ZooError(f"cannot write a checkpoint to {directory}: it is a file")
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    weights = safetensors.torch.save(tensors, metadata={"format": "pt", "zoo_arch": model.config.arch})
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "zoo_version": __version__,
+        "model": model.config.to_dict(),
+        "vocab": model.vocab.to_dict() if getattr(model, "vocab", None) is not None else None,
+        "weights_sha256": sha256_bytes(weights),
+        **sections,
+    }
+    try:
+        text = json.dumps(config, indent=2, sort_keys=False)
+    except TypeError as exc:
+        raise ZooError(f"checkpoint sections must be JSON-serializable: {exc}") from exc
+    atomic_write(directory / WEIGHTS, weights)
+    atomic_write(directory / CONFIG, text + "\n")
+    return directory
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    """The checkpoint's config.json, checked; no torch needed."""
+    directory = Path(directory)
+    path = directory / CONFIG
+    if not directory.is_dir():
+        raise ZooError(f"no checkpoint at {directory}: not a directory")
+    if not path.is_file():
+        raise ZooError(f"no checkpoint at {directory}: {CONFIG} is missing")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ZooError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ZooError(f"{path} is not a zoo checkpoint config (no \"format\": \"{FORMAT}\")")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise ZooError(f"{path} has format_version {config.get('format_version')!r}; this zoo reads {FORMAT_VERSION}")
+    if not isinstance(config.get("model"), dict):
+        raise ZooError(f"{path} has no \"model\" section")
+    return config
+
+
+def _is_pickle(data: bytes) -> bool:
+    """torch.save's zip container, or a bare pickle (protocol 2+: 0x80, version). A safetensors
+    file starts with an 8-byte header length, which can begin with those bytes too, then '{'."""
+    if data.startswith(b"PK\x03\x04"):
+        return True
+    return data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") and data[8:9] != b"{"
+
+
+def _read_weights(directory: Path, expected_sha256: str | None) -> dict[str, Any]:
+    import safetensors.torch
+
+    path = directory / WEIGHTS
+    if not path.is_file():
+        others = sorted(p.name for p in directory.glob("*") if p.suffix in (".pt", ".pth", ".bin", ".ckpt"))
+        extra = f" (found {', '.join(others)}: pickled weights, which zoo does not load)" if others else ""
+        raise ZooError(f"no checkpoint at {directory}: {WEIGHTS} is missing{extra}")
+    data = path.read_bytes()
+    if _is_pickle(data):
+        raise ZooError(f"{path} is a pickle (torch.save) file, not safetensors; zoo never unpickles weights")
+    if expected_sha256 and sha256_bytes(data) != expected_sha256:
+        raise ZooError(f"{path} does not match the sha256 in {CONFIG}: the file is corrupt or from another checkpoint")
+    try:
+        return safetensors.torch.load(data)
+    except Exception as exc:  # safetensors raises its own error types for every malformation
+        raise ZooError(f"{path} is not a valid safetensors file: {exc}") from exc
+
+
+def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
+    """The model saved in `directory`, in eval mode, with its vocabulary attached."""
+    from .registry import create_model
+    from .vocab import Vocab
+
+    directory = Path(directory)
+    config = read_config(directory)
+    model_config = ModelConfig.from_dict(config["model"])
+    vocab = Vocab.from_dict(config["vocab"]) if config.get("vocab") else None
+    tensors = _read_weights(directory, config.get("weights_sha256"))
+    model = create_model(model_config, vocab=vocab)
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in tensors.items()}
+    missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(unexpected[:3])}{' ...' if len(unexpected) > 3 else ''}")
+        if wrong:
+            k = wrong[0]
+            parts.append(f"{k} is {list(found[k])}, the config needs {list(expected[k])}")
+        raise ZooError(f"the weights in {directory / WEIGHTS} do not fit its config: {'; '.join(parts)}")
+    model.load_state_dict(tensors, strict=True)
+    return model.to(device).eval()

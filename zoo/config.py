@@ -1,0 +1,92 @@
+"""`ModelConfig`: everything needed to rebuild a recurrent model, as plain data.
+
+It holds no tensors and imports no torch, so the CLI can read, print and validate configs quickly.
+Architecture-specific conventions (GRU's update-gate orientation, the Nested LSTM's depth, ...) live
+in `options`; `zoo.create_model` fills in every default, so a saved config always states the
+convention it was trained with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ZooError
+
+INPUT_KINDS = ("onehot", "embedding")
+BIAS_KINDS = ("single", "double")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyper-parameters and conventions of a recurrent character model.
+
+    arch:       registered architecture name ("lstm", "gru", "rnn", "nlstm", or a plugin's).
+    vocab_size: number of characters (input and output classes).
+    layers:     stacked recurrent layers.
+    hidden:     units per layer.
+    input:      "onehot" feeds 1-of-K vectors as the paper does; "embedding" learns `embed_dim`-wide
+                vectors as the Distill models do.
+    embed_dim:  width of the learned embedding (defaults to `hidden`); ignored for one-hot input.
+    dropout:    dropout on the input of every layer above the first and on the top layer's output
+                (char-rnn's placement); 0 disables it.
+    bias:       "single": one bias vector per gate block (the seeds' equations and parameter
+                counts); "double": separate input and recurrent biases, as torch.nn.LSTM/GRU/RNN
+                and cuDNN keep them. For GRU the choice changes the model (the recurrent bias of the
+                candidate sits inside the reset gate's product); for RNN and LSTM it only
+                re-parametrizes it.
+    options:    architecture-specific conventions; see each architecture's `options` table.
+    """
+
+    arch: str
+    vocab_size: int
+    layers: int = 1
+    hidden: int = 128
+    input: str = "onehot"
+    embed_dim: int | None = None
+    dropout: float = 0.0
+    bias: str = "single"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        def bad(msg: str) -> ZooError:
+            return ZooError(f"invalid model config: {msg}")
+
+        if not isinstance(self.vocab_size, int) or self.vocab_size < 1:
+            raise bad(f"vocab_size must be a positive integer, got {self.vocab_size!r}")
+        if not isinstance(self.layers, int) or self.layers < 1:
+            raise bad(f"layers must be a positive integer, got {self.layers!r}")
+        if not isinstance(self.hidden, int) or self.hidden < 1:
+            raise bad(f"hidden must be a positive integer, got {self.hidden!r}")
+        if self.input not in INPUT_KINDS:
+            raise bad(f"input must be one of {', '.join(INPUT_KINDS)}, got {self.input!r}")
+        if self.embed_dim is not None and (not isinstance(self.embed_dim, int) or self.embed_dim < 1):
+            raise bad(f"embed_dim must be a positive integer, got {self.embed_dim!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise bad(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.bias not in BIAS_KINDS:
+            raise bad(f"bias must be one of {', '.join(BIAS_KINDS)}, got {self.bias!r}")
+
+    @property
+    def input_size(self) -> int:
+        """Width of the vectors the first recurrent layer reads."""
+        if self.input == "onehot":
+            return self.vocab_size
+        return self.embed_dim or self.hidden
+
+    def replace(self, **changes: Any) -> ModelConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ZooError(f"invalid model config: unknown field(s) {', '.join(unknown)}")
+        if "arch" not in data or "vocab_size" not in data:
+            raise ZooError("invalid model config: 'arch' and 'vocab_size' are required")
+        return cls(**{**data, "options": dict(data.get("options") or {})})

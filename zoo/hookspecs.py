@@ -1,0 +1,44 @@
+"""The hooks a zoo plugin implements.
+
+A plugin is a module (or object) named in the ``zoo`` entry-point group. It implements any of the
+hooks below with ``@zoo.hookimpl``; each hook receives a ``register`` callback instead of returning
+a list, so one plugin can register several things and a test can call the hook with a fake
+``register``::
+
+    # pyproject.toml of a third-party distribution
+    [project.entry-points.zoo]
+    mgu = "zoo_mgu"
+
+    # zoo_mgu/__init__.py  (keep it light: import torch only inside the target module)
+    import zoo
+
+    @zoo.hookimpl
+    def zoo_register_architectures(register):
+        register("mgu", "zoo_mgu.model:MGU", summary="Minimal gated unit (Zhou et al. 2016)")
+
+``register(name, target, summary="")``: ``target`` is the class itself, or a ``"module:attribute"``
+string that is imported only when the thing is used, so ``zoo list`` stays fast (the built-in
+plugins register strings).
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("zoo")
+hookimpl = pluggy.HookimplMarker("zoo")
+
+
+@hookspec
+def zoo_register_architectures(register):
+    """Register recurrent architectures: subclasses of `zoo.RecurrentLM`, created by name."""
+
+
+@hookspec
+def zoo_register_baselines(register):
+    """Register baselines: subclasses of `zoo.Baseline` (n-gram, n-NN, ...)."""
+
+
+@hookspec
+def zoo_register_analyzers(register):
+    """Register analyzers: subclasses of `zoo.Analyzer` (saturation, connectivity, ...)."""

@@ -1,0 +1,210 @@
+"""Plugin discovery: entry points in the ``zoo`` group, loaded once per process.
+
+Every plugin, the built-in ones under ``plugins/`` included, is found through
+``importlib.metadata`` entry points and called through the hooks in `zoo.hookspecs`. A plugin that
+fails to import, fails pluggy's validation, or raises inside a hook is reported once, by name, and
+skipped; ``ZOO_STRICT_PLUGINS=1`` turns that report into an error. Two plugins registering the
+same name make that name unusable (an error naming both) without disabling anything else.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+import os
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Callable
+
+import pluggy
+
+from . import hookspecs
+from .errors import ZooError
+
+GROUP = "zoo"
+KINDS = {
+    "architecture": "zoo_register_architectures",
+    "baseline": "zoo_register_baselines",
+    "analyzer": "zoo_register_analyzers",
+}
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered thing: what kind, its name, who registered it, and how to load it."""
+
+    kind: str
+    name: str
+    target: Any  # the object, or "module:attribute" imported on first use
+    summary: str
+    plugin: str
+
+    def load(self) -> Any:
+        if not isinstance(self.target, str):
+            return self.target
+        module_name, _, attr = self.target.partition(":")
+        try:
+            obj = importlib.import_module(module_name)
+            for part in attr.split(".") if attr else ():
+                obj = getattr(obj, part)
+        except Exception as exc:  # a plugin's bug must not become a traceback
+            raise ZooError(
+                f"{self.kind} '{self.name}' from plugin '{self.plugin}' failed to load "
+                f"({self.target}): {type(exc).__name__}: {exc}"
+            ) from exc
+        return obj
+
+
+@dataclass
+class PluginInfo:
+    """What `zoo plugins` shows for one plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    module: str
+    hooks: list[str] = field(default_factory=list)
+    registers: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "module": self.module,
+            "hooks": self.hooks,
+            "registers": self.registers,
+            "error": self.error,
+        }
+
+
+class Plugins:
+    """The discovered plugins and everything they registered."""
+
+    def __init__(self, entry_points: list[metadata.EntryPoint] | None = None, strict: bool | None = None):
+        self.strict = os.environ.get("ZOO_STRICT_PLUGINS", "") not in ("", "0") if strict is None else strict
+        self.manager = pluggy.PluginManager(GROUP)
+        self.manager.add_hookspecs(hookspecs)
+        self.info: dict[str, PluginInfo] = {}
+        self.entries: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
+        self.conflicts: dict[tuple[str, str], list[str]] = {}
+        self.problems: list[str] = []
+        if entry_points is None:
+            entry_points = sorted(metadata.entry_points(group=GROUP), key=lambda ep: ep.name)
+        for ep in entry_points:
+            self._load(ep)
+        for kind, hook_name in KINDS.items():
+            self._call(kind, hook_name)
+
+    # -- discovery -------------------------------------------------------------------------
+    def _problem(self, plugin: str, message: str) -> None:
+        line = f"plugin '{plugin}' skipped: {message}"
+        if self.strict:
+            raise ZooError(f"{line} (ZOO_STRICT_PLUGINS is set)")
+        self.problems.append(line)
+        warnings.warn(line, PluginWarning, stacklevel=3)
+
+    def _load(self, ep: metadata.EntryPoint) -> None:
+        dist = getattr(ep, "dist", None)
+        info = PluginInfo(
+            name=ep.name,
+            distribution=dist.name if dist else None,
+            version=dist.version if dist else None,
+            module=ep.value,
+        )
+        if ep.name in self.info:
+            other = self.info[ep.name]
+            self._problem(ep.name, f"the name is also used by {other.distribution or other.module}")
+            return
+        self.info[ep.name] = info
+        try:
+            plugin = ep.load()
+            self.manager.register(plugin, name=ep.name)
+        except Exception as exc:
+            info.error = f"{type(exc).__name__}: {exc}"
+            self._problem(ep.name, info.error)
+            return
+        info.hooks = sorted(
+            hook.name for hook in self.manager.get_hookcallers(plugin) or () if hook.name.startswith("zoo_")
+        )
+        unknown = [  # a typo in a hook's name would otherwise be silently ignored
+            name for name in dir(plugin)
+            if hasattr(getattr(plugin, name, None), "zoo_impl") and name not in KINDS.values()
+        ]
+        if unknown:
+            info.error = f"unknown hook(s) {', '.join(unknown)}"
+            self.manager.unregister(plugin)
+            self._problem(ep.name, info.error)
+
+    def _call(self, kind: str, hook_name: str) -> None:
+        hook = getattr(self.manager.hook, hook_name)
+        for impl in hook.get_hookimpls():  # in registration order: entry points sorted by name
+            plugin = impl.plugin_name
+            staged: list[Entry] = []
+
+            def register(name: str, target: Any, summary: str = "", *, _staged=staged, _plugin=plugin) -> None:
+                if not isinstance(name, str) or not name:
+                    raise ZooError(f"register() needs a non-empty name, got {name!r}")
+                _staged.append(Entry(kind, name, target, summary, _plugin))
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                self.info[plugin].error = f"{hook_name} raised {type(exc).__name__}: {exc}"
+                self._problem(plugin, self.info[plugin].error)
+                continue
+            for entry in staged:
+                self._add(entry)
+
+    def _add(self, entry: Entry) -> None:
+        table = self.entries[entry.kind]
+        key = (entry.kind, entry.name)
+        if key in self.conflicts:
+            self.conflicts[key].append(entry.plugin)
+            return
+        if entry.name in table:
+            first = table.pop(entry.name)
+            self.conflicts[key] = [first.plugin, entry.plugin]
+            message = (
+                f"{entry.kind} '{entry.name}' is registered by both plugin '{first.plugin}' "
+                f"and plugin '{entry.plugin}'"
+            )
+            if self.strict:
+                raise ZooError(message)
+            self.problems.append(message + "; uninstall one of them to use it")
+            warnings.warn(message, PluginWarning, stacklevel=3)
+            return
+        table[entry.name] = entry
+        self.info[entry.plugin].registers.setdefault(entry.kind, []).append(entry.name)
+
+    # -- lookup ----------------------------------------------------------------------------
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.entries[kind])
+
+    def get(self, kind: str, name: str, hint: Callable[[str], str | None] | None = None) -> Entry:
+        """The entry `name` of `kind`, or a one-line ZooError with close matches."""
+        if name in self.entries[kind]:
+            return self.entries[kind][name]
+        if (kind, name) in self.conflicts:
+            both = " and ".join(f"'{p}'" for p in self.conflicts[(kind, name)])
+            raise ZooError(f"{kind} '{name}' is registered by plugins {both}: uninstall one of them")
+        extra = hint(name) if hint else None
+        if extra:
+            raise ZooError(f"{kind} '{name}' is not installed; to get it: {extra}")
+        close = difflib.get_close_matches(name, self.names(kind), n=3, cutoff=0.5)
+        known = ", ".join(close) if close else ", ".join(self.names(kind)) or "none installed"
+        label = "did you mean" if close else "available"
+        raise ZooError(f"unknown {kind} '{name}' ({label}: {known})")
+
+
+@functools.cache
+def plugins() -> Plugins:
+    """The process-wide plugin set, discovered on first use."""
+    return Plugins()

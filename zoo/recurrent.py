@@ -1,0 +1,305 @@
+"""`RecurrentLM`: the base class of every recurrent architecture, and `Trace`, what it records.
+
+A model is: characters -> input vectors (one-hot or a learned embedding) -> a stack of recurrent
+layers -> a linear softmax head. An architecture subclass supplies only the layers:
+
+* `build_layers()` creates the parameters;
+* `cell(layer, xp, state)` advances one layer by one step and returns its internals by name;
+* `project(layer, x)` (optional) does the input-side work of a whole sequence at once;
+* `run(x, state)` (optional) is a fast path over whole sequences, e.g. torch's fused kernels.
+  Without it, `run` loops over `cell`, which is always correct, merely slower.
+
+`trace()` records every internal as one ``[batch, time, hidden]`` tensor under a stable name,
+``layers.{l}.{name}``, by default with the same step loop; an architecture may override
+`trace_layer` with a faster method and the conformance kit (`zoo.testing`) checks the two agree.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .config import ModelConfig
+from .errors import ZooError
+from .vocab import Vocab
+
+State = tuple[Tensor, ...]
+"""A model's recurrent state: one tensor per entry of `state_names`, each ``[layers, batch, hidden]``."""
+
+NameFilter = None | str | Iterable[str] | Callable[[str], bool]
+
+
+class Option(NamedTuple):
+    """One architecture convention: its default, the values allowed, and why it exists."""
+
+    default: Any
+    choices: tuple[Any, ...] | None = None
+    doc: str = ""
+    check: Callable[[Any], bool] | None = None
+
+
+@dataclass
+class Trace(Mapping[str, Tensor]):
+    """What `RecurrentLM.trace` recorded: named internals plus the outputs.
+
+    Behaves as a read-only mapping ``name -> [batch, time, hidden]`` (names such as
+    ``layers.0.f``). `gates` lists the recorded names that are sigmoid gates (values in [0, 1]),
+    which is what a saturation analysis reads.
+    """
+
+    internals: dict[str, Tensor]
+    logits: Tensor
+    state: State
+    gates: tuple[str, ...] = field(default=())
+
+    def __getitem__(self, name: str) -> Tensor:
+        try:
+            return self.internals[name]
+        except KeyError:
+            raise KeyError(f"'{name}' was not recorded (recorded: {', '.join(self.internals) or 'nothing'})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.internals)
+
+    def __len__(self) -> int:
+        return len(self.internals)
+
+    def log_probs(self) -> Tensor:
+        return F.log_softmax(self.logits, dim=-1)
+
+
+def _name_matcher(names: NameFilter) -> Callable[[str], bool]:
+    if names is None:
+        return lambda name: True
+    if callable(names):
+        return names
+    patterns = [names] if isinstance(names, str) else list(names)
+    return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+class RecurrentLM(nn.Module):
+    """A character-level recurrent language model (see the module docstring for the contract).
+
+    Subclasses set the class attributes below and implement `build_layers` and `cell`.
+
+    arch:        the registered name.
+    state_names: the per-layer state tensors, first of all ``"h"``, the layer's output.
+    options:     the architecture's conventions, each an `Option`; defaults are written into the
+                 config, so a checkpoint states the convention it was trained with.
+    """
+
+    arch: ClassVar[str] = ""
+    state_names: ClassVar[tuple[str, ...]] = ("h",)
+    options: ClassVar[dict[str, Option]] = {}
+
+    def __init__(self, config: ModelConfig, vocab: Vocab | None = None):
+        super().__init__()
+        self.config = self.resolve_config(config)
+        if vocab is not None and len(vocab) != config.vocab_size:
+            raise ZooError(f"the vocabulary has {len(vocab)} characters but the config says {config.vocab_size}")
+        self.vocab = vocab
+        cfg = self.config
+        if cfg.input == "embedding":
+            self.embedding = nn.Embedding(cfg.vocab_size, cfg.input_size)
+        else:
+            self.register_buffer("onehot", torch.eye(cfg.vocab_size), persistent=False)
+        self.build_layers()
+        self.head = nn.Linear(cfg.hidden, cfg.vocab_size)
+        self.reset_parameters()
+
+    # -- configuration ------------------------------------------------------------------------
+    @classmethod
+    def resolve_config(cls, config: ModelConfig) -> ModelConfig:
+        """`config` with every option of this architecture present and checked."""
+        unknown = sorted(set(config.options) - set(cls.options))
+        if unknown:
+            known = ", ".join(cls.options) or "none"
+            raise ZooError(f"{cls.arch}: unknown option(s) {', '.join(unknown)} (known: {known})")
+        options = {}
+        for key, opt in cls.options.items():
+            value = config.options.get(key, opt.default)
+            if (opt.choices is not None and value not in opt.choices) or (opt.check and not opt.check(value)):
+                allowed = ", ".join(map(str, opt.choices)) if opt.choices else opt.doc
+                raise ZooError(f"{cls.arch}: option {key}={value!r} is not allowed ({allowed})")
+            options[key] = value
+        return config.replace(arch=cls.arch or config.arch, options=options)
+
+    def reset_parameters(self, scale: float = 0.08) -> None:
+        """Uniform initialization in [-scale, scale], the paper's (and char-rnn's) choice."""
+        for p in self.parameters():
+            nn.init.uniform_(p, -scale, scale)
+
+    # -- what a subclass provides -------------------------------------------------------------
+    def build_layers(self) -> None:
+        raise NotImplementedError
+
+    def layer_input_size(self, layer: int) -> int:
+        return self.config.input_size if layer == 0 else self.config.hidden
+
+    @property
+    def internal_names(self) -> tuple[str, ...]:
+        """Per-layer names `cell` reports, e.g. ``("i", "f", "g", "o", "c", "h")``."""
+        return ("h",)
+
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        """The per-layer internals that are sigmoid gates (an analyzer may threshold them)."""
+        return ()
+
+    def project(self, layer: int, x: Tensor) -> Tensor:
+        """Input-side work for a whole sequence ``[B, T, I]``; `cell` receives its time slices."""
+        return x
+
+    def cell(self, layer: int, xp: Tensor, state: State) -> tuple[State, dict[str, Tensor]]:
+        """One step of one layer: ``xp`` is ``[B, ...]`` from `project`, ``state`` this layer's
+        ``[B, H]`` tensors in `state_names` order. Returns the new state and the internals."""
+        raise NotImplementedError
+
+    def run(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+        """All layers over a whole sequence: ``x [B, T, I]`` -> (top ``h [B, T, H]``, new state).
+        The default loops over `cell`; architectures with a fused kernel override it."""
+        return self.run_loop(x, state)
+
+    # -- shared machinery ---------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name `trace` can record."""
+        return tuple(f"layers.{l}.{n}" for l in range(self.config.layers) for n in self.internal_names)
+
+    @property
+    def gates(self) -> tuple[str, ...]:
+        """Every recordable gate, by full name (``layers.{l}.{gate}``)."""
+        return tuple(f"layers.{l}.{n}" for l in range(self.config.layers) for n in self.gate_names)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What analyzers may ask of this model (see `zoo.interfaces.Analyzer.requires`)."""
+        caps = {"log_probs", "trace", "gradients"}
+        if self.gate_names:
+            caps.add("gates")
+        if "c" in self.internal_names or "nest.0.c" in self.internal_names:
+            caps.add("cells")
+        return frozenset(caps)
+
+    def init_state(self, batch_size: int) -> State:
+        ref = self.head.weight
+        shape = (self.config.layers, batch_size, self.config.hidden)
+        return tuple(ref.new_zeros(shape) for _ in self.state_names)
+
+    def _check_state(self, state: State | None, batch_size: int) -> State:
+        if state is None:
+            return self.init_state(batch_size)
+        if len(state) != len(self.state_names):
+            raise ZooError(f"{self.arch}: expected a state of {len(self.state_names)} tensors ({', '.join(self.state_names)})")
+        return tuple(state)
+
+    def embed(self, ids: Tensor) -> Tensor:
+        """Input vectors ``[B, T, I]`` for character ids ``[B, T]`` (one-hot rows or embeddings).
+        Gradient analyzers differentiate with respect to these."""
+        if ids.dtype not in (torch.int64, torch.int32):
+            raise ZooError("character ids must be an integer tensor")
+        if self.config.input == "embedding":
+            return self.embedding(ids)
+        return F.embedding(ids, self.onehot)
+
+    def forward(self, ids: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """Logits ``[B, T, V]`` for ids ``[B, T]`` and the final state, on the fast path."""
+        return self.forward_embedded(self.embed(ids), state)
+
+    def forward_embedded(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """As `forward`, from input vectors ``[B, T, I]`` (see `embed`)."""
+        state = self._check_state(state, x.shape[0])
+        h, state = self.run(x, state)
+        h = F.dropout(h, self.config.dropout, self.training)
+        return self.head(h), state
+
+    @torch.no_grad()
+    def log_probs(self, ids: Tensor) -> Tensor:
+        """The `LanguageModel` contract: ``out[..., t, :]`` is log p(next char | ids[..., :t+1])
+        over the whole vocabulary, for ``ids`` of shape ``[T]`` or ``[B, T]``."""
+        squeeze = ids.dim() == 1
+        logits, _ = self(ids[None] if squeeze else ids)
+        out = F.log_softmax(logits, dim=-1)
+        return out[0] if squeeze else out
+
+    def run_loop(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+        """All layers by the step loop (no recording): the reference path, and the fast one for
+        a single step, where a fused kernel's per-call overhead dominates."""
+        return self._stack(self.loop_layer, x, state, None, None)
+
+    def _stack(self, layer_fn, x: Tensor, state: State, record, recorded) -> tuple[Tensor, State]:
+        new_state = []
+        for layer in range(self.config.layers):
+            if layer:
+                x = F.dropout(x, self.config.dropout, self.training)
+            x, layer_state = layer_fn(layer, x, tuple(s[layer] for s in state), record, recorded)
+            new_state.append(layer_state)
+        return x, tuple(torch.stack(parts) for parts in zip(*new_state))
+
+    def loop_layer(self, layer: int, x: Tensor, state: State, record: Callable[[str], bool] | None,
+                   recorded: dict[str, Tensor] | None) -> tuple[Tensor, State]:
+        """One layer over a whole sequence by the step loop, recording what `record` selects."""
+        wanted = []
+        if record is not None:
+            wanted = [n for n in self.internal_names if record(f"layers.{layer}.{n}")]
+        steps: dict[str, list[Tensor]] = {n: [] for n in wanted}
+        outputs = []
+        for xp in self.project(layer, x).unbind(1):
+            state, internals = self.cell(layer, xp, state)
+            outputs.append(state[0])
+            for n in wanted:
+                steps[n].append(internals[n])
+        if recorded is not None:
+            for n in wanted:
+                recorded[f"layers.{layer}.{n}"] = torch.stack(steps[n], 1)
+        return torch.stack(outputs, 1), state
+
+    def trace_layer(self, layer: int, x: Tensor, state: State, record: Callable[[str], bool] | None,
+                    recorded: dict[str, Tensor] | None) -> tuple[Tensor, State]:
+        """How `trace` runs one layer: the step loop unless an architecture has a faster way to
+        get the same internals (the conformance kit compares the two)."""
+        return self.loop_layer(layer, x, state, record, recorded)
+
+    def trace(self, ids: Tensor, state: State | None = None, names: NameFilter = None,
+              path: str = "auto") -> Trace:
+        """Run ``ids [B, T]`` recording internals; `names` selects them (exact names, glob
+        patterns such as ``"layers.*.f"``, or a predicate). ``path="loop"`` forces the reference
+        step loop. Gradients flow unless the caller disables them."""
+        return self.trace_embedded(self.embed(ids), state, names, path)
+
+    def trace_embedded(self, x: Tensor, state: State | None = None, names: NameFilter = None,
+                       path: str = "auto") -> Trace:
+        """As `trace`, from input vectors (see `embed`)."""
+        if path not in ("auto", "loop"):
+            raise ZooError(f"trace path must be 'auto' or 'loop', got {path!r}")
+        record = _name_matcher(names)
+        state = self._check_state(state, x.shape[0])
+        recorded: dict[str, Tensor] = {}
+        layer_fn = self.loop_layer if path == "loop" else self.trace_layer
+        h, state = self._stack(layer_fn, x, state, record, recorded)
+        h = F.dropout(h, self.config.dropout, self.training)
+        ordered = {n: recorded[n] for n in self.names if n in recorded}
+        gates = tuple(g for g in self.gates if g in ordered)
+        return Trace(ordered, self.head(h), state, gates)
+
+    def num_parameters(self, recurrent_only: bool = False) -> int:
+        """Trainable parameters; with `recurrent_only`, those of the recurrent layers alone."""
+        params = self.layer_parameters() if recurrent_only else self.parameters()
+        return sum(p.numel() for p in params if p.requires_grad)
+
+    def layer_parameters(self) -> Iterator[nn.Parameter]:
+        """The recurrent layers' parameters (not the embedding or head)."""
+        skip = {id(p) for p in self.head.parameters()}
+        if self.config.input == "embedding":
+            skip |= {id(p) for p in self.embedding.parameters()}
+        return (p for p in self.parameters() if id(p) not in skip)
+
+    def extra_repr(self) -> str:
+        cfg = self.config
+        return f"arch={cfg.arch}, layers={cfg.layers}, hidden={cfg.hidden}, input={cfg.input}, options={cfg.options}"

@@ -1,0 +1,284 @@
+"""Names -> models: `registry.yaml`, model-name parsing, and `create_model`.
+
+A model name is ``<arch>-<layers>x<hidden>``, optionally followed by ``.<tag>`` naming a variant
+(for the paper's grid the tag is the dataset: ``lstm-3x512.warpeace``). `registry.yaml` lists the
+named models with their conventions, dataset, reference figures and, once released, a Hub
+checkpoint pinned to a commit. A well-formed name that the registry lacks still works for an
+installed architecture: it is an ad-hoc model of that shape.
+
+This module imports neither torch nor numpy; `create_model` imports the architecture's module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import BIAS_KINDS, INPUT_KINDS, ModelConfig
+from .errors import ZooError
+from .plugins import plugins
+
+NAME = re.compile(r"^(?P<arch>[a-z][a-z0-9_]*)-(?P<layers>[1-9][0-9]*)x(?P<hidden>[1-9][0-9]*)(?:\.(?P<tag>[a-z0-9][a-z0-9_-]*))?$")
+
+_OPTIONS = {"type": "object", "additionalProperties": {"type": ["string", "integer", "number", "boolean"]}}
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["schema_version", "models"],
+    "additionalProperties": False,
+    "properties": {
+        "schema_version": {"const": 1},
+        "architectures": {
+            "description": "Architectures that plugins provide, with how to install them.",
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["install"],
+                "additionalProperties": False,
+                "properties": {"install": {"type": "string"}, "summary": {"type": "string"}},
+            },
+        },
+        "models": {
+            "type": "object",
+            "propertyNames": {"pattern": NAME.pattern},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "description": {"type": "string"},
+                    "input": {"enum": list(INPUT_KINDS)},
+                    "embed_dim": {"type": "integer", "minimum": 1},
+                    "dropout": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+                    "bias": {"enum": list(BIAS_KINDS)},
+                    "options": _OPTIONS,
+                    "dataset": {"type": "string"},
+                    "vocab_size": {"type": "integer", "minimum": 1},
+                    "reference": {
+                        "type": "object",
+                        "required": ["source"],
+                        "properties": {
+                            "source": {"type": "string"},
+                            "test_ce": {"type": ["number", "null"]},
+                        },
+                    },
+                    "hub": {
+                        "type": "object",
+                        "required": ["repo_id", "revision"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "repo_id": {"type": "string"},
+                            "revision": {"type": "string", "pattern": "^[0-9a-f]{40}$"},
+                            "sha256": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model: its shape and conventions, and where its facts come from."""
+
+    name: str
+    arch: str
+    layers: int
+    hidden: int
+    tag: str | None = None
+    input: str = "onehot"
+    embed_dim: int | None = None
+    dropout: float = 0.0
+    bias: str = "single"
+    options: dict[str, Any] = field(default_factory=dict)
+    dataset: str | None = None
+    vocab_size: int | None = None
+    description: str = ""
+    reference: dict[str, Any] | None = None
+    hub: dict[str, Any] | None = None
+    registered: bool = True
+    variants: tuple[str, ...] = ()
+
+    def config(self, vocab_size: int | None = None, **overrides: Any) -> ModelConfig:
+        vocab_size = vocab_size or self.vocab_size
+        if vocab_size is None:
+            raise ZooError(f"model '{self.name}' needs a vocab_size (the number of characters of its data)")
+        options = {**self.options, **overrides.pop("options", {})}
+        fields = dict(arch=self.arch, vocab_size=vocab_size, layers=self.layers, hidden=self.hidden,
+                      input=self.input, embed_dim=self.embed_dim, dropout=self.dropout, bias=self.bias,
+                      options=options)
+        fields.update(overrides)
+        return ModelConfig(**fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, (), {}, "")}
+
+
+class Registry:
+    """The parsed, validated contents of a registry file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        data = _load_validated(self.path)
+        self.install_hints: dict[str, str] = {k: v["install"] for k, v in (data.get("architectures") or {}).items()}
+        self.models: dict[str, ModelSpec] = {}
+        for name, entry in (data.get("models") or {}).items():
+            parsed = NAME.match(name)
+            assert parsed is not None  # the schema checked the pattern
+            self.models[name] = ModelSpec(
+                name=name, arch=parsed["arch"], layers=int(parsed["layers"]), hidden=int(parsed["hidden"]),
+                tag=parsed["tag"], **(entry or {}),
+            )
+
+    def resolve(self, name: str) -> ModelSpec:
+        """The spec for `name`: a registry entry, or an ad-hoc shape of an installed architecture."""
+        if name in self.models:
+            return self.models[name]
+        parsed = NAME.match(name)
+        if parsed and parsed["tag"] is None:
+            variants = tuple(n for n in self.models if n.split(".")[0] == name)
+            if variants:  # the untagged shape of registered variants: the shape, listing them
+                base = self.models[variants[0]]
+                return ModelSpec(name=name, arch=base.arch, layers=base.layers, hidden=base.hidden,
+                                 input=base.input, embed_dim=base.embed_dim, bias=base.bias,
+                                 options=dict(base.options), registered=False, variants=variants)
+            arch = parsed["arch"]
+            if arch in plugins().entries["architecture"] or arch in self.install_hints:
+                return ModelSpec(name=name, arch=arch, layers=int(parsed["layers"]), hidden=int(parsed["hidden"]),
+                                 registered=False)
+        raise ZooError(self._unknown(name))
+
+    def _unknown(self, name: str) -> str:
+        candidates = list(self.models) + sorted({n.split(".")[0] for n in self.models})
+        close = difflib.get_close_matches(name, candidates, n=4, cutoff=0.6)
+        parsed = NAME.match(name)
+        if parsed and parsed["tag"] is None and parsed["arch"] not in plugins().entries["architecture"]:
+            archs = ", ".join(plugins().names("architecture")) or "none"
+            hint = f"no installed plugin provides architecture '{parsed['arch']}' (installed: {archs})"
+        elif not parsed:
+            hint = "model names look like <arch>-<layers>x<hidden>[.<tag>], e.g. lstm-3x512"
+        else:
+            hint = "no registry entry has that tag"
+        suggestion = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"unknown model '{name}': {hint}{suggestion}"
+
+    def install_hint(self, arch: str) -> str | None:
+        return self.install_hints.get(arch)
+
+
+def _line_of(root: yaml.Node, path: list[Any]) -> int | None:
+    """The 1-based line in the YAML source of the node at `path` (keys/indices), or its parent's."""
+    node = root
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                match = next((k for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            match = node.value[key]
+        else:
+            match = None
+        if match is None:
+            break
+        node = match
+    return node.start_mark.line + 1
+
+
+def _load_validated(path: Path) -> dict[str, Any]:
+    import jsonschema  # only here: validation is the one thing that needs it
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ZooError(f"cannot read registry {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ZooError(f"registry {path} is not UTF-8 text") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ZooError(f"{path}{where}: invalid YAML: {problem}") from exc
+    if root is None or not isinstance(data, dict):
+        raise ZooError(f"{path}: the registry must be a mapping with schema_version and models")
+    _check_duplicate_keys(path, root)
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data))
+    if error is not None:
+        location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        line = _line_of(root, list(error.absolute_path))
+        raise ZooError(f"{path}:{line}: {location}: {error.message}")
+    return data
+
+
+def _check_duplicate_keys(path: Path, node: yaml.Node) -> None:
+    """YAML silently keeps the last of two equal keys; a registry must not."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if key.value in seen:
+                raise ZooError(f"{path}:{key.start_mark.line + 1}: '{key.value}' is defined twice (first on line {seen[key.value]})")
+            seen[key.value] = key.start_mark.line + 1
+            _check_duplicate_keys(path, value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicate_keys(path, item)
+
+
+def registry_path() -> Path:
+    """`ZOO_REGISTRY` if set, else the `registry.yaml` shipped with the package."""
+    return Path(os.environ.get("ZOO_REGISTRY") or Path(__file__).with_name("registry.yaml"))
+
+
+@functools.cache
+def registry() -> Registry:
+    return Registry(registry_path())
+
+
+def resolve(name: str) -> ModelSpec:
+    return registry().resolve(name)
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered model names matching a glob pattern (``"lstm-*"``, ``"*.linux"``)."""
+    import fnmatch
+
+    return [n for n in registry().models if fnmatch.fnmatchcase(n, pattern)]
+
+
+def list_architectures() -> list[str]:
+    return plugins().names("architecture")
+
+
+def architecture(arch: str) -> type:
+    """The class registered as `arch` (imports its module)."""
+    entry = plugins().get("architecture", arch, hint=registry().install_hint)
+    cls = entry.load()
+    from .recurrent import RecurrentLM
+
+    if not (isinstance(cls, type) and issubclass(cls, RecurrentLM)):
+        raise ZooError(f"plugin '{entry.plugin}' registered architecture '{arch}' as {cls!r}, which is not a zoo.RecurrentLM")
+    return cls
+
+
+def create_model(name: str | ModelConfig, vocab_size: int | None = None, vocab: Any = None, **overrides: Any):
+    """A freshly initialized model from a registry name or a `ModelConfig`.
+
+    `vocab` (a `zoo.Vocab`) sets `vocab_size` and is attached to the model; `overrides` replace
+    config fields (``dropout=0.5``, ``options={"depth": 3}``).
+    """
+    if vocab is not None:
+        vocab_size = len(vocab)
+    if isinstance(name, ModelConfig):
+        config = name.replace(**({"vocab_size": vocab_size} if vocab_size else {}), **overrides)
+    else:
+        config = resolve(name).config(vocab_size, **overrides)
+    return architecture(config.arch)(config, vocab=vocab)

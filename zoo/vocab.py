@@ -1,0 +1,86 @@
+"""`Vocab`: characters <-> integer ids, vectorized, with unknown characters handled explicitly."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import ZooError
+
+
+class Vocab:
+    """An ordered set of characters.
+
+    Ids follow the order given (``from_text`` sorts by code point, so a vocabulary is reproducible
+    from its text). Characters outside the vocabulary either map to `unk`, a character that must
+    itself be in the vocabulary, or, when `unk` is None, raise a `ZooError` naming them: nothing
+    is ever dropped silently.
+    """
+
+    def __init__(self, chars: Sequence[str], unk: str | None = None):
+        chars = list(chars)
+        if not chars:
+            raise ZooError("a vocabulary needs at least one character")
+        if any(not isinstance(c, str) or len(c) != 1 for c in chars):
+            raise ZooError("a vocabulary holds single characters")
+        if len(set(chars)) != len(chars):
+            raise ZooError("a vocabulary must not repeat a character")
+        if unk is not None and unk not in chars:
+            raise ZooError(f"the unknown-character stand-in {unk!r} is not in the vocabulary")
+        self.chars = chars
+        self.unk = unk
+        codes = np.array([ord(c) for c in chars], dtype=np.int64)
+        self._order = np.argsort(codes)
+        self._sorted = codes[self._order]
+
+    @classmethod
+    def from_text(cls, text: str, unk: str | None = None) -> Vocab:
+        chars = set(text)
+        if unk is not None:
+            chars.add(unk)
+        return cls(sorted(chars), unk=unk)
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def __contains__(self, char: str) -> bool:
+        return char in self.chars
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocab) and self.chars == other.chars and self.unk == other.unk
+
+    def __repr__(self) -> str:
+        return f"Vocab({len(self)} characters, unk={self.unk!r})"
+
+    def encode(self, text: str) -> np.ndarray:
+        """The ids of `text` as an int64 array (one vectorized lookup, no Python loop)."""
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        pos = np.searchsorted(self._sorted, codes)
+        pos_clipped = np.minimum(pos, len(self._sorted) - 1)
+        known = self._sorted[pos_clipped] == codes
+        ids = self._order[pos_clipped]
+        if not known.all():
+            if self.unk is None:
+                missing = sorted({chr(c) for c in codes[~known][:10000]})
+                shown = ", ".join(repr(c) for c in missing[:5])
+                more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+                raise ZooError(
+                    f"{int((~known).sum())} character(s) are not in the vocabulary ({shown}{more}); "
+                    "choose an unknown-character stand-in to map them"
+                )
+            ids = np.where(known, ids, self.chars.index(self.unk))
+        return ids
+
+    def decode(self, ids: Iterable[int]) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chars": "".join(self.chars), "unk": self.unk}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Vocab:
+        try:
+            return cls(list(data["chars"]), unk=data.get("unk"))
+        except (KeyError, TypeError) as exc:
+            raise ZooError(f"invalid vocabulary record: {exc}") from exc
