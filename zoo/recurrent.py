@@ -104,6 +104,7 @@ class RecurrentLM(nn.Module):
         if vocab is not None and len(vocab) != config.vocab_size:
             raise ZooError(f"the vocabulary has {len(vocab)} characters but the config says {config.vocab_size}")
         self.vocab = vocab
+        self._transposed_cache: dict[int, tuple[Any, Tensor]] = {}
         cfg = self.config
         if cfg.input == "embedding":
             self.embedding = nn.Embedding(cfg.vocab_size, cfg.input_size)
@@ -129,6 +130,22 @@ class RecurrentLM(nn.Module):
                 raise ZooError(f"{cls.arch}: option {key}={value!r} is not allowed ({allowed})")
             options[key] = value
         return config.replace(arch=cls.arch or config.arch, options=options)
+
+    def transposed(self, weight: Tensor) -> Tensor:
+        """``weight.t()`` for the step loop's matrix products.
+
+        Without autograd it is a contiguous copy, cached until the weight changes (its version
+        counter or storage moves): a one-row product reads a contiguous transpose about 2.5x
+        faster on CPU, which is what makes sampling fast. With autograd it is the plain view."""
+        if weight.requires_grad and torch.is_grad_enabled():
+            return weight.t()
+        key = id(weight)
+        cached = self._transposed_cache.get(key)
+        stamp = (weight._version, weight.data_ptr(), weight.device)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, weight.detach().t().contiguous())
+            self._transposed_cache[key] = cached
+        return cached[1]
 
     def reset_parameters(self, scale: float = 0.08) -> None:
         """Uniform initialization in [-scale, scale], the paper's (and char-rnn's) choice."""

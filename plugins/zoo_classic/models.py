@@ -46,12 +46,12 @@ class _Fused(RecurrentLM):
 
     def project(self, layer: int, x: Tensor) -> Tensor:
         m = self.layers[layer]
-        return torch.addmm(m.bias_ih, x.flatten(0, 1), m.weight_ih.t()).unflatten(0, x.shape[:2])
+        return torch.addmm(m.bias_ih, x.flatten(0, 1), self.transposed(m.weight_ih)).unflatten(0, x.shape[:2])
 
     def _recurrent(self, layer: int, h: Tensor) -> Tensor:
         """``h @ W_hh^T + b_hh`` for ``h`` of any leading shape."""
         m = self.layers[layer]
-        out = h @ m.weight_hh.t()
+        out = h @ self.transposed(m.weight_hh)
         return out + m.bias_hh if hasattr(m, "bias_hh") else out
 
     def _fused(self, x: Tensor, state: State, layers: range) -> tuple[Tensor, State]:
@@ -189,11 +189,11 @@ class GRU(_Fused):
             n = torch.tanh(x_n + r * h_n)
         else:
             m = self.layers[layer]
-            w_rz, w_n = m.weight_hh.split([2 * H, H])
+            w_hh = self.transposed(m.weight_hh)  # [H, 3H]
             b_hh = getattr(m, "bias_hh", self.zero_bias)
-            h_r, h_z = (h_prev @ w_rz.t() + b_hh[: 2 * H]).split(H, dim=-1)
+            h_r, h_z = (h_prev @ w_hh[:, : 2 * H] + b_hh[: 2 * H]).split(H, dim=-1)
             r = torch.sigmoid(x_r + h_r)
-            n = torch.tanh(x_n + (r * h_prev) @ w_n.t() + b_hh[2 * H:])
+            n = torch.tanh(x_n + (r * h_prev) @ w_hh[:, 2 * H:] + b_hh[2 * H:])
         z_torch = torch.sigmoid(x_z + h_z)
         z = 1 - z_torch if self.config.options["update"] == "paper" else z_torch
         return {"r": r, "z": z, "n": n, "z_torch": z_torch}

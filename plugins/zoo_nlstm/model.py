@@ -3,24 +3,53 @@
 Level 0 is the outer cell; for a level k with input ``x_k`` and recurrent input ``u_k``
 (level 0: ``x_0 = x_t``, ``u_0 = h_{t-1}``)::
 
-    i, f, o = sigmoid(W_k [x_k; u_k] + b),   g = act_k(W_k [x_k; u_k] + b)
+    i, f, o = sigmoid(W_k [x_k; u_k] + b_k),   g = act_k(W_k [x_k; u_k] + b_k)
     innermost level:  c_k = f * c_k(t-1) + i * g
     other levels:     c_k = h_{k+1},  where level k+1 reads  x_{k+1} = i * g,  u_{k+1} = f * c_k(t-1)
     h_k = o * tanh(c_k)
 
 and the layer's output is ``h = h_0``. ``act_k`` is tanh, except for level 0 where the Distill
 appendix uses the identity (``outer_candidate="identity"``, the default; ``"tanh"`` gives the
-hannw/nlstm variant). Gate blocks are in torch's order i, f, g, o. The state per layer is
-``(h, c_0, ..., c_{depth-1})``. With one bias per gate block, 1 layer of 600 units at depth 2
-over 600-wide inputs has 5,764,800 recurrent parameters, the Distill appendix's figure.
+hannw/nlstm variant). The state per layer is ``(h, c_0, ..., c_{depth-1})``.
+
+Parameters: level 0 keeps ``weight_ih [4H, I]`` and ``weight_hh [4H, H]`` (its input projection
+is done for the whole sequence at once); deeper levels keep one ``weight [4H, 2H]`` over
+``[x_k; u_k]``, one product per step. Gate blocks are in char-rnn's order i, f, o, g (no fused
+kernel constrains it, and the three sigmoid gates then take one call). With one bias per gate
+block, 1 layer of 600 units at depth 2 over 600-wide inputs has 5,764,800 recurrent
+parameters, the Distill appendix's figure.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import torch
 from torch import Tensor, nn
 
 from zoo import Option, RecurrentLM, State
+
+
+class _SequenceWeightGrad(torch.autograd.Function):
+    """Zeros added to a level's pre-activations that carry its recurrent weight's gradient.
+
+    The step loop multiplies by a detached weight, so autograd's per-step backward computes only
+    the gradient of the step's input (one small product per step instead of two). This node, an
+    ancestor of every step, is reached last; by then its incoming gradient is d loss / d
+    pre-activation for all steps, and the weight's gradient is one large product over the whole
+    sequence, ``sum_t dpre_t^T u_t``, with the inputs ``u_t`` the loop collected.
+    """
+
+    @staticmethod
+    def forward(ctx, weight: Tensor, inputs: list[Tensor], shape: torch.Size) -> Tensor:
+        ctx.inputs = inputs
+        return weight.new_zeros(()).expand(shape)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        inputs = torch.stack(ctx.inputs, 1)  # [B, T, K], like grad [B, T, 4H]
+        ctx.inputs = None
+        return grad.flatten(0, 1).t() @ inputs.flatten(0, 1), None, None
 
 
 class NestedLSTM(RecurrentLM):
@@ -54,8 +83,11 @@ class NestedLSTM(RecurrentLM):
             levels = nn.ModuleList()
             for k in range(self.depth):
                 level = nn.Module()
-                level.weight_ih = nn.Parameter(torch.empty(rows, self.layer_input_size(layer) if k == 0 else cfg.hidden))
-                level.weight_hh = nn.Parameter(torch.empty(rows, cfg.hidden))
+                if k == 0:
+                    level.weight_ih = nn.Parameter(torch.empty(rows, self.layer_input_size(layer)))
+                    level.weight_hh = nn.Parameter(torch.empty(rows, cfg.hidden))
+                else:
+                    level.weight = nn.Parameter(torch.empty(rows, 2 * cfg.hidden))
                 level.bias_ih = nn.Parameter(torch.empty(rows))
                 if cfg.bias == "double":
                     level.bias_hh = nn.Parameter(torch.empty(rows))
@@ -63,34 +95,49 @@ class NestedLSTM(RecurrentLM):
             self.layers.append(levels)
 
     def project(self, layer: int, x: Tensor) -> Tensor:
-        outer = self.layers[layer][0]
-        return torch.addmm(outer.bias_ih, x.flatten(0, 1), outer.weight_ih.t()).unflatten(0, x.shape[:2])
-
-    @staticmethod
-    def _pre(level: nn.Module, u: Tensor, base: Tensor) -> Tensor:
-        pre = torch.addmm(base, u, level.weight_hh.t())
-        return pre + level.bias_hh if hasattr(level, "bias_hh") else pre
+        levels = self.layers[layer]
+        outer = levels[0]
+        xp = torch.addmm(outer.bias_ih, x.flatten(0, 1), self.transposed(outer.weight_ih)).unflatten(0, x.shape[:2])
+        biases = [l.bias_ih + l.bias_hh if hasattr(l, "bias_hh") else l.bias_ih for l in levels]
+        if hasattr(outer, "bias_hh"):
+            xp = xp + outer.bias_hh
+        # Per-sequence set-up the step loop reads (see _SequenceWeightGrad): `cell` runs right
+        # after `project` for the same layer, so this is always the current layer's.
+        recurrent = [outer.weight_hh] + [l.weight for l in levels[1:]]
+        if torch.is_grad_enabled() and any(w.requires_grad for w in recurrent):
+            inputs: list[list[Tensor]] = [[] for _ in levels]
+            shape = torch.Size((*x.shape[:2], 4 * self.config.hidden))
+            probes = [_SequenceWeightGrad.apply(w, box, shape) for w, box in zip(recurrent, inputs)]
+            xp = xp + probes[0]
+            bases = [iter((b + p).unbind(1)) for b, p in zip(biases[1:], probes[1:])]
+            self._steps = [w.detach().t() for w in recurrent], inputs, [None, *bases]
+        else:
+            self._steps = [self.transposed(w) for w in recurrent], None, [None, *map(itertools.repeat, biases[1:])]
+        return xp
 
     def cell(self, layer: int, xp: Tensor, state: State) -> tuple[State, dict[str, Tensor]]:
-        levels = self.layers[layer]
-        cells_prev = state[1:]
-        internals: dict[str, Tensor] = {}
+        H = self.config.hidden
+        weights, inputs, bases = self._steps
         gates = []
         u = state[0]
         for k in range(self.depth):
-            level = levels[k]
+            step_input = u if k == 0 else torch.cat([x_k, u], dim=1)
+            if inputs is not None:
+                inputs[k].append(step_input.detach())
             if k == 0:
-                pre = self._pre(level, u, xp)
+                pre = torch.addmm(xp, step_input, weights[0])
             else:
-                pre = self._pre(level, u, torch.addmm(level.bias_ih, x_k, level.weight_ih.t()))
-            i, f, g, o = pre.chunk(4, dim=-1)
-            i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
+                pre = torch.addmm(next(bases[k]), step_input, weights[k])
+            sig = torch.sigmoid(pre[:, : 3 * H])
+            i, f, o = sig[:, :H], sig[:, H : 2 * H], sig[:, 2 * H :]
+            g = pre[:, 3 * H :]
             if k > 0 or self.config.options["outer_candidate"] == "tanh":
                 g = torch.tanh(g)
             gates.append((i, f, g, o))
-            x_k, u = i * g, f * cells_prev[k]
+            x_k, u = i * g, f * state[1 + k]
         # The innermost level is a plain LSTM cell: c = f * c_prev + i * g (the last u and x_k).
         # Going outwards, each level's memory is the output of the level inside it.
+        internals: dict[str, Tensor] = {}
         cells: list[Tensor] = [None] * self.depth  # type: ignore[list-item]
         c = u + x_k
         for k in reversed(range(self.depth)):

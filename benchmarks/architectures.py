@@ -1,0 +1,152 @@
+"""Throughput of every architecture, beside a bare torch.nn.LSTM model measured in the same run.
+
+Prints, for each size:
+  * training characters/s (forward + backward + RMSprop step, batch 100 x 100 steps) of each
+    architecture's fast path, and of a bare one-hot -> nn.LSTM -> Linear model;
+  * the trace path (every internal recorded, no grad) against the fast path, batch 1 x 10,000;
+  * one-character-at-a-time stepping (what sampling does), characters/s.
+
+Measurements alternate between the contenders and report medians, since this machine's speed
+drifts by 10-15 % (see shared/docs/PERFORMANCE.md). Targets are in docs/benchmarks.md.
+
+    python benchmarks/architectures.py                 # 2x128 and 3x512
+    python benchmarks/architectures.py --sizes 2x128 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import zoo
+
+VOCAB = 87
+
+
+class BareLSTM(nn.Module):
+    """The reference: what a user would write by hand with torch.nn.LSTM."""
+
+    def __init__(self, layers: int, hidden: int):
+        super().__init__()
+        self.lstm = nn.LSTM(VOCAB, hidden, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(hidden, VOCAB)
+
+    def forward(self, ids):
+        out, _ = self.lstm(F.one_hot(ids, VOCAB).float())
+        return self.head(out), None
+
+
+def train_step_timer(model, batch: int, steps: int):
+    opt = torch.optim.RMSprop(model.parameters(), lr=2e-3)
+    ids = torch.randint(0, VOCAB, (batch, steps + 1))
+
+    def step() -> float:
+        start = time.perf_counter()
+        logits, _ = model(ids[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, VOCAB), ids[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return time.perf_counter() - start
+
+    return step
+
+
+def interleaved(timers: dict[str, callable], repeats: int) -> dict[str, float]:
+    """Median seconds per call of each timer, calling them in turn (after one warm-up each)."""
+    for t in timers.values():
+        t()
+    runs: dict[str, list[float]] = {k: [] for k in timers}
+    for _ in range(repeats):
+        for k, t in timers.items():
+            runs[k].append(t())
+    return {k: statistics.median(v) for k, v in runs.items()}
+
+
+def bench_training(layers: int, hidden: int, repeats: int, archs: list[str]) -> dict:
+    batch, steps = 100, 100
+    torch.manual_seed(0)
+    timers = {"bare nn.LSTM": train_step_timer(BareLSTM(layers, hidden).train(), batch, steps)}
+    for arch in archs:
+        model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB).train()
+        timers[arch] = train_step_timer(model, batch, steps)
+    seconds = interleaved(timers, repeats)
+    return {k: batch * steps / s for k, s in seconds.items()}
+
+
+def bench_trace(layers: int, hidden: int, length: int, arch: str) -> dict:
+    model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB).eval()
+    ids = torch.randint(0, VOCAB, (1, length))
+
+    def fast():
+        start = time.perf_counter()
+        with torch.no_grad():
+            model(ids)
+        return time.perf_counter() - start
+
+    def trace():
+        start = time.perf_counter()
+        with torch.no_grad():
+            model.trace(ids)
+        return time.perf_counter() - start
+
+    seconds = interleaved({"fast": fast, "trace": trace}, repeats=3)
+    return {"fast_chars_per_s": length / seconds["fast"], "trace_chars_per_s": length / seconds["trace"],
+            "trace_over_fast": seconds["fast"] / seconds["trace"]}
+
+
+def bench_stepping(layers: int, hidden: int, chars: int, arch: str) -> float:
+    model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB).eval()
+    ids = torch.randint(0, VOCAB, (1, chars))
+    with torch.no_grad():
+        state = None
+        model(ids[:, :1])
+        start = time.perf_counter()
+        for t in range(chars):
+            _, state = model(ids[:, t : t + 1], state)
+        return chars / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="2x128,3x512", help="comma-separated LAYERSxHIDDEN")
+    parser.add_argument("--archs", default=",".join(zoo.list_architectures()))
+    parser.add_argument("--repeats", type=int, default=3, help="timed training steps per contender")
+    parser.add_argument("--trace-length", type=int, default=10_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(torch.get_num_threads())
+    archs = args.archs.split(",")
+    results = {"torch": torch.__version__, "threads": torch.get_num_threads(), "sizes": {}}
+    for size in args.sizes.split(","):
+        layers, hidden = map(int, size.split("x"))
+        row = {"train_chars_per_s": bench_training(layers, hidden, args.repeats, archs)}
+        row["trace"] = {a: bench_trace(layers, hidden, args.trace_length, a) for a in archs if a != "nlstm"}
+        row["step_chars_per_s"] = {a: bench_stepping(layers, hidden, 300, a) for a in archs}
+        results["sizes"][size] = row
+        if not args.json:
+            train = row["train_chars_per_s"]
+            bare = train["bare nn.LSTM"]
+            print(f"\n== {size}: training, batch 100 x 100 steps (chars/s; ratio to bare nn.LSTM) ==")
+            for k, v in train.items():
+                print(f"  {k:<14} {v:>10,.0f}   {v / bare:5.2f}")
+            if "lstm" in train and "nlstm" in train:
+                print(f"  nlstm / lstm   {train['nlstm'] / train['lstm']:5.2f}")
+            print(f"== {size}: trace (all internals) vs fast path, batch 1 x {args.trace_length:,} (no grad) ==")
+            for a, t in row["trace"].items():
+                print(f"  {a:<14} fast {t['fast_chars_per_s']:>9,.0f}  trace {t['trace_chars_per_s']:>9,.0f}  ratio {t['trace_over_fast']:.2f}")
+            print(f"== {size}: one character at a time (chars/s) ==")
+            for a, v in row["step_chars_per_s"].items():
+                print(f"  {a:<14} {v:>10,.0f}")
+    if args.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
