@@ -15,10 +15,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# The embedded default: train a small LSTM on the bundled War and Peace sample (about a minute
+# on 2 CPU cores, no network), then evaluate it on the test split and sample from it.
+DEMO_RUN := runs/demo
 demo: setup
-	$(BIN)/zoo list 'lstm-*.warpeace'
-	$(BIN)/zoo info lstm-3x512
-	$(BIN)/zoo info nlstm-1x600.text8
+	rm -rf $(DEMO_RUN)
+	$(BIN)/zoo train --model lstm-2x128 --data sample --epochs 4 --batch-size 32 --seq-length 64 --out $(DEMO_RUN)
+	$(BIN)/zoo eval --model $(DEMO_RUN)
+	$(BIN)/zoo sample --model $(DEMO_RUN) --prime "The " --temperature 0.8 -n 300 --seed 1
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -58,9 +58,22 @@ def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
     return directory
 
 
+def checkpoint_dir(directory: str | Path) -> Path:
+    """`directory` itself, or for a training run's directory (it has run.json) its best epoch."""
+    directory = Path(directory)
+    run = directory / "run.json"
+    if run.is_file():
+        try:
+            pointers = json.loads(run.read_text(encoding="utf-8"))
+            return directory / (pointers.get("best") or pointers["last"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ZooError(f"{run} is not a valid run record: {exc}") from None
+    return directory
+
+
 def read_config(directory: str | Path) -> dict[str, Any]:
     """The checkpoint's config.json, checked; no torch needed."""
-    directory = Path(directory)
+    directory = checkpoint_dir(directory)
     path = directory / CONFIG
     if not directory.is_dir():
         raise ZooError(f"no checkpoint at {directory}: not a directory")
@@ -77,6 +90,19 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     if not isinstance(config.get("model"), dict):
         raise ZooError(f"{path} has no \"model\" section")
     return config
+
+
+def update_config(directory: str | Path, **sections: Any) -> Path:
+    """Merge `sections` into the checkpoint's config.json (dicts merge one level deep), atomically."""
+    directory = checkpoint_dir(directory)
+    config = read_config(directory)
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    atomic_write(directory / CONFIG, json.dumps(config, indent=2) + "\n")
+    return directory
 
 
 def _is_pickle(data: bytes) -> bool:
@@ -111,7 +137,7 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
     from .registry import create_model
     from .vocab import Vocab
 
-    directory = Path(directory)
+    directory = checkpoint_dir(directory)
     config = read_config(directory)
     model_config = ModelConfig.from_dict(config["model"])
     vocab = Vocab.from_dict(config["vocab"]) if config.get("vocab") else None

@@ -8,6 +8,7 @@ cause are one line on stderr and exit status 1 (2 for bad usage, as click does).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -160,6 +161,149 @@ def plugins_cmd(as_json: bool) -> None:
             click.echo(f"  {kind}s: {', '.join(names)}")
     if not rows:
         click.echo("(no plugins installed)")
+
+
+def _load_model(spec: str, device: str = "auto"):
+    """A trained model from a checkpoint or run directory (a registry name once weights are released)."""
+    from .checkpoint import load_checkpoint
+    from .registry import resolve
+    from .train import pick_device
+
+    if Path(spec).is_dir():
+        return load_checkpoint(spec, device=str(pick_device(device)))
+    named = resolve(spec)  # a clear error for unknown names
+    raise ZooError(f"model '{named.name}' has no released weights yet: train it with `zoo train --model {named.name}` "
+                   "and pass the run directory")
+
+
+def _recipe_options(func):
+    """The training recipe as command-line options (defaults: Karpathy et al. 2015)."""
+    from .recipe import Recipe
+
+    defaults = Recipe()
+    options = [
+        click.option("--epochs", "max_epochs", type=click.IntRange(min=1), default=defaults.max_epochs, show_default=True, help="Most epochs to train."),
+        click.option("--patience", type=click.IntRange(min=0), default=defaults.patience, show_default=True, help="Stop after this many epochs without a better validation loss (0: never)."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=defaults.batch_size, show_default=True, help="Parallel streams per step."),
+        click.option("--seq-length", type=click.IntRange(min=1), default=defaults.seq_length, show_default=True, help="Steps of truncated backpropagation through time."),
+        click.option("--optimizer", type=click.Choice(["rmsprop", "adam"]), default=defaults.optimizer, show_default=True),
+        click.option("--lr", type=float, default=defaults.lr, show_default=True, help="Learning rate."),
+        click.option("--lr-decay", type=float, default=defaults.lr_decay, show_default=True, help="Multiply the rate by this each epoch after --lr-decay-after."),
+        click.option("--lr-decay-after", type=click.IntRange(min=0), default=defaults.lr_decay_after, show_default=True),
+        click.option("--init-scale", type=float, default=defaults.init_scale, show_default=True, help="Uniform initialization range."),
+        click.option("--clip", type=click.Choice(["value", "norm", "none"]), default=defaults.clip, show_default=True, help="Clip each gradient element (char-rnn) or the global norm."),
+        click.option("--clip-value", type=float, default=defaults.clip_value, show_default=True),
+        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=defaults.dropout, show_default=True),
+        click.option("--seed", type=int, default=defaults.seed, show_default=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _data_options(func):
+    for option in reversed([
+        click.option("--data", required=True, help="A dataset name (sample, warpeace, tinyshakespeare, text8) or a UTF-8 text file."),
+        click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), default="lf", show_default=True, help="crlf reproduces the paper's files."),
+        click.option("--split", help="Train,validation,test fractions, e.g. 0.9,0.05,0.05 (default: the dataset's, else 0.8,0.1,0.1)."),
+    ]):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.option("--model", "model_name", required=True, help="Model name, e.g. lstm-2x128 or gru-2x149.warpeace.")
+@_data_options
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory (default: runs/<model>.<data>).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last finished epoch.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@_recipe_options
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON at the end.")
+def train(model_name, data, line_endings, split, out, resume, device, quiet, as_json, **recipe_fields) -> None:
+    """Train a model with the paper's recipe; checkpoint every epoch.
+
+    \b
+    Interrupted runs continue with --resume and give the same weights as an uninterrupted run.
+    Data-parallel on several processes: torchrun --nproc_per_node 2 -m zoo train ...
+    """
+    from .data import load_corpus
+    from .recipe import Recipe
+    from .train import train as run_training
+
+    corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
+    out = out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}"
+    result = run_training(model_name, corpus, Recipe(**recipe_fields), out, resume=resume, device=device,
+                          progress=not quiet, log=(lambda line: None) if as_json else (lambda line: click.echo(line, err=True)))
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun, rank 0 reports
+    summary = {"run": str(result.run), "epochs": result.epochs, "best_epoch": result.best_epoch,
+               "best_valid_nats": result.best_valid_nats, "stopped_early": result.stopped_early}
+    if as_json:
+        _emit_json({**summary, "history": result.history})
+    else:
+        click.echo(f"run {result.run}: best validation {result.best_valid_nats:.4f} nats/char at epoch {result.best_epoch}")
+
+
+@cli.command("eval")
+@click.option("--model", "model_spec", required=True, help="A checkpoint or run directory.")
+@click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
+@click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
+@click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
+@click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to score.")
+@click.option("--resamples", type=click.IntRange(min=0), default=100, show_default=True, help="Bootstrap resamples for the standard error.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device, as_json) -> None:
+    """Cross-entropy of a model on a split, in nats and bits per character, with a bootstrap error.
+
+    The whole split is read as one sequence with the state carried. The figure is also written
+    into the checkpoint's config.json (metrics).
+    """
+    import torch
+
+    from .checkpoint import checkpoint_dir, read_config, update_config
+    from .data import load_corpus
+    from .evaluate import char_losses, summarize
+
+    model = _load_model(model_spec, device)
+    saved = read_config(model_spec) if Path(model_spec).is_dir() else {}
+    trained_on = saved.get("dataset") or {}
+    source = data or trained_on.get("source") or trained_on.get("name")
+    if not source:
+        raise ZooError("this checkpoint does not record its dataset: pass --data")
+    corpus = load_corpus(source, line_endings=line_endings or trained_on.get("line_endings", "lf"),
+                         split=fractions or (None if data else trained_on.get("split")), progress=not as_json)
+    if not data and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
+        raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): pass --data explicitly")
+    text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
+    ids = torch.from_numpy(model.vocab.encode(text))
+    result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(char_losses(model, ids), resamples)}
+    if Path(model_spec).is_dir():
+        update_config(model_spec, metrics={f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"],
+                                           f"{part}_data_sha256": corpus.sha256})
+        result["checkpoint"] = str(checkpoint_dir(model_spec))
+    if as_json:
+        _emit_json(result)
+    else:
+        click.echo(f"{part} cross-entropy on {corpus.name} ({result['characters']:,} characters): "
+                   f"{result['nats']:.4f} ± {result['se_nats']:.4f} nats/char, "
+                   f"{result['bits']:.4f} ± {result['se_bits']:.4f} bits/char")
+
+
+@cli.command()
+@click.option("--model", "model_spec", required=True, help="A checkpoint or run directory.")
+@click.option("--prime", default="", help="Text to start from.")
+@click.option("-n", "--length", type=click.IntRange(min=0), default=500, show_default=True, help="Characters to generate.")
+@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Below 1: safer; 0: always the most likely character.")
+@click.option("--seed", type=int, help="For reproducible samples.")
+@click.option("--device", default="auto", show_default=True)
+def sample(model_spec, prime, length, temperature, seed, device) -> None:
+    """Generate text from a trained model."""
+    from .sample import sample as generate
+
+    model = _load_model(model_spec, device)
+    click.echo(prime + generate(model, prime, length, temperature, seed))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -44,6 +44,23 @@ SCHEMA: dict[str, Any] = {
                 "properties": {"install": {"type": "string"}, "summary": {"type": "string"}},
             },
         },
+        "datasets": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[a-z0-9][a-z0-9_-]*$"},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["split"],
+                "additionalProperties": False,
+                "properties": {
+                    "url": {"type": "string", "pattern": "^(https?|file)://"},
+                    "sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+                    "member": {"type": "string"},
+                    "bundled": {"type": "string"},
+                    "split": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 3, "maxItems": 3},
+                    "description": {"type": "string"},
+                },
+            },
+        },
         "models": {
             "type": "object",
             "propertyNames": {"pattern": NAME.pattern},
@@ -128,6 +145,7 @@ class Registry:
         self.path = Path(path)
         data = _load_validated(self.path)
         self.install_hints: dict[str, str] = {k: v["install"] for k, v in (data.get("architectures") or {}).items()}
+        self.datasets: dict[str, dict[str, Any]] = dict(data.get("datasets") or {})
         self.models: dict[str, ModelSpec] = {}
         for name, entry in (data.get("models") or {}).items():
             parsed = NAME.match(name)

@@ -1,0 +1,62 @@
+"""zoo train / eval / sample from the command line, and their one-line errors."""
+
+import json
+
+import pytest
+
+from zoo.cli import main
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err
+
+
+@pytest.fixture
+def trained(tiny_text, tmp_path, capsys):
+    code, out, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", tmp_path / "run",
+                         "--epochs", "2", "--batch-size", "8", "--seq-length", "20", "--quiet", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["epochs"] == 2 and len(summary["history"]) == 2
+    return tmp_path / "run"
+
+
+def test_eval_reports_nats_bits_and_error_and_records_it(trained, capsys):
+    code, out, _ = run(capsys, "eval", "--model", trained, "--json")
+    result = json.loads(out)
+    assert code == 0 and result["split"] == "test" and result["data"] == "tiny.txt"
+    assert result["bits"] == pytest.approx(result["nats"] / 0.6931471805599453)
+    assert 0 < result["se_nats"] < 0.1 and result["bootstrap_resamples"] == 100
+    config = json.loads((trained / json.loads((trained / "run.json").read_text())["best"] / "config.json").read_text())
+    assert config["metrics"]["test_nats"] == result["nats"]
+    code, out, _ = run(capsys, "eval", "--model", trained, "--on", "valid")
+    assert code == 0 and "valid cross-entropy" in out and "bits/char" in out
+
+
+def test_sample(trained, capsys):
+    code, out, _ = run(capsys, "sample", "--model", trained, "--prime", "the ", "-n", "40", "--seed", "1")
+    assert code == 0 and out.startswith("the ") and len(out.rstrip("\n")) == 44
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\xfa"])
+def test_train_refuses_bad_text(tmp_path, capsys, content):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "train", "--model", "lstm-1x8", "--data", path, "--out", tmp_path / "r", "--quiet")
+    assert code == 1 and err.count("\n") == 1 and err.startswith("zoo: error:")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["train", "--model", "lstm-1x8", "--data", "no/such/file.txt"], "no dataset or file named"),
+    (["train", "--model", "lstmm-1x8", "--data", "sample", "--epochs", "1"], "unknown model 'lstmm-1x8'"),
+    (["eval", "--model", "lstm-2x128"], "has no released weights"),
+    (["sample", "--model", "nope-dir"], "unknown model 'nope-dir'"),
+])
+def test_one_line_errors(capsys, tmp_path, args, fragment):
+    code, _, err = run(capsys, *args, *(["--out", tmp_path / "r"] if args[0] == "train" else []))
+    assert code == 1 and err.count("\n") == 1 and fragment in err

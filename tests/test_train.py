@@ -1,0 +1,162 @@
+"""Training, resumption to the bit, early stopping, evaluation and sampling on tiny texts."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import safetensors.torch
+import torch
+
+import zoo
+from zoo.data import load_corpus
+from zoo.evaluate import char_losses, summarize
+from zoo.recipe import Recipe
+from zoo.sample import sample
+from zoo.train import train
+
+SMALL = dict(batch_size=8, seq_length=20, patience=0)
+
+
+def quiet(*args, **kwargs):
+    return train(*args, **kwargs, progress=False, log=lambda line: None)
+
+
+def weights(run):
+    path = run / json.loads((run / "run.json").read_text())["last"] / "model.safetensors"
+    return safetensors.torch.load_file(path)
+
+
+def test_training_lowers_the_loss(tiny_text, tmp_path):
+    corpus = load_corpus(str(tiny_text))
+    result = quiet("lstm-1x32", corpus, Recipe(max_epochs=3, **SMALL), tmp_path / "run")
+    valid = [h["valid_nats"] for h in result.history]
+    assert valid[-1] < valid[0] - 0.3 and valid[0] < math.log(len(result.model.vocab))
+    config = json.loads((tmp_path / "run" / "epochs" / "0003" / "config.json").read_text())
+    assert config["dataset"]["sha256"] == corpus.sha256 and config["recipe"]["batch_size"] == 8
+    assert config["metrics"]["epoch"] == 3
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru", "nlstm"])
+def test_resume_is_bit_identical(tiny_text, tmp_path, arch):
+    corpus = load_corpus(str(tiny_text))
+    recipe = dict(dropout=0.2, **SMALL)  # dropout: the random generator's state must carry over too
+    quiet(f"{arch}-2x16", corpus, Recipe(max_epochs=3, **recipe), tmp_path / "whole")
+    quiet(f"{arch}-2x16", corpus, Recipe(max_epochs=2, **recipe), tmp_path / "parts")
+    quiet(f"{arch}-2x16", corpus, Recipe(max_epochs=3, **recipe), tmp_path / "parts", resume=True)
+    whole, parts = weights(tmp_path / "whole"), weights(tmp_path / "parts")
+    assert whole.keys() == parts.keys()
+    assert all(torch.equal(whole[k], parts[k]) for k in whole)
+
+
+def test_resume_after_kill_9(tiny_text, tmp_path):
+    """A run killed mid-epoch resumes from its last finished epoch and ends where an
+    uninterrupted run ends, to the bit."""
+    args = [sys.executable, "-m", "zoo", "train", "--model", "gru-1x48", "--data", str(tiny_text), "--quiet",
+            "--epochs", "4", "--batch-size", "4", "--seq-length", "16", "--patience", "0"]
+    subprocess.run([*args, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
+    proc = subprocess.Popen([*args, "--out", str(tmp_path / "killed")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_file = tmp_path / "killed" / "run.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (run_file.exists() and "0002" in run_file.read_text()):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert "0004" not in run_file.read_text(), "the run finished before it could be killed"
+    subprocess.run([*args, "--out", str(tmp_path / "killed"), "--resume"], check=True, capture_output=True, timeout=300)
+    whole, resumed = weights(tmp_path / "whole"), weights(tmp_path / "killed")
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+
+
+def test_resume_refuses_other_data_or_recipe(tiny_text, tmp_path):
+    corpus = load_corpus(str(tiny_text))
+    quiet("rnn-1x8", corpus, Recipe(max_epochs=1, **SMALL), tmp_path / "run")
+    with pytest.raises(zoo.ZooError, match="already holds a run"):
+        quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "run")
+    with pytest.raises(zoo.ZooError, match="different recipe \\(lr"):
+        quiet("rnn-1x8", corpus, Recipe(max_epochs=2, lr=0.1, **SMALL), tmp_path / "run", resume=True)
+    other = load_corpus(str(tiny_text), line_endings="crlf")
+    with pytest.raises(zoo.ZooError, match="other data"):
+        quiet("rnn-1x8", other, Recipe(max_epochs=2, **SMALL), tmp_path / "run", resume=True)
+    with pytest.raises(zoo.ZooError, match="nothing to resume"):
+        quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "empty", resume=True)
+
+
+def test_early_stopping_and_best_checkpoint(tiny_text, tmp_path):
+    corpus = load_corpus(str(tiny_text))
+    # A rate this high makes validation loss stop improving at once.
+    result = quiet("lstm-1x16", corpus, Recipe(max_epochs=8, lr=0.5, batch_size=8, seq_length=20, patience=1), tmp_path / "run")
+    assert result.stopped_early and result.epochs < 8
+    pointers = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert pointers["best"] == f"epochs/{result.best_epoch:04d}"
+    kept = sorted(p.name for p in (tmp_path / "run" / "epochs").iterdir())
+    assert kept == sorted({pointers["best"][-4:], pointers["last"][-4:]})  # older epochs are pruned
+
+
+def test_uniform_model_scores_log_v():
+    model = zoo.create_model("lstm-1x8", vocab_size=13)
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+    losses = char_losses(model, torch.randint(0, 13, (500,)), chunk=64)
+    stats = summarize(losses)
+    assert len(losses) == 499
+    assert stats["nats"] == pytest.approx(math.log(13), abs=1e-6)
+    assert stats["bits"] == pytest.approx(math.log2(13), abs=1e-6)
+    assert stats["se_nats"] == pytest.approx(0, abs=1e-9)
+
+
+def test_chunked_evaluation_equals_one_pass():
+    torch.manual_seed(0)
+    model = zoo.create_model("gru-2x16", vocab_size=9).eval()
+    ids = torch.randint(0, 9, (300,))
+    with torch.no_grad():
+        logits, _ = model(ids[None, :-1])
+    whole = torch.nn.functional.cross_entropy(logits[0], ids[1:], reduction="none").double().numpy()
+    assert np.allclose(char_losses(model, ids, chunk=37), whole, atol=1e-6)
+
+
+def test_bootstrap_standard_error_matches_theory():
+    losses = np.random.default_rng(1).exponential(1.0, 20_000)
+    stats = summarize(losses, resamples=200)
+    assert stats["se_nats"] == pytest.approx(losses.std() / math.sqrt(len(losses)), rel=0.2)
+
+
+def test_sampling_is_reproducible_and_uses_the_vocabulary(tiny_text, tmp_path):
+    result = quiet("lstm-1x32", load_corpus(str(tiny_text)), Recipe(max_epochs=2, **SMALL), tmp_path / "run")
+    model = result.model
+    a = sample(model, "the ", 200, temperature=0.8, seed=3)
+    assert a == sample(model, "the ", 200, temperature=0.8, seed=3) and len(a) == 200
+    assert set(a) <= set(model.vocab.chars)
+    assert sample(model, "the ", 50, temperature=0) == sample(model, "the ", 50, temperature=0)
+
+
+def test_data_parallel_processes_end_with_identical_weights(tiny_text, tmp_path):
+    script = tmp_path / "ddp.py"
+    script.write_text(f"""
+import os, torch, safetensors.torch
+from zoo.data import load_corpus
+from zoo.recipe import Recipe
+from zoo.train import train
+torch.set_num_threads(1)
+result = train("lstm-2x16", load_corpus({str(tiny_text)!r}), Recipe(max_epochs=1, batch_size=8, seq_length=20, patience=0),
+               {str(tmp_path / "run")!r}, device="cpu", progress=False, log=lambda line: None)
+rank = int(os.environ["RANK"])
+safetensors.torch.save_file({{k: v.contiguous() for k, v in result.model.state_dict().items()}}, {str(tmp_path)!r} + f"/rank{{rank}}.safetensors")
+""")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           str(script)], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    a = safetensors.torch.load_file(tmp_path / "rank0.safetensors")
+    b = safetensors.torch.load_file(tmp_path / "rank1.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    # And they equal one process training on the whole batch, up to the order of float sums.
+    single = quiet("lstm-2x16", load_corpus(str(tiny_text)), Recipe(max_epochs=1, batch_size=8, seq_length=20, patience=0), tmp_path / "one")
+    for k, v in single.model.state_dict().items():
+        assert torch.allclose(a[k], v, atol=1e-5), k

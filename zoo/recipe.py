@@ -1,0 +1,58 @@
+"""`Recipe`: how a model is trained, as plain data (no torch, so the CLI can offer it cheaply)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ZooError
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The optimization setup. Defaults are Karpathy et al. 2015's (char-rnn's).
+
+    optimizer:      "rmsprop" (the paper's) or "adam".
+    lr:             learning rate, 2e-3.
+    rmsprop_alpha:  RMSProp's moving-average decay (char-rnn's decay_rate 0.95).
+    batch_size, seq_length: 100 parallel streams, unrolled 100 steps.
+    lr_decay, lr_decay_after: after epoch 10, multiply the rate by 0.95 each epoch.
+    init_scale:     parameters start uniform in [-0.08, 0.08].
+    clip, clip_value: "value" clips every gradient element to [-5, 5] (char-rnn); "norm" clips
+                    the global L2 norm to clip_value; "none".
+    dropout:        between layers and before the head (0: none).
+    max_epochs:     50. patience: stop after this many epochs without a better validation loss
+                    (0: never stop early). seed: for initialization and dropout.
+    """
+
+    optimizer: str = "rmsprop"
+    lr: float = 2e-3
+    rmsprop_alpha: float = 0.95
+    batch_size: int = 100
+    seq_length: int = 100
+    lr_decay: float = 0.95
+    lr_decay_after: int = 10
+    init_scale: float = 0.08
+    clip: str = "value"
+    clip_value: float = 5.0
+    dropout: float = 0.0
+    max_epochs: int = 50
+    patience: int = 3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("rmsprop", "adam"):
+            raise ZooError(f"optimizer must be rmsprop or adam, got {self.optimizer!r}")
+        if self.clip not in ("value", "norm", "none"):
+            raise ZooError(f"clip must be value, norm or none, got {self.clip!r}")
+        for name in ("batch_size", "seq_length", "max_epochs"):
+            if getattr(self, name) < 1:
+                raise ZooError(f"{name} must be at least 1")
+        if self.lr <= 0:
+            raise ZooError("lr must be positive")
+
+    def lr_at(self, epoch: int) -> float:
+        """The rate for 1-based `epoch`: decayed once per epoch after `lr_decay_after`."""
+        return self.lr * self.lr_decay ** max(0, epoch - self.lr_decay_after)
+
+    # Fields that may change between a run and its resumption without changing what it computes.
+    RESUMABLE_CHANGES = ("max_epochs", "patience")

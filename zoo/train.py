@@ -1,0 +1,321 @@
+"""Training with the paper's recipe, resumable to the bit, on one process or under torchrun.
+
+A run directory holds one checkpoint per kept epoch and a pointer file::
+
+    runs/lstm-2x128.warpeace/
+        run.json                  {"last": "epochs/0007", "best": "epochs/0005", "history": [...]}
+        epochs/0005/              a checkpoint (model.safetensors, config.json) + training.safetensors
+        epochs/0007/
+
+An epoch's directory is written completely under a temporary name and renamed into place before
+`run.json` (written atomically) points at it, so a run killed at any moment resumes from the last
+finished epoch. ``training.safetensors`` holds the optimizer state and the random-number
+generators' states; with them, and the data order fixed (char-rnn's streams, state reset at each
+epoch), a resumed run computes exactly what the uninterrupted run would have.
+
+Under ``torchrun --nproc_per_node N -m zoo train ...`` each process takes batch_size/N of the
+streams and DistributedDataParallel averages the gradients, which equals the full batch's
+gradient; rank 0 validates, writes checkpoints and shows progress.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import load_checkpoint, read_config, save_checkpoint
+from .data import Corpus, bptt_batches, build_vocab
+from .errors import ZooError
+from .evaluate import char_losses
+from .fileio import atomic_write
+from .recipe import Recipe
+from .vocab import Vocab
+
+RUN_FILE = "run.json"
+TRAINING_STATE = "training.safetensors"
+
+
+@dataclass
+class Distributed:
+    world: int = 1
+    rank: int = 0
+
+    @classmethod
+    def from_env(cls, device: torch.device) -> Distributed:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        return cls(world=dist.get_world_size(), rank=dist.get_rank())
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def broadcast(self, value: float, device: torch.device) -> float:
+        if self.world == 1:
+            return value
+        import torch.distributed as dist
+
+        t = torch.tensor([value], dtype=torch.float64, device=device)
+        dist.broadcast(t, 0)
+        return float(t.item())
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ZooError("--device cuda was asked for, but torch sees no CUDA device")
+    if device.type == "cuda" and "LOCAL_RANK" in os.environ:
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    return device
+
+
+def _optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(params, lr=recipe.lr)
+    return torch.optim.RMSprop(params, lr=recipe.lr, alpha=recipe.rmsprop_alpha, eps=1e-8)
+
+
+# -- training state (optimizer + random generators) as safetensors + JSON: nothing is pickled --
+def _training_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    sd = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {"rng.cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = s
+    scalars: dict[str, Any] = {}
+    for index, entry in sd["state"].items():
+        for key, value in entry.items():
+            if torch.is_tensor(value):
+                tensors[f"optimizer.{index}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{index}.{key}"] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _restore_training_state(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
+                            meta: dict[str, Any], device: torch.device) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith("optimizer."):
+            _, index, key = name.split(".", 2)
+            state.setdefault(int(index), {})[key] = value.to(device) if key != "step" else value
+    for name, value in meta["scalars"].items():
+        index, key = name.split(".", 1)
+        state.setdefault(int(index), {})[key] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    torch.set_rng_state(tensors["rng.cpu"])
+    cuda = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+
+
+def _write_epoch(run: Path, epoch: int, model, optimizer, sections: dict[str, Any]) -> str:
+    import safetensors.torch
+
+    from .fileio import sha256_bytes
+
+    name = f"epochs/{epoch:04d}"
+    final = run / name
+    tmp = run / "epochs" / f".{epoch:04d}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tensors, meta = _training_state(optimizer)
+    state_bytes = safetensors.torch.save(tensors)
+    tmp.mkdir(parents=True)
+    atomic_write(tmp / TRAINING_STATE, state_bytes)
+    meta.update(epoch=epoch, sha256=sha256_bytes(state_bytes))
+    save_checkpoint(model, tmp, **sections, training=meta)
+    shutil.rmtree(final, ignore_errors=True)  # a leftover of a run killed before run.json named it
+    os.replace(tmp, final)
+    return name
+
+
+def read_run(run: str | Path) -> dict[str, Any] | None:
+    path = Path(run) / RUN_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ZooError(f"{path} is not valid JSON: {exc}") from None
+
+
+@dataclass
+class TrainResult:
+    run: Path
+    epochs: int
+    best_epoch: int | None
+    best_valid_nats: float | None
+    stopped_early: bool
+    history: list[dict[str, Any]]
+    model: Any = None  # the trained model as it is after the last epoch (this process's copy)
+
+
+def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resume: bool = False,
+          device: str = "auto", progress: bool = True, log: Callable[[str], None] = print,
+          overrides: dict[str, Any] | None = None) -> TrainResult:
+    """Train `model_name` (a registry name or an ad-hoc shape) on `corpus` into the run directory `out`."""
+    from tqdm.auto import tqdm
+
+    from .registry import create_model
+
+    run = Path(out)
+    dev = pick_device(device)
+    dist = Distributed.from_env(dev)
+    if recipe.batch_size % dist.world:
+        raise ZooError(f"batch size {recipe.batch_size} does not divide among {dist.world} processes")
+    train_text, valid_text, _ = corpus.splits()
+    previous = read_run(run)
+    if previous and not resume:
+        raise ZooError(f"{run} already holds a run: pass --resume to continue it, or choose another --out")
+    if resume and not previous:
+        raise ZooError(f"nothing to resume in {run} (no {RUN_FILE})")
+
+    if previous:
+        last_dir = run / previous["last"]
+        saved = read_config(last_dir)
+        _check_resumable(saved, corpus, recipe, model_name, run)
+        model = load_checkpoint(last_dir, device=str(dev))
+        vocab = model.vocab
+        start_epoch = saved["training"]["epoch"] + 1
+        history = list(previous["history"])
+        best = previous.get("best")
+    else:
+        vocab = build_vocab(train_text)
+        torch.manual_seed(recipe.seed)
+        model = create_model(model_name, vocab=vocab, dropout=recipe.dropout, **(overrides or {}))
+        model.reset_parameters(recipe.init_scale)
+        model.to(dev)
+        start_epoch, history, best = 1, [], None
+    train_ids = torch.from_numpy(vocab.encode(train_text))
+    valid_ids = torch.from_numpy(vocab.encode(valid_text))
+    x_all, y_all = bptt_batches(train_ids, recipe.batch_size, recipe.seq_length)
+    share = recipe.batch_size // dist.world
+    x_all = x_all[:, dist.rank * share : (dist.rank + 1) * share]
+    y_all = y_all[:, dist.rank * share : (dist.rank + 1) * share]
+
+    model.train()
+    net = model
+    if dist.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    optimizer = _optimizer(model.parameters(), recipe)
+    if previous:
+        import safetensors.torch
+
+        from .fileio import sha256_bytes
+
+        meta = saved["training"]
+        state_bytes = (last_dir / TRAINING_STATE).read_bytes()
+        if sha256_bytes(state_bytes) != meta.get("sha256"):
+            raise ZooError(f"{last_dir / TRAINING_STATE} does not match its config: the checkpoint is damaged")
+        _restore_training_state(optimizer, safetensors.torch.load(state_bytes), meta, dev)
+
+    sections = {"dataset": corpus.describe(), "recipe": dataclasses.asdict(recipe)}
+    best_nats = min((h["valid_nats"] for h in history), default=math.inf)
+    bad_epochs = _bad_epochs(history)
+    stopped_early = False
+    windows, V = x_all.shape[0], len(vocab)
+    if dist.main:
+        log(f"training {model.config.arch} {model.config.layers}x{model.config.hidden} "
+            f"({model.num_parameters():,} parameters) on {corpus.name}: {len(train_text):,} training characters, "
+            f"{windows} steps per epoch, device {dev}" + (f", {dist.world} processes" if dist.world > 1 else ""))
+    for epoch in range(start_epoch, recipe.max_epochs + 1):
+        if recipe.patience and bad_epochs >= recipe.patience:
+            stopped_early = True
+            break
+        lr = recipe.lr_at(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        state = None
+        started = time.perf_counter()
+        running, count = torch.zeros((), device=dev), 0
+        bar = tqdm(total=windows, desc=f"epoch {epoch}/{recipe.max_epochs}", unit="step",
+                   disable=None if progress and dist.main else True, leave=False, dynamic_ncols=True)
+        for w in range(windows):
+            xb, yb = x_all[w].to(dev, non_blocking=True), y_all[w].to(dev, non_blocking=True)
+            logits, state = net(xb, state)
+            state = tuple(s.detach() for s in state)
+            loss = F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if recipe.clip == "value":
+                torch.nn.utils.clip_grad_value_(model.parameters(), recipe.clip_value)
+            elif recipe.clip == "norm":
+                torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_value)
+            optimizer.step()
+            running += loss.detach()
+            count += 1
+            if not bar.disable and (w % 10 == 9 or w == windows - 1):
+                elapsed = time.perf_counter() - started
+                bar.set_postfix(loss=f"{running.item() / count:.3f}",
+                                chars_s=f"{(w + 1) * recipe.batch_size * recipe.seq_length / elapsed:,.0f}")
+            bar.update(1)
+        bar.close()
+        seconds = time.perf_counter() - started
+        train_nats = running.item() / max(count, 1)
+        valid_nats = float(char_losses(model, valid_ids).mean()) if dist.main else 0.0
+        valid_nats = dist.broadcast(valid_nats, dev)
+        model.train()
+        improved = valid_nats < best_nats
+        bad_epochs = 0 if improved else bad_epochs + 1
+        entry = {"epoch": epoch, "lr": lr, "train_nats": train_nats, "valid_nats": valid_nats,
+                 "seconds": round(seconds, 2), "chars_per_s": round(windows * recipe.batch_size * recipe.seq_length / seconds)}
+        history.append(entry)
+        if dist.main:
+            name = _write_epoch(run, epoch, model, optimizer,
+                                {**sections, "metrics": {"valid_nats": valid_nats, "epoch": epoch}})
+            stale = {(read_run(run) or {}).get("last"), best}
+            if improved:
+                best_nats, best = valid_nats, name
+            atomic_write(run / RUN_FILE, json.dumps({"last": name, "best": best, "model": model_name,
+                                                     "history": history}, indent=2) + "\n")
+            for old in stale - {None, name, best}:
+                shutil.rmtree(run / old, ignore_errors=True)
+            log(f"epoch {epoch}: train {train_nats:.4f}  valid {valid_nats:.4f} nats/char "
+                f"({valid_nats / math.log(2):.4f} bits)  lr {lr:.2e}  {entry['chars_per_s']:,} chars/s"
+                + ("  (best)" if improved else ""))
+        elif improved:
+            best_nats = valid_nats
+    if dist.main and stopped_early:
+        log(f"stopped early: no better validation loss in {recipe.patience} epochs")
+    best_entry = min(history, key=lambda h: h["valid_nats"]) if history else None
+    return TrainResult(run, len(history), best_entry["epoch"] if best_entry else None,
+                       best_entry["valid_nats"] if best_entry else None, stopped_early, history, model)
+
+
+def _bad_epochs(history: list[dict[str, Any]]) -> int:
+    best, bad = math.inf, 0
+    for h in history:
+        bad = 0 if h["valid_nats"] < best else bad + 1
+        best = min(best, h["valid_nats"])
+    return bad
+
+
+def _check_resumable(saved: dict[str, Any], corpus: Corpus, recipe: Recipe, model_name: str, run: Path) -> None:
+    if saved.get("dataset", {}).get("sha256") != corpus.sha256:
+        raise ZooError(f"{run} was trained on other data (sha256 {saved.get('dataset', {}).get('sha256')}); "
+                       f"--resume needs the same --data and --line-endings")
+    old = dict(saved.get("recipe") or {})
+    new = dataclasses.asdict(recipe)
+    changed = sorted(k for k in new if k not in Recipe.RESUMABLE_CHANGES and old.get(k) != new[k])
+    if changed:
+        raise ZooError(f"{run} was trained with a different recipe ({', '.join(f'{k}: {old.get(k)} -> {new[k]}' for k in changed)}); "
+                       "only max_epochs and patience may change on --resume")
