@@ -9,10 +9,11 @@ BIN    := $(VENV)/bin
 .PHONY: setup demo test bench clean
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml scripts/setup_kenlm.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check "$(TORCH)"
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	scripts/setup_kenlm.sh $(VENV)
 	touch $@
 
 # The embedded default: train a small LSTM on the bundled War and Peace sample (about a minute

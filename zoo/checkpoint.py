@@ -87,8 +87,8 @@ def read_config(directory: str | Path) -> dict[str, Any]:
         raise ZooError(f"{path} is not a zoo checkpoint config (no \"format\": \"{FORMAT}\")")
     if config.get("format_version") != FORMAT_VERSION:
         raise ZooError(f"{path} has format_version {config.get('format_version')!r}; this zoo reads {FORMAT_VERSION}")
-    if not isinstance(config.get("model"), dict):
-        raise ZooError(f"{path} has no \"model\" section")
+    if not isinstance(config.get("model"), dict) and not isinstance(config.get("baseline"), dict):
+        raise ZooError(f"{path} has neither a \"model\" nor a \"baseline\" section")
     return config
 
 
@@ -133,12 +133,17 @@ def _read_weights(directory: Path, expected_sha256: str | None) -> dict[str, Any
 
 
 def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
-    """The model saved in `directory`, in eval mode, with its vocabulary attached."""
+    """The model saved in `directory`, in eval mode, with its vocabulary attached. A baseline's
+    directory (config.json has a "baseline" section) loads through the plugin that made it."""
     from .registry import create_model
     from .vocab import Vocab
 
     directory = checkpoint_dir(directory)
     config = read_config(directory)
+    if "baseline" in config:  # a baseline's directory: its plugin reads it
+        from .plugins import plugins
+
+        return plugins().get("baseline", config["baseline"]["name"]).load().load(directory)
     model_config = ModelConfig.from_dict(config["model"])
     vocab = Vocab.from_dict(config["vocab"]) if config.get("vocab") else None
     tensors = _read_weights(directory, config.get("weights_sha256"))

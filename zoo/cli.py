@@ -170,7 +170,8 @@ def _load_model(spec: str, device: str = "auto"):
     from .train import pick_device
 
     if Path(spec).is_dir():
-        return load_checkpoint(spec, device=str(pick_device(device)))
+        model = load_checkpoint(spec)
+        return model.to(pick_device(device)) if hasattr(model, "to") else model
     named = resolve(spec)  # a clear error for unknown names
     raise ZooError(f"model '{named.name}' has no released weights yet: train it with `zoo train --model {named.name}` "
                    "and pass the run directory")
@@ -243,6 +244,60 @@ def train(model_name, data, line_endings, split, out, resume, device, quiet, as_
         _emit_json({**summary, "history": result.history})
     else:
         click.echo(f"run {result.run}: best validation {result.best_valid_nats:.4f} nats/char at epoch {result.best_epoch}")
+
+
+@cli.group()
+def baseline() -> None:
+    """Fit the paper's baselines (n-gram, n-NN) and other registered baselines."""
+
+
+@baseline.command("fit")
+@click.argument("name")
+@click.option("--order", type=int, required=True, help="n: the characters of context (ngram: a (n+1)-gram).")
+@_data_options
+@click.option("--out", type=click.Path(file_okay=False), help="Directory for the fitted model (default: runs/<name>-<order>.<data>).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A baseline-specific option, e.g. --set memory=8G (repeatable).")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -> None:
+    """Fit baseline NAME (see `zoo list`) on the training split of --data.
+
+    \b
+    zoo baseline fit ngram --order 9 --data warpeace     # modified Kneser-Ney 10-gram (KenLM)
+    zoo eval --model runs/ngram-9.warpeace               # test cross-entropy, as for any model
+    """
+    import torch
+
+    from .data import build_vocab, load_corpus
+    from .plugins import plugins
+
+    cls = plugins().get("baseline", name).load()
+    options: dict[str, Any] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ZooError(f"--set takes KEY=VALUE, got {item!r}")
+        options[key] = yaml_scalar(value)
+    corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
+    train_text = corpus.splits()[0]
+    vocab = build_vocab(train_text)
+    out = Path(out or f"runs/{name}-{order}.{corpus.name.removesuffix('.txt')}")
+    if (out / "config.json").exists():
+        raise ZooError(f"{out} already holds a model: choose another --out")
+    ids = torch.from_numpy(vocab.encode(train_text))
+    model = cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()}, **options)
+    click.echo(f"{name} (order {order}) fitted on {len(train_text):,} characters of {corpus.name}: {out}", err=True)
+    del model
+
+
+def yaml_scalar(text: str) -> Any:
+    """`--set` values: numbers and booleans as YAML reads them, anything else as text."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (int, float, bool)) else text
 
 
 @cli.command("eval")

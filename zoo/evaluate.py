@@ -25,6 +25,8 @@ def char_losses(model: Any, ids: torch.Tensor, chunk: int = 16_384, device: str 
 
     if len(ids) < 2:
         raise ZooError("evaluation needs at least two characters")
+    if hasattr(model, "target_log_probs"):  # scores of the next characters alone, when cheaper
+        return (-model.target_log_probs(ids)).double().cpu().numpy()
     if not isinstance(model, RecurrentLM):
         lp = model.log_probs(ids)
         return (-lp[:-1].gather(1, ids[1:, None].to(lp.device))[:, 0]).double().cpu().numpy()
