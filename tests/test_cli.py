@@ -23,7 +23,7 @@ def test_list_shows_architectures_and_models(capsys):
     assert code == 0
     for arch in ("rnn", "lstm", "gru", "nlstm"):
         assert f"  {arch} " in out
-    assert "lstm-3x512.warpeace" in out and "Baselines:\n  (none installed)" in out
+    assert "lstm-3x512.warpeace" in out and "  ngram " in out and "  nnn " in out and "Analyzers:\n  (none installed)" in out
 
 
 def test_list_json_and_pattern(capsys):

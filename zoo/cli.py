@@ -278,13 +278,14 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
             raise ZooError(f"--set takes KEY=VALUE, got {item!r}")
         options[key] = yaml_scalar(value)
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
-    train_text = corpus.splits()[0]
+    train_text, valid_text, _ = corpus.splits()
     vocab = build_vocab(train_text)
     out = Path(out or f"runs/{name}-{order}.{corpus.name.removesuffix('.txt')}")
     if (out / "config.json").exists():
         raise ZooError(f"{out} already holds a model: choose another --out")
-    ids = torch.from_numpy(vocab.encode(train_text))
-    model = cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()}, **options)
+    ids, valid_ids = (torch.from_numpy(vocab.encode(t)) for t in (train_text, valid_text))
+    model = cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
+                    valid_ids=valid_ids, progress=not quiet, **options)
     click.echo(f"{name} (order {order}) fitted on {len(train_text):,} characters of {corpus.name}: {out}", err=True)
     del model
 

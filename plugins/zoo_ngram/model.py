@@ -85,9 +85,11 @@ class NGram(Baseline):
     # -- estimation ----------------------------------------------------------------------------
     @classmethod
     def fit(cls, train_ids: torch.Tensor, vocab: Vocab, order: int = 5, directory: str | Path | None = None,
-            memory: str = "40%", sections: dict[str, Any] | None = None) -> NGram:
+            memory: str = "40%", sections: dict[str, Any] | None = None, valid_ids: Any = None,
+            progress: bool = True) -> NGram:
         """Estimate with lmplz into `directory` (model.binary + config.json); `sections` (dataset,
-        ...) go into config.json. `memory` is lmplz's -S (its sorting memory)."""
+        ...) go into config.json. `memory` is lmplz's -S (its sorting memory). An n-gram has no
+        early stopping: `valid_ids` is not used."""
         if not isinstance(order, int) or order < 1:
             raise ZooError(f"the n-gram order (characters of context) must be at least 1, got {order!r}")
         if order + 1 > MAX_SUPPORTED:
