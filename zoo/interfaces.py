@@ -49,8 +49,16 @@ class LanguageModel(Protocol):
 class Baseline(ABC):
     """A non-recurrent language model fitted to a text (the paper's n-gram and n-NN).
 
-    Subclasses set `name`, fit with `fit`, and persist to a directory (`save` / `load`); they
-    answer `log_probs` exactly as a recurrent model does.
+    Subclasses set `name`, fit with `fit`, and persist to a directory (`save` / `load`) whose
+    config.json has the checkpoint format and a ``"baseline": {"name": ...}`` section, so
+    `zoo.load_checkpoint` and `zoo eval` find the plugin that reads it. They answer `log_probs`
+    exactly as a recurrent model does, and may add `target_log_probs(ids)` (the next
+    characters' log-probabilities alone) where that is much cheaper; evaluation then uses it.
+
+    `fit` receives, besides the training ids and vocabulary, the keyword options ``order`` (the
+    paper's n), ``directory`` (where to write), ``valid_ids`` (for early stopping, if any),
+    ``sections`` (dataset description etc. for config.json), ``progress``, and whatever
+    ``--set KEY=VALUE`` options the user gave.
     """
 
     name: ClassVar[str] = ""
