@@ -22,6 +22,7 @@ from zoo import Option, RecurrentLM, State
 
 class _Fused(RecurrentLM):
     blocks: int = 1  # gate blocks per layer: RNN 1, LSTM 4, GRU 3
+    cudnn_mode: str = "RNN_TANH"
 
     def build_layers(self) -> None:
         cfg = self.config
@@ -34,12 +35,34 @@ class _Fused(RecurrentLM):
             module.bias_ih = nn.Parameter(torch.empty(rows))
             if cfg.bias == "double":
                 module.bias_hh = nn.Parameter(torch.empty(rows))
+            else:  # the fused kernels take a recurrent bias: give them zeros (one per layer, for cuDNN's flat buffer)
+                module.register_buffer("zero_bias", torch.zeros(rows), persistent=False)
             self.layers.append(module)
-        self.register_buffer("zero_bias", torch.zeros(rows), persistent=False)
 
     def _weights(self, layer: int) -> list[Tensor]:
         m = self.layers[layer]
-        return [m.weight_ih, m.weight_hh, m.bias_ih, getattr(m, "bias_hh", self.zero_bias)]
+        return [m.weight_ih, m.weight_hh, m.bias_ih, m.bias_hh if hasattr(m, "bias_hh") else m.zero_bias]
+
+    def _apply(self, fn, recurse=True):
+        result = super()._apply(fn, recurse)
+        self.flatten_weights()
+        return result
+
+    def flatten_weights(self) -> None:
+        """On CUDA, lay all layers' weights out in one buffer as cuDNN wants them (what
+        nn.LSTM.flatten_parameters does), so the fused kernel does not copy them on every call.
+        The parameters keep their names and become views into that buffer. Elsewhere a no-op."""
+        weights = self._flat(range(self.config.layers))
+        if not (weights and all(w.is_cuda and w.dtype == weights[0].dtype for w in weights)):
+            return
+        if not torch.backends.cudnn.is_acceptable(weights[0]) or len({w.data_ptr() for w in weights}) != len(weights):
+            return
+        from torch.backends.cudnn import rnn as cudnn_rnn
+
+        with torch.cuda.device_of(weights[0]), torch.no_grad():
+            if torch._use_cudnn_rnn_flatten_weight():
+                torch._cudnn_rnn_flatten_weight(weights, 4, self.config.input_size, cudnn_rnn.get_cudnn_mode(self.cudnn_mode),
+                                                self.config.hidden, 0, self.config.layers, True, False)
 
     def _flat(self, layers: range) -> list[Tensor]:
         return [w for layer in layers for w in self._weights(layer)]
@@ -103,6 +126,7 @@ class LSTM(_Fused):
 
     arch = "lstm"
     blocks = 4
+    cudnn_mode = "LSTM"
     state_names = ("h", "c")
 
     @property
@@ -157,6 +181,7 @@ class GRU(_Fused):
 
     arch = "gru"
     blocks = 3
+    cudnn_mode = "GRU"
     options = {
         "update": Option("paper", ("paper", "torch"), "which orientation of the update gate is called z"),
         "reset": Option("after", ("after", "before"), "where the reset gate multiplies the candidate's recurrent term"),
@@ -190,7 +215,7 @@ class GRU(_Fused):
         else:
             m = self.layers[layer]
             w_hh = self.transposed(m.weight_hh)  # [H, 3H]
-            b_hh = getattr(m, "bias_hh", self.zero_bias)
+            b_hh = self._weights(layer)[3]
             h_r, h_z = (h_prev @ w_hh[:, : 2 * H] + b_hh[: 2 * H]).split(H, dim=-1)
             r = torch.sigmoid(x_r + h_r)
             n = torch.tanh(x_n + (r * h_prev) @ w_hh[:, 2 * H:] + b_hh[2 * H:])
