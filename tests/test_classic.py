@@ -84,3 +84,27 @@ def test_gru_reset_position_changes_the_model():
         with torch.no_grad():
             outs.append(model(ids)[0])
     assert (outs[0] - outs[1]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("batch, steps, hidden", [(1, 700, 8), (3, 50, 8), (64, 20, 2048)])
+def test_linear_scan_equals_the_step_recurrence(batch, steps, hidden):
+    from zoo_classic.models import linear_scan
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(batch, steps, hidden, generator=g)
+    b = torch.randn(batch, steps, hidden, generator=g)
+    c = torch.randn(batch, hidden, generator=g)
+    expected = []
+    for t in range(steps):
+        c_next = a[:, t] * (expected[-1] if expected else c) + b[:, t]
+        expected.append(c_next)
+    assert_close(linear_scan(a, b, c), torch.stack(expected, 1), "blocked scan", atol=1e-5)
+
+
+def test_long_trace_matches_the_step_loop():
+    model = make_model("lstm", layers=2)
+    ids = random_ids(batch=1, steps=900)
+    with torch.no_grad():
+        auto, loop = model.trace(ids), model.trace(ids, path="loop")
+    for name in model.names:
+        assert_close(auto[name], loop[name], name)

@@ -164,3 +164,13 @@ def test_pip_installed_plugin_appears_in_zoo_list_and_passes_the_kit(tmp_path):
         capture_output=True, text=True, timeout=300, env={**os.environ, **env}, cwd=tmp_path,
     )
     assert kit.returncode == 0, kit.stdout[-2000:]
+
+
+def test_every_hook_is_documented_for_plugin_authors():
+    """As datasette does: a hook without a section in docs/plugins.md fails the suite."""
+    from zoo import hookspecs
+
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    hooks = [name for name in dir(hookspecs) if name.startswith("zoo_")]
+    assert hooks and all(f"`{hook}(register)`" in docs for hook in hooks)
+    assert all(getattr(hookspecs, hook).__doc__ for hook in hooks)

@@ -86,7 +86,7 @@ class NGram(Baseline):
     @classmethod
     def fit(cls, train_ids: torch.Tensor, vocab: Vocab, order: int = 5, directory: str | Path | None = None,
             memory: str = "40%", sections: dict[str, Any] | None = None, valid_ids: Any = None,
-            progress: bool = True) -> NGram:
+            progress: bool = False) -> NGram:
         """Estimate with lmplz into `directory` (model.binary + config.json); `sections` (dataset,
         ...) go into config.json. `memory` is lmplz's -S (its sorting memory). An n-gram has no
         early stopping: `valid_ids` is not used."""
@@ -106,9 +106,9 @@ class NGram(Baseline):
             arpa = Path(tmp) / "model.arpa"
             cmd = [tools["lmplz"], "-o", str(order + 1), "-S", memory, "-T", tmp, "--discount_fallback",
                    "--text", str(text), "--arpa", str(arpa)]
-            _run(cmd, "lmplz")
+            _run(cmd, "lmplz", progress)  # lmplz draws its own progress bars on stderr
             binary = Path(tmp) / "model.binary"
-            _run([tools["build_binary"], str(arpa), str(binary)], "build_binary")
+            _run([tools["build_binary"], str(arpa), str(binary)], "build_binary", progress)
             os.replace(binary, directory / "model.binary")
         meta = {"format": "zoo-checkpoint", "format_version": 1, "zoo_version": zoo.__version__,
                 "baseline": {"name": "ngram", "order": order, "kenlm_order": order + 1, "smoothing": "modified Kneser-Ney",
@@ -175,8 +175,10 @@ class NGram(Baseline):
         return torch.from_numpy(rows)
 
 
-def _run(cmd: list[str], what: str) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True)
+def _run(cmd: list[str], what: str, progress: bool) -> None:
+    """Run a KenLM program; with `progress` its own output shows, else only a failure's last line."""
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=None if progress else subprocess.PIPE, text=True)
     if done.returncode != 0:
-        last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["(no message)"]
-        raise ZooError(f"KenLM's {what} failed (exit {done.returncode}): {last[0]}")
+        lines = [line for line in (done.stderr or "").splitlines() if line.strip()]
+        detail = lines[-1] if lines else "see its output above"
+        raise ZooError(f"KenLM's {what} failed (exit {done.returncode}): {detail}")
