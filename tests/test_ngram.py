@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import zoo
-from zoo.data import build_vocab, load_corpus
+from zoo.data import build_vocab
 from zoo.evaluate import char_losses
 from zoo.plugins import plugins
 

@@ -39,7 +39,6 @@ from .errors import ZooError
 from .evaluate import char_losses
 from .fileio import atomic_write
 from .recipe import Recipe
-from .vocab import Vocab
 
 RUN_FILE = "run.json"
 TRAINING_STATE = "training.safetensors"

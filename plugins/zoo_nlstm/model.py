@@ -119,15 +119,13 @@ class NestedLSTM(RecurrentLM):
         H = self.config.hidden
         weights, inputs, bases = self._steps
         gates = []
-        u = state[0]
+        x_k, u = xp, state[0]  # level 0 reads the projected input and h_{t-1}
         for k in range(self.depth):
             step_input = u if k == 0 else torch.cat([x_k, u], dim=1)
             if inputs is not None:
                 inputs[k].append(step_input.detach())
-            if k == 0:
-                pre = torch.addmm(xp, step_input, weights[0])
-            else:
-                pre = torch.addmm(next(bases[k]), step_input, weights[k])
+            base = xp if k == 0 else next(bases[k])
+            pre = torch.addmm(base, step_input, weights[k])
             sig = torch.sigmoid(pre[:, : 3 * H])
             i, f, o = sig[:, :H], sig[:, H : 2 * H], sig[:, 2 * H :]
             g = pre[:, 3 * H :]
@@ -136,17 +134,16 @@ class NestedLSTM(RecurrentLM):
             gates.append((i, f, g, o))
             x_k, u = i * g, f * state[1 + k]
         # The innermost level is a plain LSTM cell: c = f * c_prev + i * g (the last u and x_k).
-        # Going outwards, each level's memory is the output of the level inside it.
+        # Going outwards, each level's output is the memory of the level around it.
         internals: dict[str, Tensor] = {}
         cells: list[Tensor] = [None] * self.depth  # type: ignore[list-item]
         c = u + x_k
         for k in reversed(range(self.depth)):
             i, f, g, o = gates[k]
-            if k < self.depth - 1:
-                c = h_inner
-            h_inner = o * torch.tanh(c)
+            h_k = o * torch.tanh(c)
             cells[k] = c
             internals.update({f"nest.{k}.i": i, f"nest.{k}.f": f, f"nest.{k}.g": g, f"nest.{k}.o": o,
-                              f"nest.{k}.c": c, f"nest.{k}.h": h_inner})
-        internals["h"] = h_inner
-        return (h_inner, *cells), internals
+                              f"nest.{k}.c": c, f"nest.{k}.h": h_k})
+            c = h_k
+        internals["h"] = h_k
+        return (h_k, *cells), internals
