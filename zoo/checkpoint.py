@@ -27,12 +27,17 @@ WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 
 
+def header() -> dict[str, Any]:
+    """The fields that open every checkpoint's config.json, a baseline's included."""
+    from . import __version__
+
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "zoo_version": __version__}
+
+
 def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
     """Write `model` to `directory` (created if needed); `sections` (``dataset=...``,
     ``recipe=...``, ``metrics=...``) are stored in config.json as they are (JSON-able)."""
     import safetensors.torch
-
-    from . import __version__
 
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
@@ -41,9 +46,7 @@ def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     weights = safetensors.torch.save(tensors, metadata={"format": "pt", "zoo_arch": model.config.arch})
     config = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "zoo_version": __version__,
+        **header(),
         "model": model.config.to_dict(),
         "vocab": model.vocab.to_dict() if getattr(model, "vocab", None) is not None else None,
         "weights_sha256": sha256_bytes(weights),

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import torch
 
-import zoo
 from zoo import Baseline, Vocab, ZooError
+from zoo.checkpoint import header
 from zoo.fileio import atomic_write
 
 LN10 = math.log(10)
@@ -110,7 +110,7 @@ class NGram(Baseline):
             binary = Path(tmp) / "model.binary"
             _run([tools["build_binary"], str(arpa), str(binary)], "build_binary", progress)
             os.replace(binary, directory / "model.binary")
-        meta = {"format": "zoo-checkpoint", "format_version": 1, "zoo_version": zoo.__version__,
+        meta = {**header(),
                 "baseline": {"name": "ngram", "order": order, "kenlm_order": order + 1, "smoothing": "modified Kneser-Ney",
                              "pruning": None, "training_characters": int(len(train_ids))},
                 "vocab": vocab.to_dict(), **(sections or {})}

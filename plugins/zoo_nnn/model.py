@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-import zoo
 from zoo import Baseline, Vocab, ZooError
 from zoo.data import bptt_batches
+from zoo.checkpoint import header
 from zoo.fileio import atomic_write, sha256_bytes
 
 
@@ -80,7 +80,7 @@ class NNN(Baseline):
         net = Net(len(vocab), order, hidden).to(device)
         optimizer = torch.optim.Adam(net.parameters(), lr=lr)
         x_all, y_all = bptt_batches(torch.as_tensor(train_ids), min(batch_size, max(1, (len(train_ids) - 1) // seq_length)), seq_length)
-        meta = {"format": "zoo-checkpoint", "format_version": 1, "zoo_version": zoo.__version__,
+        meta = {**header(),
                 "baseline": {"name": "nnn", "order": order, "hidden": hidden, "optimizer": "adam", "lr": lr,
                              "history": []}, "vocab": vocab.to_dict(), **(sections or {})}
         model = cls(net, vocab, meta)
