@@ -13,9 +13,8 @@ import resource
 import tempfile
 import time
 
-import torch
 
-from zoo.data import build_vocab, load_corpus
+from zoo.data import encoded_splits, load_corpus
 from zoo.plugins import plugins
 
 
@@ -28,9 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     NGram = plugins().get("baseline", "ngram").load()
     corpus = load_corpus(args.data, line_endings=args.line_endings, progress=False)
-    train_text, _, test_text = corpus.splits()
-    vocab = build_vocab(train_text)
-    train_ids, test_ids = (torch.from_numpy(vocab.encode(t)) for t in (train_text, test_text))
+    vocab, train_ids, _, test_ids = encoded_splits(corpus)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         model = NGram.fit(train_ids, vocab, order=args.order, directory=tmp)
@@ -43,7 +40,7 @@ def main() -> None:
         start = time.perf_counter()
         model.log_probs(full_ids)
         full_s = time.perf_counter() - start
-    print(f"{args.order + 1}-gram on {corpus.name} ({len(train_text):,} training characters, {len(vocab)} in the vocabulary)")
+    print(f"{args.order + 1}-gram on {corpus.name} ({len(train_ids):,} training characters, {len(vocab)} in the vocabulary)")
     print(f"  fit (lmplz + build_binary)      {fit_s:8.1f} s, peak memory {peak_gib:.2f} GiB")
     print(f"  correct-character log-probs     {score_s:8.1f} s for {len(test_ids):,} characters "
           f"({len(test_ids) / score_s:,.0f}/s), cross-entropy {-target.mean():.3f} nats/char")

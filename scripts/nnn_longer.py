@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from zoo.data import build_vocab, load_corpus
+from zoo.data import encoded_splits, load_corpus
 from zoo.evaluate import char_losses, summarize
 from zoo.plugins import plugins
 
@@ -24,9 +24,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="where to keep the model (default: runs/nnn-longer-N)")
     args = parser.parse_args()
     corpus = load_corpus(args.data, line_endings="crlf", split=(0.8, 0.1, 0.1), progress=False)
-    train, valid, test = corpus.splits()
-    vocab = build_vocab(train)
-    ids = [torch.from_numpy(vocab.encode(t)) for t in (train, valid, test)]
+    vocab, *ids = encoded_splits(corpus)
     start = time.time()
     model = plugins().get("baseline", "nnn").load().fit(
         ids[0], vocab, order=args.order, directory=args.out or f"runs/nnn-longer-{args.order}", valid_ids=ids[1],

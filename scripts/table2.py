@@ -17,9 +17,8 @@ import json
 import time
 from pathlib import Path
 
-import torch
 
-from zoo.data import build_vocab, load_corpus
+from zoo.data import encoded_splits, load_corpus
 from zoo.evaluate import char_losses, summarize
 from zoo.plugins import plugins
 
@@ -55,9 +54,7 @@ def main() -> None:
     datasets = [d for d in ("warpeace", "linux") if getattr(args, d)]
     for dataset, path in ((d, getattr(args, d)) for d in datasets):
         corpus = load_corpus(path, line_endings="crlf", split=SPLITS[dataset], progress=False)
-        train_text, valid_text, test_text = corpus.splits()
-        vocab = build_vocab(train_text)
-        train_ids, valid_ids, test_ids = (torch.from_numpy(vocab.encode(t)) for t in (train_text, valid_text, test_text))
+        vocab, train_ids, valid_ids, test_ids = encoded_splits(corpus)
         for n in map(int, orders.split(",")):
             key = f"{dataset}/{n}"
             if key in results:
@@ -70,7 +67,7 @@ def main() -> None:
             start = time.perf_counter()
             stats = summarize(char_losses(model, test_ids))
             results[key] = {**stats, "fit_seconds": round(fit_s, 1), "score_seconds": round(time.perf_counter() - start, 1),
-                            "paper": paper[dataset][n], "train_characters": len(train_text), "test_characters": len(test_text)}
+                            "paper": paper[dataset][n], "train_characters": len(train_ids), "test_characters": len(test_ids)}
             results_path.write_text(json.dumps(results, indent=2))
             (out / f"{args.baseline}-{dataset}-{n}" / "model.binary").unlink(missing_ok=True)  # 20-grams are large
             print(f"{key}: {stats['nats']:.3f} ± {stats['se_nats']:.3f} (paper {paper[dataset][n]}), fit {fit_s:.0f} s", flush=True)

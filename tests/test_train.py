@@ -83,6 +83,8 @@ def test_resume_refuses_other_data_or_recipe(tiny_text, tmp_path):
     other = load_corpus(str(tiny_text), line_endings="crlf")
     with pytest.raises(zoo.ZooError, match="other data"):
         quiet("rnn-1x8", other, Recipe(max_epochs=2, **SMALL), tmp_path / "run", resume=True)
+    with pytest.raises(zoo.ZooError, match="trains rnn-1x8, not gru-1x8"):
+        quiet("gru-1x8", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "run", resume=True)
     with pytest.raises(zoo.ZooError, match="nothing to resume"):
         quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "empty", resume=True)
 

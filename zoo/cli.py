@@ -119,7 +119,6 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         data: dict[str, Any] = {"checkpoint": str(Path(name).resolve()), **{k: v for k, v in saved.items() if k != "model"}}
     else:
         spec = resolve(name)
-        architecture(spec.arch)  # a clear error if the architecture is missing
         config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
         data = {"name": spec.name, "registered": spec.registered, **{k: v for k, v in spec.to_dict().items() if k not in ("name", "registered")}}
     cls = architecture(config.arch)
@@ -265,9 +264,7 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
     zoo baseline fit ngram --order 9 --data warpeace     # modified Kneser-Ney 10-gram (KenLM)
     zoo eval --model runs/ngram-9.warpeace               # test cross-entropy, as for any model
     """
-    import torch
-
-    from .data import build_vocab, load_corpus
+    from .data import encoded_splits, load_corpus
     from .plugins import plugins
 
     cls = plugins().get("baseline", name).load()
@@ -278,16 +275,13 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
             raise ZooError(f"--set takes KEY=VALUE, got {item!r}")
         options[key] = yaml_scalar(value)
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
-    train_text, valid_text, _ = corpus.splits()
-    vocab = build_vocab(train_text)
     out = Path(out or f"runs/{name}-{order}.{corpus.name.removesuffix('.txt')}")
     if (out / "config.json").exists():
         raise ZooError(f"{out} already holds a model: choose another --out")
-    ids, valid_ids = (torch.from_numpy(vocab.encode(t)) for t in (train_text, valid_text))
-    model = cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
-                    valid_ids=valid_ids, progress=not quiet, **options)
-    click.echo(f"{name} (order {order}) fitted on {len(train_text):,} characters of {corpus.name}: {out}", err=True)
-    del model
+    vocab, ids, valid_ids, _ = encoded_splits(corpus)
+    cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
+            valid_ids=valid_ids, progress=not quiet, **options)
+    click.echo(f"{name} (order {order}) fitted on {len(ids):,} characters of {corpus.name}: {out}", err=True)
 
 
 def yaml_scalar(text: str) -> Any:

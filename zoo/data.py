@@ -183,6 +183,16 @@ def build_vocab(train_text: str):
     return Vocab.from_text(train_text, unk=UNKNOWN)
 
 
+def encoded_splits(corpus: Corpus, vocab=None):
+    """``(vocab, train_ids, valid_ids, test_ids)``: the vocabulary (the training split's unless
+    one is given, as when resuming or evaluating a saved model) and the splits as id tensors."""
+    import torch
+
+    parts = corpus.splits()
+    vocab = vocab or build_vocab(parts[0])
+    return (vocab, *(torch.from_numpy(vocab.encode(part)) for part in parts))
+
+
 def bptt_batches(ids, batch_size: int, seq_length: int):
     """Truncated-BPTT windows as char-rnn makes them.
 

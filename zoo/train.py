@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import load_checkpoint, read_config, save_checkpoint
-from .data import Corpus, bptt_batches, build_vocab
+from .data import Corpus, bptt_batches, build_vocab, encoded_splits
 from .errors import ZooError
 from .evaluate import char_losses
 from .fileio import atomic_write
@@ -179,7 +179,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
     dist = Distributed.from_env(dev)
     if recipe.batch_size % dist.world:
         raise ZooError(f"batch size {recipe.batch_size} does not divide among {dist.world} processes")
-    train_text, valid_text, _ = corpus.splits()
+    train_text = corpus.splits()[0]
     previous = read_run(run)
     if previous and not resume:
         raise ZooError(f"{run} already holds a run: pass --resume to continue it, or choose another --out")
@@ -189,21 +189,20 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
     if previous:
         last_dir = run / previous["last"]
         saved = read_config(last_dir)
-        _check_resumable(saved, corpus, recipe, model_name, run)
+        _check_resumable(previous, saved, corpus, recipe, model_name, run)
         model = load_checkpoint(last_dir, device=str(dev))
         vocab = model.vocab
         start_epoch = saved["training"]["epoch"] + 1
         history = list(previous["history"])
-        best = previous.get("best")
+        best, last = previous.get("best"), previous["last"]
     else:
         vocab = build_vocab(train_text)
         torch.manual_seed(recipe.seed)
         model = create_model(model_name, vocab=vocab, dropout=recipe.dropout, **(overrides or {}))
         model.reset_parameters(recipe.init_scale)
         model.to(dev)
-        start_epoch, history, best = 1, [], None
-    train_ids = torch.from_numpy(vocab.encode(train_text))
-    valid_ids = torch.from_numpy(vocab.encode(valid_text))
+        start_epoch, history, best, last = 1, [], None, None
+    _, train_ids, valid_ids, _ = encoded_splits(corpus, vocab)
     x_all, y_all = bptt_batches(train_ids, recipe.batch_size, recipe.seq_length)
     share = recipe.batch_size // dist.world
     x_all = x_all[:, dist.rank * share : (dist.rank + 1) * share]
@@ -281,7 +280,8 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
         if dist.main:
             name = _write_epoch(run, epoch, model, optimizer,
                                 {**sections, "metrics": {"valid_nats": valid_nats, "epoch": epoch}})
-            stale = {(read_run(run) or {}).get("last"), best}
+            stale = {last, best}
+            last = name
             if improved:
                 best_nats, best = valid_nats, name
             atomic_write(run / RUN_FILE, json.dumps({"last": name, "best": best, "model": model_name,
@@ -308,7 +308,10 @@ def _bad_epochs(history: list[dict[str, Any]]) -> int:
     return bad
 
 
-def _check_resumable(saved: dict[str, Any], corpus: Corpus, recipe: Recipe, model_name: str, run: Path) -> None:
+def _check_resumable(previous: dict[str, Any], saved: dict[str, Any], corpus: Corpus, recipe: Recipe,
+                     model_name: str, run: Path) -> None:
+    if previous.get("model") != model_name:
+        raise ZooError(f"{run} trains {previous.get('model')}, not {model_name}: --resume needs the same --model")
     if saved.get("dataset", {}).get("sha256") != corpus.sha256:
         raise ZooError(f"{run} was trained on other data (sha256 {saved.get('dataset', {}).get('sha256')}); "
                        f"--resume needs the same --data and --line-endings")
