@@ -185,6 +185,12 @@ class RecurrentLM(nn.Module):
 
     # -- shared machinery ---------------------------------------------------------------------
     @property
+    def cell_names(self) -> tuple[str, ...]:
+        """The per-layer internals that are memory cells: by convention named ``c`` (or ending in
+        ``.c``, like the Nested LSTM's ``nest.{k}.c``)."""
+        return tuple(n for n in self.internal_names if n == "c" or n.endswith(".c"))
+
+    @property
     def names(self) -> tuple[str, ...]:
         """Every name `trace` can record."""
         return tuple(f"layers.{l}.{n}" for l in range(self.config.layers) for n in self.internal_names)
@@ -200,7 +206,7 @@ class RecurrentLM(nn.Module):
         caps = {"log_probs", "trace", "gradients"}
         if self.gate_names:
             caps.add("gates")
-        if "c" in self.internal_names or "nest.0.c" in self.internal_names:
+        if self.cell_names:
             caps.add("cells")
         return frozenset(caps)
 

@@ -165,3 +165,5 @@ class ArchitectureTests:
         caps = model.capabilities
         assert {"log_probs", "trace", "gradients"} <= caps
         assert ("gates" in caps) == bool(model.gates)
+        assert ("cells" in caps) == bool(model.cell_names)
+        assert set(model.cell_names) <= set(model.internal_names)
