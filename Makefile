@@ -9,21 +9,23 @@ BIN    := $(VENV)/bin
 .PHONY: setup demo test bench clean
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml scripts/setup_kenlm.sh
+$(VENV)/.installed: pyproject.toml scripts/setup_kenlm.sh scripts/setup_browser.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check "$(TORCH)"
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	scripts/setup_kenlm.sh $(VENV)
+	scripts/setup_browser.sh
 	touch $@
 
-# The embedded default: train a small LSTM on the bundled War and Peace sample (about a minute
-# on 2 CPU cores, no network), then evaluate it on the test split and sample from it.
-DEMO_RUN := runs/demo
+# The embedded default, with no network: the LSTM 2x128 that ships with the zoo (trained on the
+# bundled War and Peace sample) is evaluated on its test split, sampled from, and taken apart by
+# the interpretable-cells and gate-saturation analyzers, whose HTML reports open in any browser.
+DEMO_MODEL := lstm-2x128.sample
 demo: setup
-	rm -rf $(DEMO_RUN)
-	$(BIN)/zoo train --model lstm-2x128 --data sample --epochs 4 --batch-size 32 --seq-length 64 --out $(DEMO_RUN)
-	$(BIN)/zoo eval --model $(DEMO_RUN)
-	$(BIN)/zoo sample --model $(DEMO_RUN) --prime "The " --temperature 0.8 -n 300 --seed 1
+	$(BIN)/zoo eval --model $(DEMO_MODEL)
+	$(BIN)/zoo sample --model $(DEMO_MODEL) --prime "The " --temperature 0.8 -n 300 --seed 1
+	$(BIN)/zoo analyze --model $(DEMO_MODEL) --analyzer cells,saturation --set excerpt_start=2000
+	@echo "Open reports/$(DEMO_MODEL)/cells/report.html and reports/$(DEMO_MODEL)/saturation/report.html in a browser."
 
 test: setup
 	$(BIN)/python -m pytest -q

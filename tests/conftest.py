@@ -12,3 +12,18 @@ def tiny_text(tmp_path):
     path = tmp_path / "tiny.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def zoo_cli(capsys):
+    """Run the `zoo` command in-process: ``code, stdout, stderr = zoo_cli("list", "--json")``."""
+    from zoo.cli import main
+
+    def run(*args):
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+            raise SystemExit(0)
+        out, err = capsys.readouterr()
+        return exit_info.value.code or 0, out, err
+
+    return run

@@ -7,45 +7,37 @@ import sys
 import pytest
 
 import zoo
-from zoo.cli import main
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
 
-
-def test_list_shows_architectures_and_models(capsys):
-    code, out, _ = run(capsys, "list")
+def test_list_shows_architectures_and_models(zoo_cli):
+    code, out, _ = zoo_cli("list")
     assert code == 0
     for arch in ("rnn", "lstm", "gru", "nlstm"):
         assert f"  {arch} " in out
-    assert "lstm-3x512.warpeace" in out and "  ngram " in out and "  nnn " in out and "Analyzers:\n  (none installed)" in out
+    assert "lstm-3x512.warpeace" in out and "  ngram " in out and "  nnn " in out and "Analyzers:\n  cells " in out and "  quote " in out
 
 
-def test_list_json_and_pattern(capsys):
-    code, out, _ = run(capsys, "list", "*.text8", "--json")
+def test_list_json_and_pattern(zoo_cli):
+    code, out, _ = zoo_cli("list", "*.text8", "--json")
     data = json.loads(out)
     assert code == 0 and [m["name"] for m in data["models"]] == ["gru-2x600.text8", "lstm-2x600.text8", "nlstm-1x600.text8"]
     assert {a["name"] for a in data["architectures"]} >= {"rnn", "lstm", "gru", "nlstm"}
 
 
-def test_info_shows_spec_and_parameter_count(capsys):
-    code, out, _ = run(capsys, "info", "nlstm-1x600.text8", "--json")
+def test_info_shows_spec_and_parameter_count(zoo_cli):
+    code, out, _ = zoo_cli("info", "nlstm-1x600.text8", "--json")
     data = json.loads(out)
     assert code == 0 and data["parameters"]["recurrent"] == 5_764_800
     assert data["config"]["options"] == {"depth": 2, "outer_candidate": "identity"}
-    code, out, _ = run(capsys, "info", "lstm-3x512")
+    code, out, _ = zoo_cli("info", "lstm-3x512")
     assert code == 0 and "5,427,200 recurrent" in out and "lstm-3x512.linux" in out
 
 
-def test_info_on_a_checkpoint_directory(capsys, tmp_path):
+def test_info_on_a_checkpoint_directory(zoo_cli, tmp_path):
     model = zoo.create_model("gru-1x8", vocab_size=5)
     zoo.save_checkpoint(model, tmp_path / "c")
-    code, out, _ = run(capsys, "info", str(tmp_path / "c"), "--json")
+    code, out, _ = zoo_cli("info", str(tmp_path / "c"), "--json")
     assert code == 0 and json.loads(out)["config"]["arch"] == "gru"
 
 
@@ -54,14 +46,14 @@ def test_info_on_a_checkpoint_directory(capsys, tmp_path):
     (["info", "bogus"], "model names look like"),
     (["info", "mgu-2x128.tinyshakespeare"], "'mgu' is not installed; to get it"),
 ])
-def test_errors_are_one_line(capsys, args, fragment):
-    code, out, err = run(capsys, *args)
+def test_errors_are_one_line(zoo_cli, args, fragment):
+    code, out, err = zoo_cli(*args)
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("zoo: error: ") and fragment in err
 
 
-def test_plugins_json(capsys):
-    code, out, _ = run(capsys, "plugins", "--json")
+def test_plugins_json(zoo_cli):
+    code, out, _ = zoo_cli("plugins", "--json")
     plugins = {p["name"]: p for p in json.loads(out)["plugins"]}
     assert plugins["classic"]["registers"] == {"architecture": ["rnn", "lstm", "gru"]}
     assert plugins["classic"]["version"] == zoo.__version__

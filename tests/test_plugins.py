@@ -52,7 +52,7 @@ def test_third_party_plugin_is_discovered(site):
     site("plug_good", GOOD)
     found = Plugins()
     assert "toy" in found.names("architecture") and "lstm" in found.names("architecture")
-    assert found.names("analyzer") == ["count"]
+    assert "count" in found.names("analyzer")
     info = found.info["plug_good"]
     assert (info.distribution, info.version) == ("plug_good", "1.2.3")
     assert info.registers == {"architecture": ["toy"], "analyzer": ["count"]}

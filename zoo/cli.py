@@ -71,14 +71,21 @@ def list_cmd(pattern: str, as_json: bool) -> None:
         }
         for name in list_models(pattern)
     ]
+    data["features"] = [{"name": e.name, "plugin": e.plugin, "summary": e.summary}
+                        for e in sorted(found.entries["feature"].values(), key=lambda e: e.name)]
+    for row in data["analyzers"]:
+        row.update(_analyzer_record(row["name"]))
     data["problems"] = found.problems
     if as_json:
         _emit_json(data)
         return
-    for kind in ("architectures", "baselines", "analyzers"):
+    for kind in ("architectures", "baselines", "analyzers", "features"):
         click.echo(f"{kind.capitalize()}:")
         for e in data[kind]:
             click.echo(f"  {e['name']:<14} {e['summary']}  [plugin: {e['plugin']}]")
+            if e.get("params"):
+                params = ", ".join(f"{k}={v['default']}" for k, v in e["params"].items())
+                click.echo(f"  {'':<14} parameters: {params}")
         if not data[kind]:
             click.echo("  (none installed)")
     click.echo(f"Models ({len(data['models'])}{'' if pattern == '*' else f' matching {pattern!r}'}):")
@@ -86,6 +93,19 @@ def list_cmd(pattern: str, as_json: bool) -> None:
         ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
         missing = "" if m["installed"] else f"  (needs architecture '{m['arch']}': not installed)"
         click.echo(f"  {m['name']:<28} {ref}{missing}")
+
+
+def _analyzer_record(name: str) -> dict[str, Any]:
+    """An analyzer's needs and parameters, as `zoo list` shows them (its module stays torch-free)."""
+    from .analysis import get_analyzer
+
+    try:
+        runner = get_analyzer(name)
+    except ZooError as exc:
+        return {"error": str(exc)}
+    show = lambda v: ",".join(map(str, v)) if isinstance(v, tuple) else v  # noqa: E731
+    return {"requires": sorted(runner.requires), "needs": sorted(runner.needs),
+            "params": {k: {"default": show(p.default), "doc": p.doc} for k, p in runner.params.items()}}
 
 
 def _parameter_counts(config) -> dict[str, int]:
@@ -162,18 +182,44 @@ def plugins_cmd(as_json: bool) -> None:
         click.echo("(no plugins installed)")
 
 
-def _load_model(spec: str, device: str = "auto"):
-    """A trained model from a checkpoint or run directory (a registry name once weights are released)."""
-    from .checkpoint import load_checkpoint
-    from .registry import resolve
-    from .train import pick_device
+def _checkpoint_path(spec: str) -> Path:
+    """The directory behind a --model value: a checkpoint or run directory as given, or the
+    weights a registry entry ships with the zoo (``bundled``)."""
+    from .registry import bundled_checkpoint, resolve
 
     if Path(spec).is_dir():
-        model = load_checkpoint(spec)
-        return model.to(pick_device(device)) if hasattr(model, "to") else model
+        return Path(spec)
     named = resolve(spec)  # a clear error for unknown names
-    raise ZooError(f"model '{named.name}' has no released weights yet: train it with `zoo train --model {named.name}` "
-                   "and pass the run directory")
+    path = bundled_checkpoint(named)
+    if path is None:
+        raise ZooError(f"model '{named.name}' has no released weights yet: train it with `zoo train --model {named.name}` "
+                       "and pass the run directory")
+    return path
+
+
+def _load_model(spec: str, device: str = "auto"):
+    """A trained model from a checkpoint or run directory, or a registry name with weights."""
+    from .checkpoint import load_checkpoint
+    from .train import pick_device
+
+    model = load_checkpoint(_checkpoint_path(spec))
+    return model.to(pick_device(device)) if hasattr(model, "to") else model
+
+
+def _trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progress: bool):
+    """The corpus a model is evaluated or analysed on: --data, else the one it was trained on
+    (refused if that file has changed since)."""
+    from .data import load_corpus
+
+    trained_on = saved.get("dataset") or {}
+    source = data or trained_on.get("source") or trained_on.get("name")
+    if not source:
+        raise ZooError("this checkpoint does not record its dataset: pass --data")
+    corpus = load_corpus(source, line_endings=line_endings or trained_on.get("line_endings", "lf"),
+                         split=fractions or (None if data else trained_on.get("split")), progress=progress)
+    if not data and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
+        raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): pass --data explicitly")
+    return corpus
 
 
 def _recipe_options(func):
@@ -313,23 +359,15 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
     import torch
 
     from .checkpoint import checkpoint_dir, read_config, update_config
-    from .data import load_corpus
     from .evaluate import char_losses, summarize
 
+    path = _checkpoint_path(model_spec)
     model = _load_model(model_spec, device)
-    saved = read_config(model_spec) if Path(model_spec).is_dir() else {}
-    trained_on = saved.get("dataset") or {}
-    source = data or trained_on.get("source") or trained_on.get("name")
-    if not source:
-        raise ZooError("this checkpoint does not record its dataset: pass --data")
-    corpus = load_corpus(source, line_endings=line_endings or trained_on.get("line_endings", "lf"),
-                         split=fractions or (None if data else trained_on.get("split")), progress=not as_json)
-    if not data and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
-        raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): pass --data explicitly")
+    corpus = _trained_corpus(read_config(path), data, line_endings, fractions, progress=not as_json)
     text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
     ids = torch.from_numpy(model.vocab.encode(text))
     result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(char_losses(model, ids), resamples)}
-    if Path(model_spec).is_dir():
+    if Path(model_spec).is_dir():  # a user's directory; weights shipped with the zoo are never written
         update_config(model_spec, metrics={f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"],
                                            f"{part}_data_sha256": corpus.sha256})
         result["checkpoint"] = str(checkpoint_dir(model_spec))
@@ -354,6 +392,141 @@ def sample(model_spec, prime, length, temperature, seed, device) -> None:
 
     model = _load_model(model_spec, device)
     click.echo(prime + generate(model, prime, length, temperature, seed))
+
+
+def _analyzer_help() -> str:
+    """Every installed analyzer with its parameters, for `zoo analyze --help` and `zoo list`."""
+    from .analysis import get_analyzer
+    from .plugins import plugins
+
+    lines = []
+    for name in plugins().names("analyzer"):
+        try:
+            runner = get_analyzer(name)
+        except ZooError as exc:
+            lines.append(f"{name}: unavailable ({exc})")
+            continue
+        needs = sorted(runner.requires | runner.needs)
+        lines.append(f"{name}: {runner.summary}  [needs: {', '.join(needs)}]")
+        for key, param in runner.params.items():
+            default = ",".join(map(str, param.default)) if isinstance(param.default, tuple) else param.default
+            lines.append(f"    {key}={default}: {param.doc}")
+    return "\n".join(lines) or "(no analyzers installed)"
+
+
+class _AnalyzeCommand(click.Command):
+    def format_epilog(self, ctx, formatter) -> None:
+        with formatter.section("Analyzers and their parameters (--set KEY=VALUE)"):
+            formatter.write_text("\b\n" + _analyzer_help())
+
+
+def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[str, Any]]:
+    """--set values by analyzer: KEY=VALUE goes to every selected analyzer that has KEY, and
+    ANALYZER.KEY=VALUE to that one; a key none of them has is an error."""
+    given: dict[str, dict[str, Any]] = {r.name: {} for r in runners}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ZooError(f"--set takes KEY=VALUE, got {item!r}")
+        target, dot, short = key.rpartition(".")
+        if dot and target not in given:
+            raise ZooError(f"--set {item}: '{target}' is not among the selected analyzers ({', '.join(given)})")
+        chosen = [r for r in runners if (r.name == target if dot else short in r.params)]
+        if not chosen:
+            known = "; ".join(f"{r.name}: {', '.join(r.params) or 'none'}" for r in runners)
+            raise ZooError(f"--set {item}: no selected analyzer has a parameter '{short}' ({known})")
+        for runner in chosen:
+            given[runner.name][short] = value
+    return given
+
+
+@cli.command(cls=_AnalyzeCommand)
+@click.option("--model", "model_spec", required=True,
+              help="A checkpoint or run directory, or a registry name with weights (lstm-2x128.sample ships with the zoo).")
+@click.option("--analyzer", "analyzer_names", required=True, help="Analyzer name(s), comma-separated (listed below).")
+@click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
+@click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
+@click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
+@click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to analyse.")
+@click.option("--text", help="Analyse this text instead of a split.")
+@click.option("--max-chars", type=click.IntRange(min=2), help="Analyse only the first N characters of the split.")
+@click.option("--reference", "references", multiple=True, help="A model to compare with (checkpoint, run or baseline directory); repeatable.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An analyzer parameter (ANALYZER.KEY=VALUE for one analyzer); repeatable.")
+@click.option("--cells", help="Cells for the cells analyzer to show, e.g. 2:46,2:13 (same as --set cells=...).")
+@click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: reports/<model>/<analyzer>; with several analyzers, one subdirectory each).")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print each analyzer's summary as JSON.")
+def analyze(model_spec, analyzer_names, data, line_endings, fractions, part, text, max_chars, references,
+            settings, cells, out, device, quiet, as_json) -> None:
+    """Analyse a model and write a report per analyzer: report.json, arrays.npz, PNG figures and
+    one self-contained report.html.
+
+    \b
+    zoo analyze --model lstm-2x128.sample --analyzer cells,saturation
+    zoo analyze --model runs/lstm-3x512.warpeace --analyzer cells --cells 2:46,2:13
+    zoo analyze --model runs/gru-2x149.warpeace --analyzer saturation --set right=0.95 --json
+
+    The model is analysed on its dataset's test split unless --on, --data or --text say otherwise.
+    Everything is checked before any work starts: a model that lacks what an analyzer needs
+    (an n-gram has no gates) is refused with one line, and nothing is written.
+    """
+    import torch
+
+    from .analysis import AnalysisData, analyze as run_analysis, describe_model, get_analyzer
+    from .checkpoint import checkpoint_dir, read_config
+    from .report import write_report
+
+    names = [n.strip() for n in analyzer_names.split(",") if n.strip()]
+    if not names:
+        raise ZooError("--analyzer needs at least one analyzer name (see `zoo list`)")
+    runners = [get_analyzer(n) for n in dict.fromkeys(names)]
+    if cells:
+        if not any(r.name == "cells" for r in runners):
+            raise ZooError("--cells is for the cells analyzer: add it to --analyzer")
+        settings = (*settings, f"cells.cells={cells}")
+    given = _split_settings(settings, runners)
+    for runner in runners:
+        runner.resolve_params(given[runner.name])
+
+    path = checkpoint_dir(_checkpoint_path(model_spec))
+    saved = read_config(path)
+    model = _load_model(model_spec, device)
+    for runner in runners:
+        runner.check(model)
+    refs = {}
+    for ref in references:
+        ref_model = _load_model(ref, device)
+        refs[Path(ref).name if Path(ref).is_dir() else ref] = ref_model
+    if getattr(model, "vocab", None) is None:
+        raise ZooError(f"{path} has no vocabulary: it cannot read text")
+    corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
+    if text is not None:
+        source = {"name": "text given with --text"}
+    else:
+        text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
+        source = {**{k: v for k, v in corpus.describe().items() if k in ("name", "sha256", "line_endings")}, "split": part}
+    if max_chars:
+        text = text[:max_chars]
+        source["max_chars"] = max_chars
+    analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text)), text=text, vocab=model.vocab,
+                            train_text=corpus.splits()[0] if corpus is not None else None,
+                            references=refs, source=source, progress=not quiet)
+    label = model_spec if not Path(model_spec).is_dir() else Path(model_spec).resolve().name
+    meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
+                      "weights_sha256": saved.get("weights_sha256")}}
+    results = {}
+    for runner in runners:
+        report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
+        target = Path(out) / runner.name if out and len(runners) > 1 else Path(out or Path("reports") / label / runner.name)
+        write_report(report, target, runner.template)
+        results[runner.name] = {"report": str(target / "report.html"), "summary": report.summary}
+        if not as_json:
+            click.echo(f"{runner.name}: {target / 'report.html'}")
+    if as_json:
+        from .report import jsonable
+
+        _emit_json(jsonable(results))
 
 
 def main(argv: list[str] | None = None) -> None:

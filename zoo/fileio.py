@@ -7,6 +7,14 @@ import os
 import tempfile
 from pathlib import Path
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once: mkstemp creates files 0600, while a written file should get the usual mode
+
+
+def usual_mode(directory: bool = False) -> int:
+    """The permissions a plain ``open`` (or ``mkdir``) would give under the process's umask."""
+    return (0o777 if directory else 0o666) & ~_UMASK
+
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:
     """Write `data` to `path` through a temporary file in the same directory and a rename.
@@ -17,6 +25,7 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         data = data.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, usual_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -42,3 +42,11 @@ def zoo_register_baselines(register):
 @hookspec
 def zoo_register_analyzers(register):
     """Register analyzers: subclasses of `zoo.Analyzer` (saturation, connectivity, ...)."""
+
+
+@hookspec
+def zoo_register_features(register):
+    """Register text features: functions ``text -> array`` with one value per character, which
+    analyzers (the interpretable-cells search) compare with a model's internals. The value at
+    position t describes the text after reading character t; a boolean array is an on/off
+    feature, a numeric one a graded feature."""

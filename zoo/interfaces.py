@@ -10,23 +10,15 @@ line why a model does not qualify, so no analyzer has to know any architecture b
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from torch import Tensor
 
-from .errors import ZooError
+from .analysis import CAPABILITIES, AnalysisData, Analyzer, Param, Report  # noqa: F401  (re-exported)
 from .recurrent import RecurrentLM, Trace  # noqa: F401  (re-exported: the interfaces live together)
 from .vocab import Vocab
 
-CAPABILITIES = {
-    "log_probs": "next-character distributions over the whole vocabulary (every LanguageModel)",
-    "trace": "named internals per step, `model.trace(ids)` (recurrent models)",
-    "gates": "sigmoid gates among the internals, listed in `model.gates`",
-    "cells": "memory-cell states among the internals (LSTM `c`, Nested LSTM `nest.*.c`)",
-    "gradients": "differentiable from input vectors, `model.forward_embedded(x)`",
-}
 
 
 @runtime_checkable
@@ -85,42 +77,3 @@ class Baseline(ABC):
     @property
     def capabilities(self) -> frozenset[str]:
         return frozenset({"log_probs"})
-
-
-@dataclass
-class Report:
-    """What an analyzer returns: a JSON-able summary, named arrays, and figures.
-
-    `summary` is what ``--json`` prints; `arrays` hold the raw numbers behind it (saved as
-    ``.npy``/safetensors by the caller); `figures` maps a file name (``"saturation.png"``) to its
-    bytes, which the HTML report embeds.
-    """
-
-    analyzer: str
-    model: str
-    summary: dict[str, Any] = field(default_factory=dict)
-    arrays: dict[str, Any] = field(default_factory=dict)
-    figures: dict[str, bytes] = field(default_factory=dict)
-
-
-class Analyzer(ABC):
-    """An analysis that applies to any model offering what it `requires`.
-
-    requires: capability names from `CAPABILITIES` (``{"trace", "gates"}`` for gate saturation,
-    ``{"gradients"}`` for connectivity, ``{"log_probs"}`` for the oracle error analysis).
-    """
-
-    name: ClassVar[str] = ""
-    requires: ClassVar[frozenset[str]] = frozenset({"log_probs"})
-
-    def check(self, model: Any) -> None:
-        """Raise a one-line `ZooError` when `model` lacks a required capability."""
-        offered = frozenset(getattr(model, "capabilities", ()))
-        missing = sorted(self.requires - offered)
-        if missing:
-            what = "; ".join(f"{m}: {CAPABILITIES.get(m, 'unknown capability')}" for m in missing)
-            raise ZooError(f"analyzer '{self.name}' cannot run on this model: it needs {what}")
-
-    @abstractmethod
-    def run(self, model: Any, ids: Tensor, **options: Any) -> Report:
-        """Analyze `model` on character ids; `options` are the analyzer's documented parameters."""

@@ -28,6 +28,7 @@ KINDS = {
     "architecture": "zoo_register_architectures",
     "baseline": "zoo_register_baselines",
     "analyzer": "zoo_register_analyzers",
+    "feature": "zoo_register_features",
 }
 
 
@@ -143,10 +144,23 @@ class Plugins:
             self.manager.unregister(plugin)
             self._problem(ep.name, info.error)
 
-    def _call(self, kind: str, hook_name: str) -> None:
+    def register(self, plugin: Any, name: str) -> None:
+        """Add a plugin in-process (a module or any object with ``@zoo.hookimpl`` methods), as an
+        entry point would: for notebooks and tests. Its registrations join the others'."""
+        if name in self.info:
+            raise ZooError(f"a plugin named '{name}' is already registered")
+        self.info[name] = PluginInfo(name=name, distribution=None, version=None, module=type(plugin).__name__)
+        self.manager.register(plugin, name=name)
+        self.info[name].hooks = sorted(h.name for h in self.manager.get_hookcallers(plugin) or () if h.name.startswith("zoo_"))
+        for kind, hook_name in KINDS.items():
+            self._call(kind, hook_name, only=name)
+
+    def _call(self, kind: str, hook_name: str, only: str | None = None) -> None:
         hook = getattr(self.manager.hook, hook_name)
         for impl in hook.get_hookimpls():  # in registration order: entry points sorted by name
             plugin = impl.plugin_name
+            if only is not None and plugin != only:
+                continue
             staged: list[Entry] = []
 
             def register(name: str, target: Any, summary: str = "", *, _staged=staged, _plugin=plugin) -> None:

@@ -84,6 +84,8 @@ SCHEMA: dict[str, Any] = {
                             "test_ce": {"type": ["number", "null"]},
                         },
                     },
+                    "bundled": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$",
+                                "description": "a checkpoint directory shipped in zoo/pretrained/"},
                     "hub": {
                         "type": "object",
                         "required": ["repo_id", "revision"],
@@ -120,6 +122,7 @@ class ModelSpec:
     description: str = ""
     reference: dict[str, Any] | None = None
     hub: dict[str, Any] | None = None
+    bundled: str | None = None
     registered: bool = True
     variants: tuple[str, ...] = ()
 
@@ -136,6 +139,19 @@ class ModelSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, (), {}, "")}
+
+
+PRETRAINED = Path(__file__).parent / "pretrained"
+
+
+def bundled_checkpoint(spec: ModelSpec) -> Path | None:
+    """The checkpoint directory a registry entry ships inside the package, if it has one."""
+    if not spec.bundled:
+        return None
+    path = PRETRAINED / spec.bundled
+    if not (path / "config.json").is_file():
+        raise ZooError(f"model '{spec.name}': its bundled checkpoint {path} is missing (a broken install?)")
+    return path
 
 
 class Registry:

@@ -1,0 +1,287 @@
+"""Interpretable cells (Karpathy et al. 2015, Section 4.2, Fig. 2).
+
+Every memory cell's value, tanh(c) (a model without memory cells offers its hidden state h), is
+recorded over the text and scored against every registered text feature (inside quotes, position
+in the line, bracket depth, ...; see `zoo.text_features`):
+
+* Pearson correlation between the cell and the feature, over every character;
+* for on/off features, a threshold detector in the manner of LSTMVis: the cell "fires" where its
+  value is above t (or below -t), and is scored by precision, recall and F1 against "feature on",
+  the best threshold and sign kept.
+
+The top cells per feature are reported and shown as the paper shows them: the text coloured per
+character by the cell's value, -1 red to +1 blue. Statistics are accumulated online over chunks of
+parallel streams (`zoo.analysis.stream_trace`), so a whole test split never sits in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+from zoo import Analyzer, Param, Report, ZooError
+from zoo.analysis import STREAM_PARAMS
+
+
+class Cells(Analyzer):
+    name = "cells"
+    summary = "Interpretable cells: every memory cell scored against text features (paper Fig. 2)"
+    requires = frozenset({"trace"})
+    params = {
+        "features": Param((), "features to score, comma-separated (default: every registered feature)"),
+        "state": Param("cell", "a cell's value: 'cell' = tanh(c) of the memory cells (h for models "
+                               "without them), 'hidden' = h", choices=("cell", "hidden")),
+        "top": Param(5, "cells reported per feature", check=lambda v: v >= 1),
+        "rank_by": Param("correlation", "order of the top cells: |Pearson r|, or the detector's best F1 "
+                                        "(on/off features only)", choices=("correlation", "f1")),
+        "thresholds": Param((0.3, 0.5, 0.7), "detector thresholds t: a cell fires where its value > t "
+                                             "(or < -t); LSTMVis uses 0.3", check=lambda v: bool(v) and all(0 <= t < 1 for t in v)),
+        "cells": Param((), "cells to show besides the top ones: layer:unit (2:46) or name:unit "
+                           "(layers.0.nest.1.c:7)"),
+        "excerpt_start": Param(0, "first character of the shown excerpt, in the analysed text", check=lambda v: v >= 0),
+        "excerpt_length": Param(1000, "characters in the coloured-text panels", check=lambda v: 1 <= v <= 20_000),
+        "columns": Param(100, "characters per row in the PNG panels (longer lines wrap)", check=lambda v: v >= 10),
+        **STREAM_PARAMS,
+    }
+    template = Path(__file__).parent / "templates" / "cells.html.j2"
+
+    def run(self, model, data, *, features, state, top, rank_by, thresholds, cells, excerpt_start,
+            excerpt_length, columns, streams, chunk) -> Report:
+        import numpy as np
+
+        from zoo.analysis import text_features
+
+        if data.text is None:
+            raise ZooError("cells: the analysis needs the text (a model with a vocabulary, or text instead of ids)")
+        names, squash = _recorded_names(model, state)
+        widths = [model.config.hidden] * len(names)
+        units = _UnitIndex(names, widths)
+        chosen = [units.parse(c) for c in cells]  # unknown cells fail before any work
+        feats = text_features(data.text, list(features) or None)
+        if not feats:
+            raise ZooError("cells: no text features are available (the features plugin failed to load?)")
+        n = len(data.ids)
+        start = min(excerpt_start, max(n - 1, 0))
+        stop = min(start + excerpt_length, n)
+        stats = _Stats(feats, thresholds, units.total, (start, stop))
+        from zoo.analysis import stream_trace
+
+        for part in stream_trace(model, data.ids, names, streams, chunk, data.progress, "cells"):
+            values = [part.internals[name] for name in names]
+            stats.add(part, [v.tanh() if squash else v for v in values])
+        result = stats.finish()
+
+        table, scores = {}, {}
+        for f, feature in enumerate(feats):
+            binary = feats[feature].dtype == bool
+            constant = bool(result["feature_std"][f] == 0)
+            b = stats.binary.index(feature) if binary else None
+            r = result["r"][:, f]
+            key = result["f1"][:, b] if binary and rank_by == "f1" else np.nan_to_num(np.abs(r), nan=-1.0)
+            rows = []
+            for u in ([] if constant else np.argsort(-key, kind="stable")[:top]):
+                row = {"cell": units.label(u), "name": units.name(u), "unit": units.local(u), "r": float(r[u])}
+                if binary:
+                    row.update(f1=float(result["f1"][u, b]), precision=float(result["precision"][u, b]),
+                               recall=float(result["recall"][u, b]), threshold=float(result["threshold"][u, b]),
+                               sign="+" if result["sign"][u, b] > 0 else "-")
+                rows.append(row)
+                scores.setdefault(feature, int(u))
+            table[feature] = {"binary": binary, "mean": float(result["feature_mean"][f]), "constant": constant, "top": rows}
+        # most interpretable first: by the best cell's |r|; features constant in this text last
+        table = dict(sorted(table.items(), key=lambda kv: -abs(kv[1]["top"][0]["r"]) if kv[1]["top"] else 1.0))
+
+        excerpt = result["excerpt"]  # [units, characters]
+        text = data.text[start:stop]
+        panels = [(feature, scores[feature]) for feature in table if feature in scores]
+        panels += [(f"chosen {units.label(u)}", u) for u in chosen]
+        figures = {}
+        for title, u in panels:
+            label = units.label(u)
+            file = "cell-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", title if not title.startswith("chosen") else label) + ".png"
+            figures[file] = _text_panel(text, excerpt[u], columns, f"{title}: cell {label}")
+        quantized = np.clip(np.round(excerpt * 127), -127, 127).astype(np.int8)
+        summary = {"characters": n, "state": "tanh(c)" if squash else "h", "recorded": names,
+                   "units": units.total, "rank_by": rank_by, "features": table,
+                   "excerpt": {"start": start, "stop": stop}, "chosen": [units.label(u) for u in chosen]}
+        html = {"text": text, "labels": units.labels(), "names": names, "width": widths[0],
+                "values": base64.b64encode(quantized.tobytes()).decode("ascii"),
+                "panels": [{"title": t, "unit": int(u), "label": units.label(u)} for t, u in panels]}
+        arrays = {"correlation": result["r"], "feature_names": np.array(list(feats)),
+                  "detector_f1": result["f1"], "detector_threshold": result["threshold"] * result["sign"],
+                  "detector_features": np.array(stats.binary), "unit_mean": result["mean"],
+                  "unit_std": result["std"], "unit_labels": np.array(units.labels()),
+                  "excerpt": excerpt.astype(np.float16)}
+        return Report(self.name, summary=summary, arrays=arrays, figures=figures, html=html)
+
+
+def _recorded_names(model, state: str) -> tuple[list[str], bool]:
+    """The internals whose units are "cells" (the memory cells, or h), and whether they are
+    memory cells (shown as tanh(c), as the paper does)."""
+    layers = range(model.config.layers)
+    if state == "cell" and "cells" in model.capabilities:
+        return [f"layers.{l}.{c}" for l in layers for c in model.cell_names], True
+    return [f"layers.{l}.h" for l in layers], False
+
+
+class _UnitIndex:
+    """Units of several recorded internals, numbered one after another, with readable labels:
+    ``2:46`` where a layer has one recorded internal, else ``layers.0.nest.1.c:46``."""
+
+    def __init__(self, names: list[str], widths: list[int]):
+        self.names, self.widths = names, widths
+        self.offsets = [sum(widths[:i]) for i in range(len(widths))]
+        self.total = sum(widths)
+        per_layer: dict[str, int] = {}
+        for name in names:
+            layer = name.split(".")[1]
+            per_layer[layer] = per_layer.get(layer, 0) + 1
+        self.short = {name: per_layer[name.split(".")[1]] == 1 for name in names}
+
+    def _locate(self, u: int) -> tuple[int, int]:
+        i = max(k for k, off in enumerate(self.offsets) if off <= u)
+        return i, u - self.offsets[i]
+
+    def name(self, u: int) -> str:
+        return self.names[self._locate(u)[0]]
+
+    def local(self, u: int) -> int:
+        return self._locate(u)[1]
+
+    def label(self, u: int) -> str:
+        i, j = self._locate(u)
+        name = self.names[i]
+        return f"{name.split('.')[1]}:{j}" if self.short[name] else f"{name}:{j}"
+
+    def labels(self) -> list[str]:
+        return [self.label(u) for u in range(self.total)]
+
+    def parse(self, text: str) -> int:
+        """A global unit index from ``layer:unit`` or ``name:unit``, or a one-line error."""
+        where, sep, unit = text.strip().rpartition(":")
+        if not sep or not unit.isdigit():
+            raise ZooError(f"cells: {text!r} is not a cell: write layer:unit (2:46) or name:unit")
+        candidates = [n for n in self.names if n == where or n.split(".")[1] == where]
+        if not candidates:
+            layers = sorted({n.split(".")[1] for n in self.names}, key=int)
+            raise ZooError(f"cells: no layer or internal {where!r} (layers {', '.join(layers)}; recorded: {', '.join(self.names)})")
+        i = self.names.index(candidates[0])
+        if int(unit) >= self.widths[i]:
+            raise ZooError(f"cells: unit {unit} is out of range for {self.names[i]} ({self.widths[i]} units: 0-{self.widths[i] - 1})")
+        return self.offsets[i] + int(unit)
+
+
+class _Stats:
+    """Sums from which correlations and detector scores follow exactly, added chunk by chunk."""
+
+    def __init__(self, feats: dict, thresholds: tuple[float, ...], units: int, excerpt: tuple[int, int]):
+        import numpy as np
+        import torch
+
+        self.names = list(feats)
+        self.binary = [k for k, v in feats.items() if v.dtype == bool]
+        matrix = np.stack([np.asarray(v, dtype=np.float64) for v in feats.values()], axis=1)
+        self.feature_sum, self.feature_sq = matrix.sum(0), (matrix ** 2).sum(0)
+        self.features = torch.from_numpy(matrix.astype(np.float32))
+        self.on = self.features[:, [self.names.index(k) for k in self.binary]]
+        self.thresholds = thresholds
+        self.n = 0
+        z = lambda *shape: torch.zeros(*shape, dtype=torch.float64)  # noqa: E731
+        self.sx, self.sxx, self.sxf = z(units), z(units), z(units, len(self.names))
+        self.fires = z(2, len(thresholds), units)  # sign (+, -) x threshold x unit
+        self.hits = z(2, len(thresholds), units, len(self.binary))
+        self.excerpt_span = excerpt
+        self.excerpt = np.zeros((units, excerpt[1] - excerpt[0]), dtype=np.float32)
+
+    def add(self, part, values) -> None:
+        import torch
+
+        x_all = torch.cat(values, dim=-1).float().cpu()  # [streams, steps, units]
+        valid = part.valid
+        x = x_all[valid]  # [characters, units]
+        where = part.index[valid]
+        f = self.features[where]
+        self.n += len(x)
+        self.sx += x.sum(0, dtype=torch.float64)
+        self.sxx += (x * x).sum(0, dtype=torch.float64)
+        self.sxf += (x.T @ f).double()
+        on = self.on[where]
+        for k, t in enumerate(self.thresholds):
+            for s, fired in enumerate((x > t, x < -t)):
+                fired = fired.float()
+                self.fires[s, k] += fired.sum(0, dtype=torch.float64)
+                self.hits[s, k] += (fired.T @ on).double()
+        a, b = self.excerpt_span
+        shown = valid & (part.index >= a) & (part.index < b)
+        if shown.any():
+            self.excerpt[:, (part.index[shown] - a).numpy()] = x_all[shown].T.numpy()
+
+    def finish(self) -> dict:
+        import numpy as np
+
+        n = self.n
+        mean, mean_sq = (self.sx / n).numpy(), (self.sxx / n).numpy()
+        fmean, fsq = self.feature_sum / n, self.feature_sq / n
+        std = np.sqrt(np.maximum(mean_sq - mean ** 2, 0))
+        fstd = np.sqrt(np.maximum(fsq - fmean ** 2, 0))
+        cov = (self.sxf / n).numpy() - mean[:, None] * fmean[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where((std[:, None] > 1e-12) & (fstd[None, :] > 0), cov / (std[:, None] * fstd[None, :]), np.nan)
+            fires, hits = self.fires.numpy()[..., None], self.hits.numpy()
+            positives = self.on.sum(0).double().numpy()
+            precision = np.where(fires > 0, hits / fires, 0.0)
+            recall = np.where(positives > 0, hits / positives, 0.0)
+            f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+        flat = f1.reshape(-1, *f1.shape[2:])  # (sign x threshold) x unit x feature
+        best = flat.argmax(0)
+        pick = lambda a: np.take_along_axis(a.reshape(flat.shape), best[None], 0)[0]  # noqa: E731
+        thresholds = np.array(self.thresholds)
+        return {"r": np.clip(r, -1, 1), "mean": mean, "std": std, "feature_mean": fmean, "feature_std": fstd,
+                "f1": pick(f1), "precision": pick(precision), "recall": pick(recall),
+                "threshold": thresholds[best % len(thresholds)], "sign": np.where(best < len(thresholds), 1, -1),
+                "excerpt": self.excerpt}
+
+
+def _layout(text: str, columns: int) -> tuple[list[tuple[int, int, int, str]], int]:
+    """Grid cells ``(row, column, index, glyph)`` for an excerpt: lines as in the text (so code
+    keeps its indentation), tabs to the next multiple of 8, long lines wrapped at `columns`;
+    a newline is drawn as a return sign at the end of its line."""
+    cells, row, col = [], 0, 0
+    for i, ch in enumerate(text):
+        width = 8 - col % 8 if ch == "\t" else 1
+        if col + width > columns:
+            row, col = row + 1, 0
+        glyph = "\u21b5" if ch == "\n" else ("" if ch in " \t" else ch)
+        for k in range(width):
+            cells.append((row, col + k, i, glyph if k == 0 else ""))
+        col += width
+        if ch == "\n":
+            row, col = row + 1, 0
+    return cells, row + 1
+
+
+def _text_panel(text: str, values, columns: int, title: str) -> bytes:
+    """The paper's figure: the text on a grid, each character's background coloured by the
+    cell's value (-1 red, 0 white, +1 blue)."""
+    import matplotlib
+    import numpy as np
+
+    from zoo.report import new_figure, png
+
+    cells, rows = _layout(text, columns)
+    grid = np.full((rows, columns), np.nan)
+    for r, c, i, _ in cells:
+        grid[r, c] = values[i]
+    width, height = columns * 0.1 + 0.2, rows * 0.19 + 0.45
+    fig = new_figure(width, height, layout=None)  # fixed margins: a layout engine would draw the text twice
+    ax = fig.add_axes((0.1 / width, 0.1 / height, 1 - 0.2 / width, 1 - 0.45 / height))
+    colors = matplotlib.colormaps["RdBu"](np.linspace(0.12, 0.88, 256))  # the light part, so text stays legible
+    cmap = matplotlib.colors.ListedColormap(colors).with_extremes(bad="white")
+    ax.imshow(grid, cmap=cmap, vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+    for r, c, _, glyph in cells:
+        if glyph:
+            ax.text(c, r, glyph, ha="center", va="center", fontsize=7.5, family="monospace", color="#111111")
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=9, loc="left")
+    return png(fig, dpi=110)

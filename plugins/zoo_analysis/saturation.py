@@ -1,0 +1,134 @@
+"""Gate saturation (Karpathy et al. 2015, Section 4.2, Fig. 3).
+
+For every sigmoid gate a model declares (`model.gates`: an LSTM's i, f, o; a GRU's r, z; a Nested
+LSTM's gates at every depth; any third-party gated cell's), the fraction of characters at which
+each unit is left-saturated (value below `left`, 0.1 in the paper: nearly closed) and
+right-saturated (above `right`, 0.9: nearly open). The paper's finding to check: the first
+layer's gates are diffuse (rarely saturated), deeper layers' gates are often saturated, and some
+forget gates stay open nearly all the time (cells that remember for long).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo import Analyzer, Param, Report
+from zoo.analysis import STREAM_PARAMS
+
+def _layer_and_gate(name: str) -> tuple[int, str]:
+    _, layer, gate = name.split(".", 2)  # layers.{l}.{gate}
+    return int(layer), gate
+
+
+class Saturation(Analyzer):
+    name = "saturation"
+    summary = "Gate saturation: how often each gate unit is nearly closed or nearly open (paper Fig. 3)"
+    requires = frozenset({"trace", "gates"})
+    params = {
+        "left": Param(0.1, "a gate value below this is left-saturated (nearly closed)", check=lambda v: 0 < v < 1),
+        "right": Param(0.9, "a gate value above this is right-saturated (nearly open)", check=lambda v: 0 < v < 1),
+        "majority": Param(0.5, "count the units saturated more than this fraction of the time",
+                          check=lambda v: 0 <= v < 1),
+        "bins": Param(50, "histogram bins of gate values", check=lambda v: v >= 2),
+        **STREAM_PARAMS,
+    }
+    template = Path(__file__).parent / "templates" / "saturation.html.j2"
+
+    def run(self, model, data, *, left, right, majority, bins, streams, chunk) -> Report:
+        import torch
+
+        from zoo import ZooError
+        from zoo.analysis import stream_trace
+
+        if left >= right:
+            raise ZooError(f"saturation: left ({left}) must be below right ({right})")
+        gates = list(model.gates)
+        closed = {g: 0 for g in gates}
+        opened = {g: 0 for g in gates}
+        hist = {g: torch.zeros(bins, dtype=torch.float64) for g in gates}
+        seen = 0
+        for part in stream_trace(model, data.ids, gates, streams, chunk, data.progress, "saturation"):
+            for g in gates:
+                values = part.internals[g][part.valid]  # [characters, units]
+                closed[g] = closed[g] + (values < left).sum(0)
+                opened[g] = opened[g] + (values > right).sum(0)
+                hist[g] += torch.histc(values.float(), bins, 0, 1).double().cpu()
+            seen += int(part.valid.sum())
+        fractions = {g: ((closed[g] / seen).double().cpu().numpy(), (opened[g] / seen).double().cpu().numpy()) for g in gates}
+        summary = _summarize(fractions, seen, left, right, majority)
+        arrays = {}
+        for g in gates:
+            arrays[f"{g}.left"], arrays[f"{g}.right"] = fractions[g]
+            arrays[f"{g}.hist"] = hist[g].numpy()
+        figures = {"saturation.png": _scatter(fractions, left, right),
+                   "gate-values.png": _histograms({g: hist[g].numpy() for g in gates})}
+        return Report(self.name, summary=summary, arrays=arrays, figures=figures)
+
+
+def _summarize(fractions, seen, left, right, majority) -> dict:
+    import numpy as np
+
+    per_gate = {}
+    for name, (lo, hi) in fractions.items():
+        layer, gate = _layer_and_gate(name)
+        per_gate[name] = {
+            "layer": layer, "gate": gate, "units": len(lo),
+            "mean_left": float(lo.mean()), "mean_right": float(hi.mean()),
+            "mean_unsaturated": float((1 - lo - hi).mean()),
+            "left_majority": int((lo > majority).sum()), "right_majority": int((hi > majority).sum()),
+        }
+    layers = []
+    for layer in sorted({g["layer"] for g in per_gate.values()}):
+        lo = np.concatenate([fractions[n][0] for n, g in per_gate.items() if g["layer"] == layer])
+        hi = np.concatenate([fractions[n][1] for n, g in per_gate.items() if g["layer"] == layer])
+        layers.append({"layer": layer, "gate_units": len(lo), "mean_left": float(lo.mean()),
+                       "mean_right": float(hi.mean()), "mean_unsaturated": float((1 - lo - hi).mean()),
+                       "left_majority": int((lo > majority).sum()), "right_majority": int((hi > majority).sum())})
+    return {"characters": seen, "left": left, "right": right, "majority": majority,
+            "gates": per_gate, "layers": layers}
+
+
+def _grid(names):
+    """Rows: layers; columns: the gate kinds, in the model's order."""
+    layers = sorted({_layer_and_gate(n)[0] for n in names})
+    kinds = list(dict.fromkeys(_layer_and_gate(n)[1] for n in names))
+    return layers, kinds
+
+
+def _scatter(fractions, left, right) -> bytes:
+    from zoo.report import new_figure, png
+
+    layers, kinds = _grid(fractions)
+    fig = new_figure(2.3 * len(kinds) + 0.6, 2.3 * len(layers) + 0.4)
+    axes = fig.subplots(len(layers), len(kinds), squeeze=False, sharex=True, sharey=True)
+    for name, (lo, hi) in fractions.items():
+        layer, gate = _layer_and_gate(name)
+        ax = axes[layers.index(layer)][kinds.index(gate)]
+        ax.plot([0, 1], [1, 0], color="#bbbbbb", lw=0.8)  # left + right fractions cannot exceed 1
+        ax.scatter(hi, lo, s=6, alpha=0.5, color=f"C{kinds.index(gate)}", linewidths=0)
+        ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=f"layer {layer} · {gate}")
+    for ax in axes[-1]:
+        ax.set_xlabel(f"fraction right-saturated (> {right})")
+    for row in axes:
+        row[0].set_ylabel(f"fraction left-saturated (< {left})")
+    return png(fig)
+
+
+def _histograms(hists) -> bytes:
+    import numpy as np
+
+    from zoo.report import new_figure, png
+
+    layers, kinds = _grid(hists)
+    fig = new_figure(2.3 * len(kinds) + 0.6, 1.9 * len(layers) + 0.4)
+    axes = fig.subplots(len(layers), len(kinds), squeeze=False, sharex=True)
+    for name, counts in hists.items():
+        layer, gate = _layer_and_gate(name)
+        ax = axes[layers.index(layer)][kinds.index(gate)]
+        edges = np.linspace(0, 1, len(counts) + 1)
+        ax.stairs(counts / max(counts.sum(), 1), edges, fill=True, color=f"C{kinds.index(gate)}", alpha=0.7)
+        ax.set_yscale("log")
+        ax.set_title(f"layer {layer} · {gate}", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("gate value")
+    return png(fig)

@@ -1,0 +1,21 @@
+"""Copy a trained checkpoint into the package (zoo/pretrained/NAME) as the zoo ships it: the
+weights and config.json only, without the optimizer state that --resume needs.
+
+    python scripts/bundle_checkpoint.py runs/embedded lstm-2x128.sample
+"""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from zoo.checkpoint import checkpoint_dir, load_checkpoint, read_config
+
+source, name = checkpoint_dir(sys.argv[1]), sys.argv[2]
+target = Path(__file__).resolve().parents[1] / "zoo" / "pretrained" / name
+target.mkdir(parents=True, exist_ok=True)
+config = {k: v for k, v in read_config(source).items() if k != "training"}
+shutil.copyfile(source / "model.safetensors", target / "model.safetensors")
+(target / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+load_checkpoint(target)  # the copy loads and its weights match the recorded sha256
+print(f"{source} -> {target} (epoch {config['metrics'].get('epoch')}, validation {config['metrics']['valid_nats']:.4f} nats/char)")

@@ -1,0 +1,247 @@
+"""The analysis framework, the text features, and the cells and saturation analyzers."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import zoo
+from zoo.analysis import AnalysisData, stream_layout, text_features
+from zoo.plugins import plugins
+from zoo.report import write_report
+from zoo.vocab import Vocab
+
+QUOTED = ('He said, "come here, now" and left.\nShe answered "no" twice; then "yes, of course".\n'
+          'Nobody spoke. "Why?" asked the boy, "why not?"\nThe end came late.\n') * 12
+
+
+# -- features --------------------------------------------------------------------------------------
+
+def test_features_describe_the_text_after_each_character():
+    text = 'a "bc" (d(e)) }x\n  if (x) {\n\tint y = "/*"; /* c "q" */ // z\n}\nhello'
+    got = text_features(text)
+    as_row = lambda name: "".join(str(int(v))[-1] for v in got[name])  # noqa: E731
+    assert as_row("quote").startswith("00111000")  # on at the opening quote, off at the closing one
+    assert as_row("paren-depth")[:14] == "00000001122100"
+    assert as_row("brace-depth")[14:17] == "000"  # a stray closing brace never goes below zero
+    assert as_row("line-position")[:18] == "123456789012345601"  # 0 on the newline itself
+    comment = got["c-comment"]
+    assert not comment[text.index('"/*"')] and comment[text.index("/* c")] and comment[text.index("// z")]
+    assert got["c-string"][text.index('"/*"') + 1] and not got["c-string"][text.index('"q"') + 1]  # a quote inside a comment is no string
+    assert got["indent"][text.index("if")] == 2 and got["indent"][text.index("int")] == 1
+    assert got["word-position"][text.index("hello") + 4] == 5 and got["word-position"][text.index("hello") - 1] == 0
+    assert got["after-newline"].dtype == bool and got["after-newline"].sum() == text.count("\n")
+
+
+def test_features_are_vectorized_over_long_texts():
+    text = QUOTED * 200  # ~30k characters: each feature is array work, not a loop per character
+    got = text_features(text)
+    assert all(len(v) == len(text) for v in got.values())
+    assert got["quote"].mean() == pytest.approx(np.mean([c for c in np.cumsum([ch == '"' for ch in text]) % 2]), abs=1e-9)
+
+
+class NumbersFeature:
+    """A third-party plugin, registered in-process: is the character a digit?"""
+
+    @zoo.hookimpl
+    def zoo_register_features(self, register):
+        register("digit", lambda text: np.array([c.isdigit() for c in text]), summary="a digit")
+
+
+@pytest.fixture
+def digit_feature():
+    plugins.cache_clear()
+    plugins().register(NumbersFeature(), "numbers")
+    yield
+    plugins.cache_clear()
+
+
+def test_a_third_party_feature_is_used_by_the_cells_analyzer(digit_feature):
+    text = "call 555 1234 now, or 911.\n" * 40
+    model = zoo.create_model("lstm-1x8", vocab=Vocab.from_text(text), vocab_size=len(set(text)))
+    report = zoo.analyze(model, "cells", text, features="digit,quote", excerpt_length=50)
+    assert list(report.summary["features"]) == ["digit", "quote"] or set(report.summary["features"]) == {"digit", "quote"}
+    assert report.summary["features"]["digit"]["binary"] and report.summary["features"]["digit"]["top"]
+
+
+def test_a_failing_feature_is_skipped_unless_asked_for():
+    class Broken:
+        @zoo.hookimpl
+        def zoo_register_features(self, register):
+            register("broken", lambda text: 1 / 0)
+
+    plugins.cache_clear()
+    try:
+        plugins().register(Broken(), "broken-plugin")
+        with pytest.warns(UserWarning, match="feature 'broken'.*ZeroDivisionError"):
+            assert "broken" not in text_features("abc")
+        with pytest.raises(zoo.ZooError, match="feature 'broken' from plugin 'broken-plugin' failed"):
+            text_features("abc", ["broken"])
+    finally:
+        plugins.cache_clear()
+
+
+# -- the framework ---------------------------------------------------------------------------------
+
+def _model(arch: str, text: str, seed: int = 0, scale: float = 0.08):
+    torch.manual_seed(seed)
+    vocab = Vocab.from_text(text)
+    model = zoo.create_model(arch, vocab_size=len(vocab), vocab=vocab).eval()
+    model.reset_parameters(scale)
+    return model
+
+
+def test_parameters_are_checked_and_typed():
+    model = _model("lstm-1x8", QUOTED)
+    with pytest.raises(zoo.ZooError, match="has no parameter bogus"):
+        zoo.analyze(model, "saturation", QUOTED, bogus=1)
+    with pytest.raises(zoo.ZooError, match="saturation.left='x': expected float"):
+        zoo.analyze(model, "saturation", QUOTED, left="x")
+    with pytest.raises(zoo.ZooError, match="unknown analyzer 'saturaton'.*did you mean: saturation"):
+        zoo.analyze(model, "saturaton", QUOTED)
+    assert zoo.get_analyzer("cells").resolve_params({"thresholds": "0.2,0.4"})["thresholds"] == (0.2, 0.4)
+
+
+def test_a_model_without_the_capability_is_refused_in_one_line():
+    rnn = _model("rnn-1x8", QUOTED)
+    with pytest.raises(zoo.ZooError, match="analyzer 'saturation' cannot run on this model: it needs gates"):
+        zoo.analyze(rnn, "saturation", QUOTED)
+
+
+def test_analyzers_run_on_models_built_in_code_without_a_vocabulary():
+    model = zoo.create_model("gru-1x8", vocab_size=11)
+    ids = torch.randint(0, 11, (500,))
+    report = zoo.analyze(model, "saturation", ids)
+    assert report.summary["characters"] == 500 and set(report.summary["gates"]) == {"layers.0.r", "layers.0.z"}
+    assert report.meta["model"]["arch"] == "gru" and report.meta["params"]["left"] == 0.1
+    with pytest.raises(zoo.ZooError, match="cells: the analysis needs the text"):
+        zoo.analyze(model, "cells", ids)
+
+
+def test_streams_cover_every_character_once():
+    model = _model("lstm-1x4", QUOTED)
+    from zoo.analysis import stream_trace
+
+    ids = torch.from_numpy(model.vocab.encode(QUOTED[:1001]))
+    seen = torch.cat([part.index[part.valid] for part in stream_trace(model, ids, "layers.0.h", streams=7, chunk=30)])
+    assert sorted(seen.tolist()) == list(range(1001)) and stream_layout(1001, 7) == (7, 143)
+
+
+# -- saturation ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("arch", ["lstm-2x12", "gru-2x12", "nlstm-1x12"])
+def test_saturation_equals_a_direct_computation_on_a_trace(arch):
+    model = _model(arch, QUOTED, scale=0.8)  # large weights, so that gates saturate
+    ids = torch.from_numpy(model.vocab.encode(QUOTED))
+    streams = 5
+    report = zoo.analyze(model, "saturation", ids, streams=streams, chunk=40, left=0.2, right=0.8)
+    rows, steps = stream_layout(len(ids), streams)
+    grid = torch.zeros(rows * steps, dtype=torch.long)
+    grid[: len(ids)] = ids
+    valid = (torch.arange(rows * steps) < len(ids)).view(rows, steps)
+    with torch.no_grad():
+        trace = model.trace(grid.view(rows, steps), path="loop")
+    assert set(report.summary["gates"]) == set(model.gates) and model.gates
+    for gate in model.gates:
+        values = trace[gate][valid]
+        np.testing.assert_allclose(report.arrays[f"{gate}.left"], (values < 0.2).double().mean(0).numpy(), atol=1e-12)
+        np.testing.assert_allclose(report.arrays[f"{gate}.right"], (values > 0.8).double().mean(0).numpy(), atol=1e-12)
+    layer0 = report.summary["layers"][0]
+    assert 0 <= layer0["mean_left"] <= 1 and layer0["mean_left"] + layer0["mean_right"] + layer0["mean_unsaturated"] == pytest.approx(1)
+
+
+# -- cells -----------------------------------------------------------------------------------------
+
+def _plant_quote_cell(model, unit: int) -> None:
+    """Set one LSTM unit's weights so that its cell flips sign at every double quote and holds
+    otherwise: tanh(c) is about +0.76 inside quotes and -0.76 outside."""
+    layer, h = model.layers[0], model.config.hidden
+    quote = model.vocab.chars.index('"')
+    i, f, g, o = (slice(k * h + unit, k * h + unit + 1) for k in range(4))
+    with torch.no_grad():
+        for rows in (i, f, g, o):
+            layer.weight_ih[rows] = 0
+            layer.weight_hh[rows] = 0
+        layer.weight_ih[i, quote], layer.bias_ih[i] = 20.0, -10.0  # write only at a quote
+        layer.weight_ih[f, quote], layer.bias_ih[f] = -20.0, 10.0  # forget only at a quote
+        layer.weight_hh[g, unit], layer.bias_ih[g] = -10.0, 3.0  # write the opposite of what it holds
+        layer.bias_ih[o] = 10.0
+
+
+def test_a_planted_quote_cell_is_found_as_the_top_quote_cell():
+    model = _model("lstm-1x16", QUOTED, seed=3)
+    _plant_quote_cell(model, unit=11)
+    report = zoo.analyze(model, "cells", QUOTED, streams=1, features="quote,line-position", excerpt_length=120)
+    best = report.summary["features"]["quote"]["top"][0]
+    assert best["cell"] == "0:11" and best["r"] > 0.99 and best["f1"] > 0.99
+    assert best["sign"] == "+" and report.summary["state"] == "tanh(c)"
+    np.testing.assert_allclose(report.arrays["correlation"].shape, (16, 2))
+    assert "cell-quote.png" in report.figures and report.figures["cell-quote.png"].startswith(b"\x89PNG")
+    excerpt = report.arrays["excerpt"][11]
+    inside = text_features(QUOTED[:120], ["quote"])["quote"]
+    before = QUOTED.index('"')  # characters before the first quote hold zero
+    assert (excerpt[inside] > 0.5).all() and (excerpt[~inside][before:] < -0.5).all() and (abs(excerpt[:before]) < 0.01).all()
+
+
+def test_cells_uses_h_where_a_model_has_no_memory_cells_and_checks_cell_names():
+    model = _model("gru-2x8", QUOTED)
+    report = zoo.analyze(model, "cells", QUOTED[:800], cells="1:7", top=2)
+    assert report.summary["state"] == "h" and report.summary["recorded"] == ["layers.0.h", "layers.1.h"]
+    assert report.summary["chosen"] == ["1:7"] and "cell-1-7.png" in report.figures
+    with pytest.raises(zoo.ZooError, match="unit 8 is out of range for layers.1.h"):
+        zoo.analyze(model, "cells", QUOTED[:800], cells="1:8")
+    nested = _model("nlstm-1x6", QUOTED)
+    report = zoo.analyze(nested, "cells", QUOTED[:300], cells="layers.0.nest.1.c:5", top=1)
+    assert report.summary["recorded"] == ["layers.0.nest.0.c", "layers.0.nest.1.c"]
+    assert report.summary["chosen"] == ["layers.0.nest.1.c:5"]
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+def test_report_directory_is_complete_and_reproducible(tmp_path):
+    model = _model("lstm-1x8", QUOTED)
+    report = zoo.analyze(model, "saturation", QUOTED, meta={"model": {"name": "tiny"}})
+    out = write_report(report, tmp_path / "r", zoo.get_analyzer("saturation").template)
+    record = json.loads((out / "report.json").read_text())
+    assert record["meta"]["analyzer"] == "saturation" and record["meta"]["zoo_version"] == zoo.__version__
+    assert record["meta"]["params"]["right"] == 0.9 and record["summary"]["characters"] == len(QUOTED)
+    with np.load(out / "arrays.npz") as arrays:
+        assert "layers.0.f.right" in arrays.files
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<script src" not in html and "http" not in html.split("<body>")[1]
+    assert sorted(p.name for p in out.iterdir()) == ["arrays.npz", "gate-values.png", "report.html", "report.json", "saturation.png"]
+
+
+def test_an_interrupted_write_keeps_the_previous_report(tmp_path, monkeypatch):
+    model = _model("lstm-1x8", QUOTED)
+    report = zoo.analyze(model, "saturation", QUOTED)
+    out = write_report(report, tmp_path / "r")
+    before = (out / "report.json").read_text()
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", fail)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(report, tmp_path / "r")
+    assert (out / "report.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no staging directory left behind
+
+
+def test_a_directory_that_is_not_a_report_is_never_replaced(tmp_path):
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    report = zoo.analyze(_model("lstm-1x8", QUOTED), "saturation", QUOTED)
+    with pytest.raises(zoo.ZooError, match="not a zoo report"):
+        write_report(report, precious)
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_analysis_data_carries_training_text_and_references():
+    model = _model("lstm-1x8", QUOTED)
+    data = AnalysisData(ids=torch.from_numpy(model.vocab.encode(QUOTED)), text=QUOTED, vocab=model.vocab,
+                        train_text=QUOTED, references={"same": model}, source={"name": "quoted"})
+    report = zoo.analyze(model, "saturation", data)
+    assert report.meta["references"] == ["same"] and report.meta["data"] == {"name": "quoted", "characters": len(QUOTED)}

@@ -1,0 +1,136 @@
+"""`zoo analyze` from the command line: reports on disk, one-line errors that write nothing, and the
+HTML page opened in a real headless browser."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+
+import zoo
+from zoo.data import build_vocab, load_corpus
+
+
+
+@pytest.fixture
+def checkpoint(tmp_path, tiny_text):
+    """A small LSTM checkpoint that records the text file it was 'trained' on."""
+    corpus = load_corpus(str(tiny_text))
+    vocab = build_vocab(corpus.splits()[0])
+    torch.manual_seed(0)
+    model = zoo.create_model("lstm-2x16", vocab_size=len(vocab), vocab=vocab)
+    return zoo.save_checkpoint(model, tmp_path / "lstm-2x16.tiny", dataset=corpus.describe())
+
+
+def test_analyze_writes_one_report_per_analyzer(zoo_cli, checkpoint, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "cells,saturation",
+                         "--cells", "1:3", "--set", "top=2", "--set", "saturation.right=0.8", "--quiet")
+    assert code == 0, err
+    for name in ("cells", "saturation"):
+        folder = tmp_path / "reports" / "lstm-2x16.tiny" / name
+        assert f"{name}: reports/lstm-2x16.tiny/{name}/report.html" in out
+        record = json.loads((folder / "report.json").read_text())
+        meta = record["meta"]
+        assert meta["model"]["weights_sha256"] == json.loads((checkpoint / "config.json").read_text())["weights_sha256"]
+        assert meta["data"]["split"] == "test" and meta["data"]["name"] == "tiny.txt" and meta["data"]["sha256"]
+        assert (folder / "report.html").is_file() and (folder / "arrays.npz").is_file()
+    cells = json.loads((tmp_path / "reports/lstm-2x16.tiny/cells/report.json").read_text())
+    assert cells["meta"]["params"]["top"] == 2 and cells["meta"]["params"]["cells"] == ["1:3"]
+    assert len(cells["summary"]["features"]["after-space"]["top"]) == 2
+    saturation = json.loads((tmp_path / "reports/lstm-2x16.tiny/saturation/report.json").read_text())
+    assert saturation["meta"]["params"]["right"] == 0.8 and "top" not in saturation["meta"]["params"]
+
+
+def test_analyze_json_text_and_out(zoo_cli, checkpoint, tmp_path):
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation",
+                         "--text", "the cat sat on the mat.\n" * 20, "--out", str(tmp_path / "mine"), "--json", "--quiet")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["saturation"]["summary"]["characters"] == 480
+    assert data["saturation"]["report"] == str(tmp_path / "mine" / "report.html")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--analyzer", "nope"], "unknown analyzer 'nope'"),
+    (["--analyzer", "cells", "--set", "colour=red"], "no selected analyzer has a parameter 'colour'"),
+    (["--analyzer", "cells", "--set", "top=many"], "cells.top='many': expected int"),
+    (["--analyzer", "cells", "--cells", "7:1"], "cells: no layer or internal '7'"),
+    (["--analyzer", "cells", "--cells", "1:16"], "unit 16 is out of range for layers.1.c (16 units: 0-15)"),
+    (["--analyzer", "saturation", "--cells", "1:1"], "--cells is for the cells analyzer"),
+    (["--analyzer", "saturation", "--data", "missing.txt"], "missing.txt"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(zoo_cli, checkpoint, tmp_path, monkeypatch, args, fragment):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), *args, "--quiet")
+    assert code == 1 and out == "" and err.count("\n") == 1 and fragment in err, err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_baseline_has_no_internals_to_analyse(zoo_cli, tmp_path, tiny_text, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    corpus = load_corpus(str(tiny_text))
+    vocab, train, valid, _ = zoo.data.encoded_splits(corpus)
+    from zoo.plugins import plugins
+
+    plugins().get("baseline", "nnn").load().fit(train, vocab, order=2, directory=tmp_path / "nnn", epochs=1,
+                                                  sections={"dataset": corpus.describe()}, progress=False)
+    code, _, err = zoo_cli("analyze", "--model", str(tmp_path / "nnn"), "--analyzer", "saturation", "--quiet")
+    assert code == 1 and "analyzer 'saturation' cannot run on this model: it needs gates" in err and "trace" in err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_the_bundled_model_is_analysed_with_no_network(zoo_cli, tmp_path):
+    code, out, err = zoo_cli("analyze", "--model", "lstm-2x128.sample", "--analyzer", "saturation",
+                         "--max-chars", "3000", "--out", str(tmp_path / "r"), "--quiet")
+    assert code == 0, err
+    record = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert record["meta"]["data"]["name"] == "sample" and record["meta"]["model"]["name"] == "lstm-2x128.sample"
+    assert [row["layer"] for row in record["summary"]["layers"]] == [0, 1]
+
+
+def test_list_and_help_show_analyzer_parameters(zoo_cli):
+    code, out, _ = zoo_cli("list", "--json")
+    analyzers = {a["name"]: a for a in json.loads(out)["analyzers"]}
+    assert analyzers["saturation"]["params"]["left"]["default"] == 0.1 and analyzers["saturation"]["requires"] == ["gates", "trace"]
+    code, out, _ = zoo_cli("analyze", "--help")
+    assert code == 0 and "left=0.1" in out and "excerpt_length=1000" in out
+
+
+# -- the page in a real browser --------------------------------------------------------------------
+
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+
+
+def open_in_browser(page: Path, tmp_path: Path) -> tuple[str, str]:
+    """The DOM after the page's scripts ran, and what the browser logged (console messages show
+    as ``INFO:CONSOLE`` lines)."""
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--log-level=0",
+         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout, result.stderr
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to open the report in: install Debian's chromium "
+                                             "(`make setup` does, as root)")
+def test_reports_render_in_a_real_browser(zoo_cli, checkpoint, tmp_path):
+    code, _, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "cells,saturation",
+                       "--set", "excerpt_length=300", "--out", str(tmp_path / "r"), "--quiet")
+    assert code == 0, err
+    dom, log = open_in_browser(tmp_path / "r" / "cells" / "report.html", tmp_path)
+    assert "CONSOLE" not in log, [line for line in log.splitlines() if "CONSOLE" in line]
+    panels = re.findall(r'<pre class="cell-text"[^>]*>(.*?)</pre>', dom, re.S)
+    assert len(panels) >= 3  # one per non-constant feature, plus the cell picker
+    coloured = re.findall(r'<span [^>]*background: rgb\((\d+), (\d+), (\d+)\)[^>]*>', panels[0])
+    assert len(coloured) == 300 and len(set(coloured)) > 5  # every character coloured, by varying values
+    assert 'id="pick-label" class="mono">0:0<' in dom
+    dom, log = open_in_browser(tmp_path / "r" / "saturation" / "report.html", tmp_path)
+    assert "CONSOLE" not in log
+    assert dom.count('<img src="data:image/png;base64,') == 2 and "layers.1.f" in dom

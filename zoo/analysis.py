@@ -1,0 +1,368 @@
+"""Analyses: the `Analyzer` contract, its parameters and inputs, and how one is run.
+
+An analyzer plugin registers an `Analyzer` subclass; `analyze` finds it by name, checks that the
+model offers the capabilities it `requires` (never an architecture's name), resolves its documented
+parameters, and returns a `Report` that `zoo.report.write_report` turns into JSON, arrays, PNG
+figures and one self-contained HTML page. Text features (one value per character: inside quotes,
+bracket depth, ...) come from plugins too (`text_features`), and `stream_trace` runs a model's
+trace over a long text in parallel streams so that analyzers can keep statistics online instead
+of holding every internal of every character.
+
+This module imports neither torch nor numpy at import time, so `zoo list` can show analyzers and
+their parameters cheaply.
+"""
+
+from __future__ import annotations
+
+import datetime
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from .errors import ZooError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from torch import Tensor
+
+    from .vocab import Vocab
+
+CAPABILITIES = {
+    "log_probs": "next-character distributions over the whole vocabulary (every LanguageModel)",
+    "trace": "named internals per step, `model.trace(ids)` (recurrent models)",
+    "gates": "sigmoid gates among the internals, listed in `model.gates`",
+    "cells": "memory-cell states among the internals (LSTM `c`, Nested LSTM `nest.*.c`)",
+    "gradients": "differentiable from input vectors, `model.forward_embedded(x)`",
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One documented parameter of an analyzer: its default, what it means, and allowed values.
+
+    The type is the default's (``int``, ``float``, ``bool``, ``str``, or a ``tuple`` of one of
+    these, written ``a,b,c`` on the command line); ``None`` as default means "chosen from the
+    data" and the parameter takes text. `choices` limits the values; `check` may reject others.
+    """
+
+    default: Any
+    doc: str
+    choices: tuple[Any, ...] | None = None
+    check: Callable[[Any], bool] | None = None
+
+    def coerce(self, name: str, value: Any) -> Any:
+        """`value` (from code, or a ``--set`` string) as this parameter's type, or a one-line error."""
+        kind = type(self.default)
+        try:
+            if isinstance(self.default, tuple):
+                items = value.split(",") if isinstance(value, str) else list(value)
+                item_kind = type(self.default[0]) if self.default else str
+                value = tuple(_scalar(item_kind, item) for item in items if item != "")
+            elif self.default is not None:
+                value = _scalar(kind, value)
+        except (TypeError, ValueError):
+            raise ZooError(f"parameter {name}={value!r}: expected {_kind_name(self.default)}") from None
+        bad = (self.choices is not None and any(v not in self.choices for v in (value if isinstance(value, tuple) else (value,))))
+        if bad or (self.check is not None and not self.check(value)):
+            allowed = ", ".join(map(str, self.choices)) if self.choices else self.doc
+            raise ZooError(f"parameter {name}={value!r} is not allowed ({allowed})")
+        return value
+
+
+def _scalar(kind: type, value: Any) -> Any:
+    if kind is bool:
+        if isinstance(value, str):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        return bool(value)
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        raise ValueError(value)
+    if kind is str and not isinstance(value, str):
+        raise TypeError(value)
+    return kind(value.strip() if isinstance(value, str) else value)
+
+
+def _kind_name(default: Any) -> str:
+    if isinstance(default, tuple):
+        inner = type(default[0]).__name__ if default else "str"
+        return f"a comma-separated list of {inner}"
+    return "text" if default is None else type(default).__name__
+
+
+@dataclass
+class AnalysisData:
+    """Everything an analyzer reads besides the model: the analysed text, and on request the
+    training split and reference models.
+
+    ids:        the analysed text as character ids ``[T]`` (the model's vocabulary).
+    text:       the same text as a string (features, showing excerpts); None for bare ids given
+                to a model without a vocabulary (analyzers that need text say so).
+    vocab:      the vocabulary of `ids`, where the model has one.
+    train_text: the model's training split, where the analyzer declared ``needs={"train"}`` or
+                the caller had it (word counts, n-gram fits for the oracles).
+    references: models to compare against, by label (``--reference``): any `LanguageModel`.
+    source:     where the text came from (dataset name, split, sha256), for the report.
+    progress:   whether to show progress bars.
+    """
+
+    ids: Tensor
+    text: str | None
+    vocab: Vocab | None
+    train_text: str | None = None
+    references: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    progress: bool = False
+
+
+@dataclass
+class Report:
+    """What an analyzer returns; `zoo.report.write_report` turns it into files.
+
+    summary:  JSON-able numbers a script reads (``--json`` prints it; report.json holds it).
+    arrays:   the raw numbers behind the summary, by name (numpy arrays; saved in arrays.npz).
+    figures:  PNG files by name, in display order (``{"saturation.png": b"..."}``).
+    html:     JSON-able data for the analyzer's HTML template (`Analyzer.template`).
+    meta:     what makes the report reproducible (model, checkpoint sha256, data, parameters,
+              zoo version); `zoo.analyze` fills it in.
+    """
+
+    analyzer: str
+    summary: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, bytes] = field(default_factory=dict)
+    html: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Analyzer(ABC):
+    """An analysis that applies to any model offering what it `requires`.
+
+    name:      the registered name (``zoo analyze --analyzer NAME``).
+    requires:  capability names from `CAPABILITIES` (``{"trace", "gates"}`` for gate saturation,
+               ``{"gradients"}`` for connectivity, ``{"log_probs"}`` for the oracle analysis).
+               An analyzer never asks for an architecture by name.
+    needs:     inputs beyond the analysed text: ``"train"`` (the training split) and/or
+               ``"reference"`` (at least one reference model). See `AnalysisData`.
+    params:    the documented parameters, by name; ``--set KEY=VALUE`` sets them.
+    template:  a Jinja template file that extends ``report.html.j2`` (the shared page) and fills
+               its ``content`` block from ``report.html``; None shows the summary and figures only.
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    requires: ClassVar[frozenset[str]] = frozenset({"log_probs"})
+    needs: ClassVar[frozenset[str]] = frozenset()
+    params: ClassVar[dict[str, Param]] = {}
+    template: ClassVar[str | Path | None] = None
+
+    def check(self, model: Any) -> None:
+        """Raise a one-line `ZooError` when `model` lacks a required capability."""
+        offered = frozenset(getattr(model, "capabilities", ()))
+        missing = sorted(self.requires - offered)
+        if missing:
+            what = "; ".join(f"{m}: {CAPABILITIES.get(m, 'unknown capability')}" for m in missing)
+            raise ZooError(f"analyzer '{self.name}' cannot run on this model: it needs {what}")
+
+    def resolve_params(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter, `given` ones coerced and checked, the rest at their defaults."""
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            known = ", ".join(self.params) or "none"
+            raise ZooError(f"analyzer '{self.name}' has no parameter {', '.join(unknown)} (parameters: {known})")
+        return {key: param.coerce(f"{self.name}.{key}", given[key]) if key in given else param.default
+                for key, param in self.params.items()}
+
+    @abstractmethod
+    def run(self, model: Any, data: AnalysisData, **params: Any) -> Report:
+        """Analyze `model` on `data`; `params` are every parameter, resolved (`resolve_params`)."""
+
+
+def get_analyzer(name: str | Analyzer | type[Analyzer]) -> Analyzer:
+    """An analyzer instance from its registered name (or an instance or class given directly)."""
+    if isinstance(name, Analyzer):
+        return name
+    if isinstance(name, type) and issubclass(name, Analyzer):
+        return name()
+    from .plugins import plugins
+
+    entry = plugins().get("analyzer", name)
+    cls = entry.load()
+    if not (isinstance(cls, type) and issubclass(cls, Analyzer)):
+        raise ZooError(f"analyzer '{name}' from plugin '{entry.plugin}' is not a zoo.Analyzer subclass")
+    return cls()
+
+
+def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str | None = None,
+            references: dict[str, Any] | None = None, progress: bool = False,
+            meta: dict[str, Any] | None = None, **params: Any) -> Report:
+    """Run one analyzer on `model` and return its `Report`.
+
+    `data` is an `AnalysisData`, character ids ``[T]`` (in the model's vocabulary), or a string
+    (encoded with ``model.vocab``). `params` are the analyzer's documented parameters
+    (``zoo.get_analyzer(name).params``). `meta` adds to what the report records about its origin.
+
+        >>> report = zoo.analyze(model, "saturation", ids, left=0.05)
+        >>> report.summary["layers"]
+    """
+    import torch
+
+    runner = get_analyzer(analyzer)
+    runner.check(model)
+    resolved = runner.resolve_params(params)
+    if not isinstance(data, AnalysisData):
+        vocab = getattr(model, "vocab", None)
+        if isinstance(data, str):
+            if vocab is None:
+                raise ZooError("this model has no vocabulary: pass character ids instead of text")
+            ids, text = torch.from_numpy(vocab.encode(data)), data
+        else:
+            ids = torch.as_tensor(data, dtype=torch.long).reshape(-1)
+            text = vocab.decode(ids.tolist()) if vocab is not None else None
+        data = AnalysisData(ids=ids, text=text, vocab=vocab, train_text=train_text,
+                            references=dict(references or {}), progress=progress)
+    if len(data.ids) < 2:
+        raise ZooError("the text to analyse needs at least two characters")
+    if "train" in runner.needs and not data.train_text:
+        raise ZooError(f"analyzer '{runner.name}' needs the model's training split: pass --data (or train_text=...)")
+    if "reference" in runner.needs and not data.references:
+        raise ZooError(f"analyzer '{runner.name}' compares with a reference model: pass --reference")
+    report = runner.run(model, data, **resolved)
+    from . import __version__
+
+    report.meta = {
+        "analyzer": runner.name,
+        "model": describe_model(model),
+        "data": {**data.source, "characters": len(data.ids)},
+        "references": sorted(data.references),
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()},
+        "zoo_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **(meta or {}),
+    }
+    return report
+
+
+def describe_model(model: Any) -> dict[str, Any]:
+    """What a report says about a model built in code (the CLI adds its checkpoint and sha256)."""
+    config = getattr(model, "config", None)
+    if config is not None and hasattr(config, "to_dict"):
+        info = {"arch": config.arch, "layers": config.layers, "hidden": config.hidden, "config": config.to_dict()}
+        if hasattr(model, "num_parameters"):
+            info["parameters"] = model.num_parameters()
+        return info
+    return {"class": type(model).__name__, "name": getattr(model, "name", "") or type(model).__name__}
+
+
+# -- text features ------------------------------------------------------------------------------
+
+def feature_names() -> list[str]:
+    from .plugins import plugins
+
+    return plugins().names("feature")
+
+
+def text_features(text: str, names: list[str] | tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """Registered features of `text`, each an array with one value per character.
+
+    A feature is a function ``text -> array`` registered through ``zoo_register_features``. Its
+    value at position t describes the text *after reading character t*, as the model's state at
+    t does. A boolean array is an on/off feature (the cells analyzer scores detectors against
+    it); a numeric one is graded (correlation only). A feature that fails is skipped with a
+    warning unless it was asked for by name.
+    """
+    import numpy as np
+
+    from .plugins import plugins
+
+    asked = names is not None
+    found: dict[str, np.ndarray] = {}
+    for name in (names if asked else feature_names()):
+        entry = plugins().get("feature", name)
+        try:
+            values = np.asarray(entry.load()(text))
+            if values.shape != (len(text),):
+                raise ValueError(f"returned shape {values.shape}, expected ({len(text)},)")
+            if values.dtype != bool and not np.issubdtype(values.dtype, np.number):
+                raise ValueError(f"returned {values.dtype} values, expected bool or numbers")
+        except ZooError:
+            raise
+        except Exception as exc:
+            line = f"feature '{name}' from plugin '{entry.plugin}' failed: {type(exc).__name__}: {exc}"
+            if asked:
+                raise ZooError(line) from exc
+            warnings.warn(line + "; skipped", stacklevel=2)
+            continue
+        found[name] = values
+    return found
+
+
+# -- running a model over a long text -----------------------------------------------------------
+
+@dataclass
+class Chunk:
+    """One slice of `stream_trace`: ``internals[name]`` is ``[streams, steps, hidden]``;
+    ``index[b, s]`` is the position in the text of stream b's step s, and ``valid`` masks the
+    padding at the end of the last stream."""
+
+    index: Tensor
+    valid: Tensor
+    internals: dict[str, Tensor]
+    logits: Tensor
+
+
+STREAM_PARAMS = {
+    "streams": Param(100, "parallel streams the text is cut into (as training batches are); each starts "
+                          "from the zero state", check=lambda v: v >= 1),
+    "chunk": Param(250, "steps traced at a time; memory is streams x chunk x hidden per internal",
+                   check=lambda v: v >= 1),
+}
+"""The parameters of `stream_trace`, for analyzers that use it to declare as their own."""
+
+
+def stream_layout(length: int, streams: int) -> tuple[int, int]:
+    """``(streams, steps)``: the text is cut into `streams` contiguous parts of `steps` characters
+    (the last one padded), as training batches cut it; fewer streams for a short text."""
+    streams = max(1, min(streams, length))
+    return streams, -(-length // streams)
+
+
+def stream_trace(model: Any, ids: Tensor, names: Any, streams: int = 100, chunk: int = 250,
+                 progress: bool = False, desc: str = "") -> Iterator[Chunk]:
+    """Trace `ids` as `streams` parallel streams with the state carried between chunks.
+
+    This is what makes an analysis of a whole test split fast and lean: the trace runs batched,
+    and only one chunk of internals (``streams x chunk x hidden`` per name) exists at a time, so
+    the caller accumulates statistics online. Each stream starts from the zero state, as each
+    training stream does. `names` selects internals as `RecurrentLM.trace` does.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    n = len(ids)
+    rows, steps = stream_layout(n, streams)
+    device = next(model.parameters()).device
+    padded = torch.zeros(rows * steps, dtype=torch.long)
+    padded[:n] = ids
+    grid = padded.view(rows, steps).to(device)
+    index = torch.arange(rows * steps).view(rows, steps)
+    was_training = model.training
+    model.eval()
+    state = None
+    try:
+        with torch.no_grad(), tqdm(total=n, unit="char", unit_scale=True, desc=desc or "analysing",
+                                   disable=not progress, leave=False) as bar:
+            for start in range(0, steps, chunk):
+                trace = model.trace(grid[:, start:start + chunk], state, names=names)
+                state = trace.state
+                where = index[:, start:start + chunk]
+                valid = where < n
+                yield Chunk(where, valid, dict(trace.internals), trace.logits)
+                bar.update(int(valid.sum()))
+    finally:
+        model.train(was_training)

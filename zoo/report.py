@@ -1,0 +1,130 @@
+"""Reports on disk: one writer for every analyzer.
+
+A report directory holds ``report.json`` (what produced it, and the summary), ``arrays.npz`` (the
+raw numbers), one PNG per figure, and ``report.html``: a single self-contained page (figures as
+data URIs, style and script inline) that opens from a file, offline, and can be mailed. The page
+is rendered from Jinja templates: ``zoo/templates/report.html.j2`` is the page every analyzer
+shares, and an analyzer's own template (`Analyzer.template`) extends it.
+
+The directory is written atomically: everything goes into a hidden temporary directory beside the
+target, which replaces the target only when complete, so an interrupted analysis leaves the
+previous report (or nothing) and never half of one. A target that exists and is not a report is
+never touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .analysis import Report
+from .errors import ZooError
+from .fileio import usual_mode
+
+TEMPLATES = Path(__file__).parent / "templates"
+BASE_TEMPLATE = "report.html.j2"
+
+
+def new_figure(width: float, height: float, layout: str | None = "constrained"):
+    """A matplotlib figure that needs no pyplot or display (the Agg canvas draws it)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout=layout)
+
+
+def png(figure, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with numpy scalars and arrays as Python numbers and lists, tuples as lists, and
+    NaN or infinity as None (JSON has neither)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def model_label(meta: dict[str, Any]) -> str:
+    model = meta.get("model") or {}
+    if model.get("name"):
+        return model["name"]
+    if "arch" in model:
+        return f"{model['arch']}-{model['layers']}x{model['hidden']}"
+    return model.get("class", "model")
+
+
+def render_html(report: Report, template: str | Path | None = None) -> str:
+    """The self-contained page for `report`, from the analyzer's template or the shared one."""
+    import jinja2
+
+    folders = [str(TEMPLATES)]
+    name = BASE_TEMPLATE
+    if template is not None:
+        template = Path(template)
+        folders.insert(0, str(template.parent))
+        name = template.name
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folders), autoescape=True,
+                             undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
+    figures = [(fig, "data:image/png;base64," + base64.b64encode(data).decode("ascii"))
+               for fig, data in report.figures.items()]
+    return env.get_template(name).render(
+        title=f"{report.analyzer} · {model_label(report.meta)}",
+        analyzer=report.analyzer,
+        meta=jsonable(report.meta),
+        summary=jsonable(report.summary),
+        summary_json=json.dumps(jsonable(report.summary), indent=2),
+        figures=figures,
+        data=jsonable(report.html),
+    )
+
+
+def write_report(report: Report, directory: str | Path, template: str | Path | None = None) -> Path:
+    """Write `report` into `directory` (replacing an earlier report there), atomically."""
+    import numpy as np
+
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ZooError(f"cannot write a report to {directory}: it is a file")
+    if directory.is_dir() and any(directory.iterdir()) and not (directory / "report.json").is_file():
+        raise ZooError(f"{directory} holds files that are not a zoo report: choose another --out")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    html = render_html(report, template)  # before anything touches the disk: a template error writes nothing
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
+    try:
+        staging.chmod(usual_mode(directory=True))
+        record = {"meta": jsonable(report.meta), "summary": jsonable(report.summary),
+                  "files": {"arrays": "arrays.npz" if report.arrays else None,
+                            "figures": list(report.figures), "html": "report.html"}}
+        (staging / "report.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        if report.arrays:
+            np.savez_compressed(staging / "arrays.npz", **{k: np.asarray(v) for k, v in report.arrays.items()})
+        for name, data in report.figures.items():
+            (staging / name).write_bytes(data)
+        (staging / "report.html").write_text(html, encoding="utf-8")
+        if directory.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".old", dir=directory.parent))
+            os.replace(directory, retired / directory.name)
+            os.replace(staging, directory)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return directory
