@@ -245,3 +245,55 @@ def test_analysis_data_carries_training_text_and_references():
                         train_text=QUOTED, references={"same": model}, source={"name": "quoted"})
     report = zoo.analyze(model, "saturation", data)
     assert report.meta["references"] == ["same"] and report.meta["data"] == {"name": "quoted", "characters": len(QUOTED)}
+
+
+# -- connectivity ----------------------------------------------------------------------------------
+
+def _direct_connectivity(model, ids, space="onehot"):
+    """One backward pass per target: the reference the batched computation must equal."""
+    steps = len(ids) - 1
+    out = torch.zeros(steps, steps, dtype=torch.float64)
+    for t in range(steps):
+        x = model.embed(ids[None, :steps]).detach().requires_grad_(True)
+        logits, _ = model.forward_embedded(x)
+        (grad,) = torch.autograd.grad(logits[0, t, ids[t + 1]], x)
+        if space == "onehot" and model.config.input == "embedding":
+            grad = grad @ model.embedding.weight.T
+        out[t] = (grad[0] ** 2).sum(-1).double().detach()
+    return out
+
+
+@pytest.mark.parametrize("arch, options", [("lstm-2x12", {}), ("gru-2x12", {}), ("rnn-1x12", {}),
+                                           ("nlstm-1x8", {}), ("lstm-1x10", {"input": "embedding", "embed_dim": 6})])
+def test_connectivity_equals_one_backward_pass_per_target(arch, options):
+    from zoo_analysis.connectivity import connectivity_matrix
+
+    torch.manual_seed(1)
+    vocab = Vocab.from_text(QUOTED)
+    model = zoo.create_model(arch, vocab_size=len(vocab), vocab=vocab, **options).eval()
+    model.reset_parameters(0.5)
+    ids = torch.from_numpy(vocab.encode(QUOTED[:41]))
+    batched, _ = connectivity_matrix(model, ids, block=7)  # blocks that do not divide the window
+    direct = _direct_connectivity(model, ids)
+    assert torch.all(batched.triu(1) == 0)  # no input after the target matters
+    torch.testing.assert_close(batched, direct, rtol=1e-5, atol=1e-12 * float(direct.max()))
+
+
+def test_connectivity_report_has_horizons_and_refuses_models_without_gradients(tmp_path, tiny_text):
+    model = _model("lstm-1x8", QUOTED)
+    report = zoo.analyze(model, "connectivity", QUOTED, length=60, norm="l2")
+    h50, h90 = report.arrays["horizon_50"], report.arrays["horizon_90"]
+    assert len(h50) == 60 and (h50 <= h90).all() and (h90 <= np.arange(60)).all()
+    assert report.summary["horizon_90"]["mean"] == pytest.approx(h90.mean())
+    assert len(report.html["predictions"][0]) == 5 and report.html["targets"][0] == QUOTED[1]
+    conn = report.arrays["connectivity"]
+    assert report.arrays["mass_by_distance"][0] == pytest.approx(np.mean(np.diag(conn) / conn.sum(1)))
+    from zoo.data import encoded_splits, load_corpus
+
+    corpus = load_corpus(str(tiny_text))
+    vocab, train, _, _ = encoded_splits(corpus)
+    from zoo.plugins import plugins
+
+    nnn = plugins().get("baseline", "nnn").load().fit(train, vocab, order=2, directory=tmp_path / "nnn", epochs=1, progress=False)
+    with pytest.raises(zoo.ZooError, match="analyzer 'connectivity' cannot run on this model: it needs gradients"):
+        zoo.analyze(nnn, "connectivity", corpus.splits()[2])

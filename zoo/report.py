@@ -86,6 +86,7 @@ def render_html(report: Report, template: str | Path | None = None) -> str:
     return env.get_template(name).render(
         title=f"{report.analyzer} · {model_label(report.meta)}",
         analyzer=report.analyzer,
+        model=model_label(report.meta),
         meta=jsonable(report.meta),
         summary=jsonable(report.summary),
         summary_json=json.dumps(jsonable(report.summary), indent=2),

@@ -1,4 +1,5 @@
-"""First-party plugin: the analyzers and text features of Karpathy et al. 2015, Section 4.2.
+"""First-party plugin: the analyzers and text features of Karpathy et al. 2015 (Section 4.2) and
+Madsen 2019 (connectivity).
 
 Registered through the ``zoo`` entry-point group like any third-party plugin; the targets are
 strings, so nothing heavy is imported until an analysis runs.
@@ -25,6 +26,8 @@ FEATURES = {
 def zoo_register_analyzers(register):
     register("cells", "zoo_analysis.cells:Cells",
              summary="Interpretable cells: every memory cell scored against text features (paper Fig. 2)")
+    register("connectivity", "zoo_analysis.connectivity:Connectivity",
+             summary="Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)")
     register("saturation", "zoo_analysis.saturation:Saturation",
              summary="Gate saturation: how often each gate is nearly closed or open (paper Fig. 3)")
 
