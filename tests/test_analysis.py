@@ -297,3 +297,51 @@ def test_connectivity_report_has_horizons_and_refuses_models_without_gradients(t
     nnn = plugins().get("baseline", "nnn").load().fit(train, vocab, order=2, directory=tmp_path / "nnn", epochs=1, progress=False)
     with pytest.raises(zoo.ZooError, match="analyzer 'connectivity' cannot run on this model: it needs gradients"):
         zoo.analyze(nnn, "connectivity", corpus.splits()[2])
+
+
+# -- oracles ---------------------------------------------------------------------------------------
+
+def _categories(text, p, train="", ngrams=None, **options):
+    from zoo_analysis.oracles import CATEGORIES, _breakdown
+
+    settings = {"threshold": 0.5, "memory": 5, "rare": 2, "boost": 0.25, **options}
+    b = _breakdown(np.asarray(p, dtype=float), text, ngrams or {}, train, **settings)
+    return [CATEGORIES[c] if c >= 0 else None for c in b["category"]], b
+
+
+def test_each_oracle_removes_its_own_kind_of_error():
+    text = "qwxzv and qwxzv, then zebra."
+    p = np.full(len(text) - 1, 0.1)  # position k predicts text[k + 1]: every character an error
+    p[text.index("nd") - 1] = 0.9  # ...but 'n' of "and" is right
+    p[text.index("then") + 1] = 0.3  # predicts the 'e' of "then" (character index + 2): within the boost
+    at = lambda i: i - 1  # noqa: E731  (the prediction of character i)
+    ngram = np.full(len(text) - 1, 0.0)
+    ngram[at(text.index("d"))] = 0.8  # a 2-gram predicts the 'd' of "and"
+    cats, b = _categories(text, p, train="zebra and then then then qwxzv qwxzv qwxzv", ngrams={2: ngram})
+    second = text.index("qwxzv", 1)
+    assert cats[at(text.index("n"))] is None
+    assert cats[at(text.index("d"))] == "n-gram" and b["ngram_order"][at(text.index("d"))] == 2
+    assert cats[at(second + 4)] == "dynamic memory"  # "qwxzv" seen before: its last character is memory
+    assert cats[at(second + 1)] == "unexplained"  # "nd qw" never seen; a frequent word; not after a space
+    assert cats[at(text.index("ebra") + 1)] == "rare words"  # "zebra" occurs once in training
+    assert cats[at(text.index("then"))] == "word model"  # after a space
+    assert cats[at(text.index(","))] == "punctuation" and cats[at(len(text) - 1)] == "punctuation"
+    assert cats[at(text.index("then") + 1)] == "unexplained"  # 'h' of then: frequent word, p=0.1
+    assert cats[at(text.index("then") + 2)] == "boost"
+
+
+def test_oracle_categories_add_up_and_run_on_an_ngram_baseline(tmp_path, tiny_text):
+    from zoo.data import encoded_splits, load_corpus
+    from zoo.plugins import plugins
+
+    corpus = load_corpus(str(tiny_text))
+    vocab, train, _, test = encoded_splits(corpus)
+    ngram = plugins().get("baseline", "ngram").load().fit(train, vocab, order=1, directory=tmp_path / "ng", progress=False)
+    report = zoo.analyze(ngram, "oracles", corpus.splits()[2], train_text=corpus.splits()[0],
+                         ngram_models=str(tmp_path / "ng"), examples=3)
+    rows = report.summary["categories"]
+    assert sum(r["count"] for r in rows) == report.summary["errors"] > 0
+    assert rows[0]["name"] == "n-gram" and rows[0]["count"] == 0  # a model's errors are never explained by itself
+    assert all(len(report.html["examples"][r["name"]]) == min(3, r["count"]) for r in rows)
+    with pytest.raises(zoo.ZooError, match="oracles' needs the model's training split"):
+        zoo.analyze(ngram, "oracles", corpus.splits()[2])

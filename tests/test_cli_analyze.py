@@ -134,3 +134,20 @@ def test_reports_render_in_a_real_browser(zoo_cli, checkpoint, tmp_path):
     dom, log = open_in_browser(tmp_path / "r" / "saturation" / "report.html", tmp_path)
     assert "CONSOLE" not in log
     assert dom.count('<img src="data:image/png;base64,') == 2 and "layers.1.f" in dom
+
+
+def test_oracles_compare_two_models(zoo_cli, checkpoint, tmp_path, tiny_text):
+    corpus = load_corpus(str(tiny_text))
+    vocab = build_vocab(corpus.splits()[0])
+    torch.manual_seed(5)
+    small = zoo.save_checkpoint(zoo.create_model("lstm-1x4", vocab_size=len(vocab), vocab=vocab),
+                                tmp_path / "small", dataset=corpus.describe())
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "oracles", "--reference", str(small),
+                             "--set", "orders=1,2", "--out", str(tmp_path / "r"), "--json", "--quiet")
+    assert code == 0, err
+    summary = json.loads(out)["oracles"]["summary"]
+    comparison = summary["comparison"]["small"]
+    assert sum(row["reference"] for row in comparison["categories"]) == comparison["errors"]
+    assert [row["model"] for row in comparison["categories"]] == [row["count"] for row in summary["categories"]]
+    assert all(row["fixed_by_model"] <= row["reference"] for row in comparison["categories"])
+    assert "Compared with small" in (tmp_path / "r" / "report.html").read_text()

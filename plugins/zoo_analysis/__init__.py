@@ -28,6 +28,8 @@ def zoo_register_analyzers(register):
              summary="Interpretable cells: every memory cell scored against text features (paper Fig. 2)")
     register("connectivity", "zoo_analysis.connectivity:Connectivity",
              summary="Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)")
+    register("oracles", "zoo_analysis.oracles:Oracles",
+             summary="Error analysis: errors removed by a sequence of oracles (paper Section 4.4, Fig. 6)")
     register("saturation", "zoo_analysis.saturation:Saturation",
              summary="Gate saturation: how often each gate is nearly closed or open (paper Fig. 3)")
 
