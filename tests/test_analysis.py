@@ -345,3 +345,58 @@ def test_oracle_categories_add_up_and_run_on_an_ngram_baseline(tmp_path, tiny_te
     assert all(len(report.html["examples"][r["name"]]) == min(3, r["count"]) for r in rows)
     with pytest.raises(zoo.ZooError, match="oracles' needs the model's training split"):
         zoo.analyze(ngram, "oracles", corpus.splits()[2])
+
+
+# -- comparisons -----------------------------------------------------------------------------------
+
+class KnownModel:
+    """A hand-built language model for a known text: the next character gets probability
+    `p(char)` and the rest is spread evenly. Only what `LanguageModel` asks for."""
+
+    capabilities = frozenset({"log_probs"})
+
+    def __init__(self, text, vocab, p):
+        self.vocab, self.text, self.p = vocab, text, p
+
+    def log_probs(self, ids):
+        size = len(self.vocab)
+        nxt = list(self.text[1:]) + [self.text[0]]
+        chosen = torch.tensor([self.p(c) for c in nxt], dtype=torch.float64)
+        out = ((1 - chosen) / (size - 1))[:, None].repeat(1, size)
+        out[torch.arange(len(nxt)), torch.from_numpy(self.vocab.encode("".join(nxt)))] = chosen
+        return out.log().float()
+
+
+def test_two_models_that_differ_on_one_character():
+    text = "a fox, a box; six x and an axe.\n" * 5
+    vocab = Vocab.from_text(text)
+    good = KnownModel(text, vocab, lambda c: 0.9)
+    bad_x = KnownModel(text, vocab, lambda c: 0.2 if c == "x" else 0.9)
+    data = AnalysisData(ids=torch.from_numpy(vocab.encode(text)), text=text, vocab=vocab, references={"bad-x": bad_x})
+    report = zoo.analyze(good, "char-probs", data)
+    rows = report.summary["references"]["bad-x"]
+    assert rows[0]["char"] == "x" and rows[0]["difference"] == pytest.approx(0.7, abs=1e-6)
+    assert rows[0]["count"] == text.count("x") and all(abs(r["difference"]) < 1e-6 for r in rows[1:])
+    assert {r["shown"] for r in rows} >= {"␣", "↵"}
+    overlap = zoo.analyze(good, "error-overlap", data).summary["comparisons"][0]
+    assert (overlap["both"], overlap["only_model"], overlap["only_reference"]) == (0, 0, text[1:].count("x"))
+    same = zoo.analyze(bad_x, "error-overlap", AnalysisData(ids=data.ids, text=text, vocab=vocab, references={"same": bad_x}))
+    assert same.summary["comparisons"][0]["only_model"] == 0 == same.summary["comparisons"][0]["only_reference"]
+
+
+def test_closing_brackets_are_bucketed_by_the_distance_to_their_match():
+    from zoo_analysis.comparisons import bracket_pairs
+
+    text = "} {ab} {" + "x" * 30 + "{y}" + "} {" + "z" * 150 + "}"
+    opening, closing = bracket_pairs(text, "{", "}")
+    assert (closing - opening).tolist() == [3, 2, 34, 151]  # the stray first } is skipped; nested pairs match inside out
+    vocab = Vocab.from_text(text)
+    far = KnownModel(text, vocab, lambda c: 0.8 if c == "}" else 0.5)
+    near = KnownModel(text, vocab, lambda c: 0.3 if c == "}" else 0.5)
+    data = AnalysisData(ids=torch.from_numpy(vocab.encode(text)), text=text, vocab=vocab, references={"near": near})
+    report = zoo.analyze(far, "bracket-distance", data, edges="1,10,100")
+    buckets = {row["distance"]: row for row in report.summary["buckets"]}
+    assert [buckets[k]["count"] for k in ("1-9", "10-99", "100+")] == [2, 1, 1]
+    assert buckets["100+"]["model"] == pytest.approx(0.8) and buckets["100+"]["near"] == pytest.approx(0.3)
+    with pytest.raises(zoo.ZooError, match="compares with a reference model"):
+        zoo.analyze(far, "bracket-distance", text)

@@ -118,30 +118,46 @@ def open_in_browser(page: Path, tmp_path: Path) -> tuple[str, str]:
     return result.stdout, result.stderr
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to open the report in: install Debian's chromium "
-                                             "(`make setup` does, as root)")
-def test_reports_render_in_a_real_browser(zoo_cli, checkpoint, tmp_path):
-    code, _, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "cells,saturation",
-                       "--set", "excerpt_length=300", "--out", str(tmp_path / "r"), "--quiet")
-    assert code == 0, err
-    dom, log = open_in_browser(tmp_path / "r" / "cells" / "report.html", tmp_path)
-    assert "CONSOLE" not in log, [line for line in log.splitlines() if "CONSOLE" in line]
-    panels = re.findall(r'<pre class="cell-text"[^>]*>(.*?)</pre>', dom, re.S)
-    assert len(panels) >= 3  # one per non-constant feature, plus the cell picker
-    coloured = re.findall(r'<span [^>]*background: rgb\((\d+), (\d+), (\d+)\)[^>]*>', panels[0])
-    assert len(coloured) == 300 and len(set(coloured)) > 5  # every character coloured, by varying values
-    assert 'id="pick-label" class="mono">0:0<' in dom
-    dom, log = open_in_browser(tmp_path / "r" / "saturation" / "report.html", tmp_path)
-    assert "CONSOLE" not in log
-    assert dom.count('<img src="data:image/png;base64,') == 2 and "layers.1.f" in dom
-
-
-def test_oracles_compare_two_models(zoo_cli, checkpoint, tmp_path, tiny_text):
+@pytest.fixture
+def small(checkpoint, tmp_path, tiny_text):
+    """A second, smaller model of the same data, to compare with."""
     corpus = load_corpus(str(tiny_text))
     vocab = build_vocab(corpus.splits()[0])
     torch.manual_seed(5)
-    small = zoo.save_checkpoint(zoo.create_model("lstm-1x4", vocab_size=len(vocab), vocab=vocab),
-                                tmp_path / "small", dataset=corpus.describe())
+    return zoo.save_checkpoint(zoo.create_model("lstm-1x4", vocab_size=len(vocab), vocab=vocab),
+                               tmp_path / "small", dataset=corpus.describe())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to open the report in: install Debian's chromium "
+                                             "(`make setup` does, as root)")
+def test_every_report_renders_in_a_real_browser(zoo_cli, checkpoint, small, tmp_path):
+    analyzers = zoo.plugins.plugins().names("analyzer")
+    code, _, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", ",".join(analyzers), "--reference", str(small),
+                           "--set", "excerpt_length=300", "--set", "orders=1,2", "--set", "length=80",
+                           "--out", str(tmp_path / "r"), "--quiet")
+    assert code == 0, err
+    pages = {}
+    for name in analyzers:
+        dom, log = open_in_browser(tmp_path / "r" / name / "report.html", tmp_path)
+        assert "CONSOLE" not in log, (name, [line for line in log.splitlines() if "CONSOLE" in line])
+        assert "<h1>" in dom and "made by" in dom
+        pages[name] = dom
+    panels = re.findall(r'<pre class="cell-text"[^>]*>(.*?)</pre>', pages["cells"], re.S)
+    assert len(panels) >= 3  # one per non-constant feature, plus the cell picker
+    coloured = re.findall(r'<span [^>]*background: rgb\((\d+), (\d+), (\d+)\)[^>]*>', panels[0])
+    assert len(coloured) == 300 and len(set(coloured)) > 5  # every character coloured, by varying values
+    assert 'id="pick-label" class="mono">0:0<' in pages["cells"]
+    assert pages["saturation"].count('<img src="data:image/png;base64,') == 2 and "layers.1.f" in pages["saturation"]
+    text = re.search(r'<pre class="conn-text"[^>]*>(.*?)</pre>', pages["connectivity"], re.S).group(1)
+    lit = re.findall(r'<span [^>]*background: rgb\((\d+), (\d+), (\d+)\)[^>]*>', text)
+    assert text.count("<span") == 80 and len(lit) == 41  # the selected target (40, the middle) and its inputs
+    assert "prediction" in pages["connectivity"] and text.count('class="selected"') == 1
+    assert pages["oracles"].count('class="example"') > 0 and "Compared with small" in pages["oracles"]
+    for name in ("error-overlap", "char-probs", "bracket-distance"):
+        assert '<img src="data:image/png;base64,' in pages[name]
+
+
+def test_oracles_compare_two_models(zoo_cli, checkpoint, small, tmp_path):
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "oracles", "--reference", str(small),
                              "--set", "orders=1,2", "--out", str(tmp_path / "r"), "--json", "--quiet")
     assert code == 0, err

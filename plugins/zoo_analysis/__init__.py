@@ -26,6 +26,12 @@ FEATURES = {
 def zoo_register_analyzers(register):
     register("cells", "zoo_analysis.cells:Cells",
              summary="Interpretable cells: every memory cell scored against text features (paper Fig. 2)")
+    register("bracket-distance", "zoo_analysis.comparisons:BracketDistance",
+             summary="Closing brackets by distance to their opening one, against a reference (paper Fig. 5 left)")
+    register("char-probs", "zoo_analysis.comparisons:CharProbs",
+             summary="Mean probability of each correct character, against a reference (paper Fig. 4)")
+    register("error-overlap", "zoo_analysis.comparisons:ErrorOverlap",
+             summary="Errors shared with n-gram models or references, and errors only one makes (paper Fig. 4 left)")
     register("connectivity", "zoo_analysis.connectivity:Connectivity",
              summary="Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)")
     register("oracles", "zoo_analysis.oracles:Oracles",

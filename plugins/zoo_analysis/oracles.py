@@ -27,6 +27,8 @@ from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
 
+from .ngrams import ngram_probabilities
+
 CATEGORIES = ("n-gram", "dynamic memory", "rare words", "word model", "punctuation", "boost", "unexplained")
 WORD = re.compile(r"[^\W\d_]+")  # runs of letters
 
@@ -59,7 +61,7 @@ class Oracles(Analyzer):
         if data.text is None or data.vocab is None:
             raise ZooError("oracles: the analysis needs the text and the model's vocabulary")
         text = data.text
-        ngrams = _ngram_probabilities(data, orders, ngram_models)
+        ngrams = ngram_probabilities(data, orders, ngram_models)
         p_model = np.exp(-char_losses(model, data.ids))
         breakdown = _breakdown(p_model, text, ngrams, data.train_text, threshold=threshold,
                                memory=memory, rare=rare, boost=boost)
@@ -82,40 +84,6 @@ class Oracles(Analyzer):
         arrays = {"p_model": p_model.astype(np.float32), "category": category.astype(np.int8),
                   "categories": np.array(CATEGORIES), **{f"p_ngram_{n}": p.astype(np.float32) for n, p in ngrams.items()}}
         return Report(self.name, summary=summary, arrays=arrays, figures=figures, html={"order": list(CATEGORIES), "examples": shown})
-
-
-def _ngram_probabilities(data, orders, directories) -> dict:
-    """{n: probability of each next character} from the given n-gram directories, or from KenLM
-    models fitted to the training split (cached under $ZOO_HOME/oracles by the split's sha256)."""
-    import hashlib
-
-    import numpy as np
-    import torch
-
-    from zoo.checkpoint import load_checkpoint, read_config
-    from zoo.data import zoo_home
-    from zoo.evaluate import char_losses
-    from zoo.plugins import plugins
-
-    models = {}
-    for directory in directories:
-        config = read_config(directory)
-        order = (config.get("baseline") or {}).get("order")
-        if order is None:
-            raise ZooError(f"oracles: {directory} is not an n-gram baseline (no order in its config.json)")
-        models[int(order)] = load_checkpoint(directory)
-    if not directories:
-        ngram = plugins().get("baseline", "ngram").load()
-        train_ids = torch.from_numpy(data.vocab.encode(data.train_text))
-        key = hashlib.sha256(data.train_text.encode("utf-8") + "".join(data.vocab.chars).encode("utf-8")).hexdigest()[:16]
-        cache = zoo_home() / "oracles" / key
-        for n in orders:
-            folder = cache / f"ngram-{n}"
-            if (folder / "config.json").is_file():
-                models[n] = load_checkpoint(folder)
-            else:
-                models[n] = ngram.fit(train_ids, data.vocab, order=n, directory=folder, progress=data.progress)
-    return {n: np.exp(-char_losses(models[n], data.ids)) for n in sorted(models)}
 
 
 def _breakdown(p, text, ngrams, train_text, *, threshold, memory, rare, boost) -> dict:

@@ -1,0 +1,225 @@
+"""The long-range comparisons of Karpathy et al. 2015, Section 4.3: a model against n-gram models
+(or any reference), character by character.
+
+* `error-overlap` (Fig. 4 left): which errors both make, which only the model, which only the
+  reference, for n-gram models of n = 1..20 or the references given;
+* `char-probs` (Fig. 4 middle and right): the mean probability of the correct character, per
+  character of the vocabulary, for the model and a reference, sorted by their difference;
+* `bracket-distance` (Fig. 5 left): the mean probability of a closing bracket, bucketed by the
+  distance to its opening bracket, where the LSTM's advantage should grow with distance.
+
+All of them need only next-character probabilities (`log_probs`), so any pair of language models
+qualifies: recurrent models, n-grams, n-NNs, a third party's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo import Analyzer, Param, Report, ZooError
+
+from .ngrams import ngram_probabilities
+
+VISIBLE = {" ": "␣", "\n": "↵", "\r": "⏎", "\t": "→"}
+
+
+def correct_probabilities(model, data):
+    """p(the next character) at every position of the analysed text (numpy, len(ids) - 1)."""
+    import numpy as np
+
+    from zoo.evaluate import char_losses
+
+    return np.exp(-char_losses(model, data.ids))
+
+
+def references(data, label: str = "") -> dict:
+    """{label: p(correct)} for every reference model."""
+    if not data.references:
+        raise ZooError(f"{label or 'this analyzer'} compares with a reference model: pass --reference")
+    return {name: correct_probabilities(ref, data) for name, ref in data.references.items()}
+
+
+class ErrorOverlap(Analyzer):
+    name = "error-overlap"
+    summary = "Errors the model shares with n-gram models (or references), and errors only one makes (paper Fig. 4 left)"
+    requires = frozenset({"log_probs"})
+    params = {
+        "threshold": Param(0.5, "an error: the correct character gets probability below this", check=lambda v: 0 < v < 1),
+        "orders": Param(tuple(range(1, 21)), "n-gram models to compare with, by characters of context n, when "
+                                             "no --reference is given (fitted to the training split, cached)",
+                        check=lambda v: all(1 <= n <= 23 for n in v)),
+        "ngram_models": Param((), "n-gram baseline directories to use instead of fitting"),
+    }
+    template = Path(__file__).parent / "templates" / "comparison.html.j2"
+
+    def run(self, model, data, *, threshold, orders, ngram_models) -> Report:
+        import numpy as np
+
+        p_model = correct_probabilities(model, data)
+        if data.references:
+            others = references(data)
+        else:
+            others = {f"{n}-gram": p for n, p in ngram_probabilities(data, orders, ngram_models).items()}
+        wrong = p_model < threshold
+        rows = []
+        for label, p in others.items():
+            theirs = p < threshold
+            both, mine, only = int((wrong & theirs).sum()), int((wrong & ~theirs).sum()), int((~wrong & theirs).sum())
+            rows.append({"reference": label, "both": both, "only_model": mine, "only_reference": only,
+                         "model_errors": both + mine, "reference_errors": both + only,
+                         "shared_of_model_errors": both / max(both + mine, 1)})
+        summary = {"threshold": threshold, "characters": len(p_model), "model_errors": int(wrong.sum()),
+                   "comparisons": rows}
+        return Report(self.name, summary=summary, figures={"error-overlap.png": _overlap_chart(rows)},
+                      arrays={"p_model": p_model.astype(np.float32),
+                              **{f"p_{label}": p.astype(np.float32) for label, p in others.items()}})
+
+
+class CharProbs(Analyzer):
+    name = "char-probs"
+    summary = "Mean probability of each correct character, model against a reference (paper Fig. 4 middle/right)"
+    requires = frozenset({"log_probs"})
+    needs = frozenset({"reference"})
+    params = {
+        "min_count": Param(1, "characters that occur fewer times in the text are left out", check=lambda v: v >= 1),
+        "shown": Param(20, "characters shown at each end of the chart (most in the model's favour, and the "
+                           "reference's)", check=lambda v: v >= 1),
+    }
+    template = Path(__file__).parent / "templates" / "comparison.html.j2"
+
+    def run(self, model, data, *, min_count, shown) -> Report:
+        import numpy as np
+
+        if data.vocab is None:
+            raise ZooError("char-probs: the model has no vocabulary to name its characters")
+        p_model = correct_probabilities(model, data)
+        targets = data.ids[1:].numpy()
+        size = len(data.vocab)
+        counts = np.bincount(targets, minlength=size)
+        mean_model = np.bincount(targets, weights=p_model, minlength=size) / np.maximum(counts, 1)
+        tables, figures = {}, {}
+        for label, p_ref in references(data, self.name).items():
+            mean_ref = np.bincount(targets, weights=p_ref, minlength=size) / np.maximum(counts, 1)
+            keep = np.flatnonzero(counts >= min_count)
+            order = keep[np.argsort(-(mean_model[keep] - mean_ref[keep]), kind="stable")]
+            rows = [{"char": data.vocab.chars[i], "shown": VISIBLE.get(data.vocab.chars[i], data.vocab.chars[i]),
+                     "count": int(counts[i]), "model": float(mean_model[i]), "reference": float(mean_ref[i]),
+                     "difference": float(mean_model[i] - mean_ref[i])} for i in order]
+            tables[label] = rows
+            figures[f"char-probs-{_safe(label)}.png"] = _char_chart(rows, shown, label)
+        summary = {"characters": len(targets), "references": tables}
+        return Report(self.name, summary=summary, figures=figures,
+                      arrays={"counts": counts, "mean_model": mean_model})
+
+
+class BracketDistance(Analyzer):
+    name = "bracket-distance"
+    summary = "Probability of closing brackets by distance to the opening one, model against a reference (paper Fig. 5 left)"
+    requires = frozenset({"log_probs"})
+    needs = frozenset({"reference"})
+    params = {
+        "brackets": Param("{}", "the opening and closing bracket (two characters: {}, (), [])",
+                          check=lambda v: len(v) == 2 and v[0] != v[1]),
+        "edges": Param((1, 10, 20, 40, 60, 80, 100, 150, 200, 300, 500, 1000),
+                       "bucket edges of the distance in characters (the last bucket is open-ended)",
+                       check=lambda v: len(v) >= 1 and list(v) == sorted(set(v)) and v[0] >= 1),
+    }
+    template = Path(__file__).parent / "templates" / "comparison.html.j2"
+
+    def run(self, model, data, *, brackets, edges) -> Report:
+        import numpy as np
+
+        if data.text is None:
+            raise ZooError("bracket-distance: the analysis needs the text")
+        opening, closing = bracket_pairs(data.text, brackets[0], brackets[1])
+        distance = closing - opening
+        predicted = closing - 1  # position k predicts character k + 1
+        keep = predicted >= 0
+        distance, predicted = distance[keep], predicted[keep]
+        bucket = np.digitize(distance, edges) - 1  # -1: below the first edge (cannot happen with edge 1)
+        labels = [f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])] + [f"{edges[-1]}+"]
+        series = {"model": correct_probabilities(model, data)[predicted],
+                  **{label: p[predicted] for label, p in references(data, self.name).items()}}
+        rows = []
+        for k, label in enumerate(labels):
+            inside = bucket == k
+            rows.append({"distance": label, "count": int(inside.sum()),
+                         **{name: (float(p[inside].mean()) if inside.any() else None) for name, p in series.items()}})
+        summary = {"brackets": brackets, "pairs": int(len(distance)), "buckets": rows,
+                   "mean": {name: float(p.mean()) if len(p) else None for name, p in series.items()}}
+        arrays = {"distance": distance, **{f"p_{_safe(name)}": p for name, p in series.items()}}
+        return Report(self.name, summary=summary, arrays=arrays,
+                      figures={"bracket-distance.png": _bracket_chart(rows, list(series), brackets)})
+
+
+def bracket_pairs(text: str, opening: str, closing: str):
+    """Positions of matched (opening, closing) brackets. One pass over the brackets alone (not
+    every character) with a stack; an unmatched closing bracket is skipped."""
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    where = np.flatnonzero((codes == ord(opening)) | (codes == ord(closing)))
+    is_open = codes[where] == ord(opening)
+    stack, pairs = [], []
+    for position, opens in zip(where.tolist(), is_open.tolist()):
+        if opens:
+            stack.append(position)
+        elif stack:
+            pairs.append((stack.pop(), position))
+    pairs.sort(key=lambda pair: pair[1])
+    found = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return found[:, 0], found[:, 1]
+
+
+def _safe(label: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "reference"
+
+
+def _overlap_chart(rows) -> bytes:
+    from zoo.report import new_figure, png
+
+    fig = new_figure(max(6, 0.45 * len(rows) + 2), 4)
+    ax = fig.add_subplot()
+    x = range(len(rows))
+    both = [r["both"] for r in rows]
+    mine = [r["only_model"] for r in rows]
+    theirs = [r["only_reference"] for r in rows]
+    ax.bar(x, both, color="C7", label="both")
+    ax.bar(x, mine, bottom=both, color="C0", label="only the model")
+    ax.bar(x, theirs, bottom=[a + b for a, b in zip(both, mine)], color="C1", label="only the reference")
+    ax.set_xticks(list(x), [r["reference"] for r in rows], rotation=45, ha="right", fontsize=8)
+    ax.set(ylabel="errors", title="error overlap")
+    ax.legend()
+    return png(fig)
+
+
+def _char_chart(rows, shown, label) -> bytes:
+    from zoo.report import new_figure, png
+
+    picked = rows if len(rows) <= 2 * shown else rows[:shown] + rows[-shown:]
+    fig = new_figure(max(6, 0.32 * len(picked) + 1.5), 3.8)
+    ax = fig.add_subplot()
+    x = range(len(picked))
+    ax.bar([i - 0.2 for i in x], [r["model"] for r in picked], 0.4, label="model", color="C0")
+    ax.bar([i + 0.2 for i in x], [r["reference"] for r in picked], 0.4, label=label, color="C1")
+    ax.set_xticks(list(x), [r["shown"] for r in picked], family="monospace")
+    ax.set(ylabel="mean p(correct)", ylim=(0, 1), title=f"per character: model against {label} (sorted by difference)")
+    ax.legend()
+    return png(fig)
+
+
+def _bracket_chart(rows, names, brackets) -> bytes:
+    from zoo.report import new_figure, png
+
+    fig = new_figure(8, 3.8)
+    ax = fig.add_subplot()
+    x = range(len(rows))
+    for k, name in enumerate(names):
+        ax.plot(list(x), [r[name] if r[name] is not None else float("nan") for r in rows], marker="o", color=f"C{k}", label=name)
+    ax.set_xticks(list(x), [f"{r['distance']}\n({r['count']})" for r in rows], fontsize=7)
+    ax.set(xlabel=f"distance from {brackets[0]} to its {brackets[1]} (pairs)", ylabel=f"mean p({brackets[1]})",
+           ylim=(0, 1.02), title=f"closing {brackets[1]} by distance")
+    ax.legend()
+    return png(fig)

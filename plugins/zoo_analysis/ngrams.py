@@ -1,0 +1,54 @@
+"""n-gram models for the analyses that compare with them (oracles, error overlap): loaded from
+given baseline directories, or fitted with the zoo's n-gram baseline (KenLM) to the analysed
+model's training split and cached, since a 20-gram of War and Peace takes about a minute to fit.
+
+The baseline is found through the plugin registry, like any model: this plugin imports no other.
+"""
+
+from __future__ import annotations
+
+from zoo import ZooError
+
+
+def ngram_models(data, orders, directories=()) -> dict:
+    """{n: fitted n-gram baseline} for n characters of context: the given directories (their
+    order read from their config), else KenLM fits of the training split, cached under
+    ``$ZOO_HOME/oracles/<sha256 of the split and vocabulary>/ngram-<n>``."""
+    import hashlib
+
+    import torch
+
+    from zoo.checkpoint import load_checkpoint, read_config
+    from zoo.data import zoo_home
+    from zoo.plugins import plugins
+
+    models = {}
+    for directory in directories:
+        order = (read_config(directory).get("baseline") or {}).get("order")
+        if order is None:
+            raise ZooError(f"{directory} is not an n-gram baseline (no order in its config.json)")
+        models[int(order)] = load_checkpoint(directory)
+    if directories:
+        return dict(sorted(models.items()))
+    if not data.train_text:
+        raise ZooError("fitting n-gram models needs the model's training split: pass --data, or give n-gram directories")
+    ngram = plugins().get("baseline", "ngram").load()
+    train_ids = torch.from_numpy(data.vocab.encode(data.train_text))
+    key = hashlib.sha256(data.train_text.encode("utf-8") + "".join(data.vocab.chars).encode("utf-8")).hexdigest()[:16]
+    cache = zoo_home() / "oracles" / key
+    for n in sorted(orders):
+        folder = cache / f"ngram-{n}"
+        if (folder / "config.json").is_file():
+            models[n] = load_checkpoint(folder)
+        else:
+            models[n] = ngram.fit(train_ids, data.vocab, order=n, directory=folder, progress=data.progress)
+    return models
+
+
+def ngram_probabilities(data, orders, directories=()) -> dict:
+    """{n: the probability each n-gram model gives each next character of the analysed text}."""
+    import numpy as np
+
+    from zoo.evaluate import char_losses
+
+    return {n: np.exp(-char_losses(model, data.ids)) for n, model in ngram_models(data, orders, directories).items()}
