@@ -18,7 +18,7 @@ from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
 
-from .ngrams import ngram_probabilities
+from .ngrams import ERROR_THRESHOLD, ngram_params, ngram_probabilities
 
 VISIBLE = {" ": "␣", "\n": "↵", "\r": "⏎", "\t": "→"}
 
@@ -44,11 +44,8 @@ class ErrorOverlap(Analyzer):
     summary = "Errors the model shares with n-gram models (or references), and errors only one makes (paper Fig. 4 left)"
     requires = frozenset({"log_probs"})
     params = {
-        "threshold": Param(0.5, "an error: the correct character gets probability below this", check=lambda v: 0 < v < 1),
-        "orders": Param(tuple(range(1, 21)), "n-gram models to compare with, by characters of context n, when "
-                                             "no --reference is given (fitted to the training split, cached)",
-                        check=lambda v: all(1 <= n <= 23 for n in v)),
-        "ngram_models": Param((), "n-gram baseline directories to use instead of fitting"),
+        "threshold": ERROR_THRESHOLD,
+        **ngram_params(range(1, 21), "n-gram models to compare with when no --reference is given"),
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 

@@ -7,7 +7,18 @@ The baseline is found through the plugin registry, like any model: this plugin i
 
 from __future__ import annotations
 
-from zoo import ZooError
+from zoo import Param, ZooError
+
+ERROR_THRESHOLD = Param(0.5, "an error: the correct character gets probability below this", check=lambda v: 0 < v < 1)
+
+
+def ngram_params(orders: range, use: str) -> dict:
+    """The parameters of an analyzer that compares with n-gram models of the given orders."""
+    return {
+        "orders": Param(tuple(orders), f"{use}: characters of context n (KenLM order n+1), fitted to the "
+                                       "training split and cached", check=lambda v: all(1 <= n <= 23 for n in v)),
+        "ngram_models": Param((), "n-gram baseline directories to use instead of fitting (their order is read)"),
+    }
 
 
 def ngram_models(data, orders, directories=()) -> dict:

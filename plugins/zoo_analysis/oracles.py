@@ -27,7 +27,7 @@ from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
 
-from .ngrams import ngram_probabilities
+from .ngrams import ERROR_THRESHOLD, ngram_params, ngram_probabilities
 
 CATEGORIES = ("n-gram", "dynamic memory", "rare words", "word model", "punctuation", "boost", "unexplained")
 WORD = re.compile(r"[^\W\d_]+")  # runs of letters
@@ -39,10 +39,8 @@ class Oracles(Analyzer):
     requires = frozenset({"log_probs"})
     needs = frozenset({"train"})
     params = {
-        "threshold": Param(0.5, "an error: the correct character gets probability below this", check=lambda v: 0 < v < 1),
-        "orders": Param(tuple(range(1, 10)), "n-gram oracle: characters of context n (KenLM order n+1)",
-                        check=lambda v: all(1 <= n <= 23 for n in v)),
-        "ngram_models": Param((), "n-gram baseline directories to use instead of fitting (their order is read)"),
+        "threshold": ERROR_THRESHOLD,
+        **ngram_params(range(1, 10), "the n-gram oracle"),
         "memory": Param(5, "dynamic memory: length of the substring, ending with the character, that must "
                            "have occurred earlier in the text", check=lambda v: v >= 2),
         "rare": Param(5, "rare words: at most this many occurrences in the training split", check=lambda v: v >= 0),
