@@ -1,6 +1,20 @@
+import os
 import random
 
 import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def zoo_home(tmp_path_factory):
+    """The suite's own ZOO_HOME: caches (the validated registry, n-gram fits) stay out of the
+    user's, and every run starts from none."""
+    previous = os.environ.get("ZOO_HOME")
+    os.environ["ZOO_HOME"] = str(tmp_path_factory.mktemp("zoo-home"))
+    yield os.environ["ZOO_HOME"]
+    if previous is None:
+        os.environ.pop("ZOO_HOME", None)
+    else:
+        os.environ["ZOO_HOME"] = previous
 
 
 @pytest.fixture

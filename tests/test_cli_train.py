@@ -60,3 +60,15 @@ def test_train_refuses_bad_text(tmp_path, capsys, content):
 def test_one_line_errors(capsys, tmp_path, args, fragment):
     code, _, err = run(capsys, *args, *(["--out", tmp_path / "r"] if args[0] == "train" else []))
     assert code == 1 and err.count("\n") == 1 and fragment in err
+
+
+def test_architecture_options_from_the_command_line(tmp_path, tiny_text):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as done:
+        main(["train", "--model", "nlstm-1x8", "--data", str(tiny_text), "--set", "depth=3", "--input", "embedding",
+              "--embed-dim", "4", "--bias", "double", "--epochs", "1", "--batch-size", "4", "--seq-length", "16",
+              "--out", str(out), "--quiet"])
+        raise SystemExit(0)
+    assert done.value.code in (0, None)
+    model = json.loads((out / "epochs" / "0001" / "config.json").read_text())["model"]
+    assert (model["options"]["depth"], model["input"], model["embed_dim"], model["bias"]) == (3, "embedding", 4, "double")

@@ -1,5 +1,6 @@
 """Plugin discovery through real entry points: good, broken, conflicting, and pip-installed plugins."""
 
+import json
 import os
 import subprocess
 import sys
@@ -174,3 +175,161 @@ def test_every_hook_is_documented_for_plugin_authors():
     hooks = [name for name in dir(hookspecs) if name.startswith("zoo_")]
     assert hooks and all(f"`{hook}(register)`" in docs for hook in hooks)
     assert all(getattr(hookspecs, hook).__doc__ for hook in hooks)
+
+
+BROKEN_CELL = """
+import torch
+from torch import nn
+import zoo
+
+@zoo.hookimpl
+def zoo_register_architectures(register):
+    register("leaky", "plug_leaky:Leaky", summary="declares an output gate it never returns")
+
+class Leaky(zoo.RecurrentLM):
+    arch = "leaky"
+    internal_names = property(lambda self: ("f", "o", "h"))
+    gate_names = property(lambda self: ("f", "o"))
+
+    def build_layers(self):
+        self.layers = nn.ModuleList()
+        for layer in range(self.config.layers):
+            m = nn.Module()
+            m.w = nn.Parameter(torch.empty(self.config.hidden, self.layer_input_size(layer) + self.config.hidden))
+            m.bias = nn.Parameter(torch.empty(self.config.hidden))
+            self.layers.append(m)
+
+    def cell(self, layer, xp, state):
+        (h,) = state
+        m = self.layers[layer]
+        f = torch.sigmoid(torch.cat([xp, h], -1) @ m.w.t() + m.bias)
+        h = f * h + (1 - f) * torch.tanh(xp.sum(-1, keepdim=True))
+        return (h,), {"f": f, "h": h}
+"""
+
+KIT = """
+import pytest
+from zoo.testing import ArchitectureTests
+
+class TestLeaky(ArchitectureTests):
+    @pytest.fixture
+    def arch(self):
+        return "leaky"
+
+    @pytest.fixture
+    def option_sets(self):
+        return [{}]
+"""
+
+
+def test_the_kit_fails_a_broken_architecture_with_a_clear_message(site, tmp_path):
+    where = site("plug_leaky", BROKEN_CELL)
+    (tmp_path / "test_kit.py").write_text(KIT)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_kit.py")],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(where), *sys.path])})
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "cell() of layer 0 returned no o, which internal_names declares" in result.stdout
+    assert "leaky: cell() returned no o, which internal_names declares (it returned: f, h)" in result.stdout
+    assert "KeyError" not in result.stdout
+    assert "bias='double' adds no parameters" in result.stdout  # it declares both layouts but builds one
+
+
+TOY = """
+import zoo
+from zoo_classic.models import GRU
+
+@zoo.hookimpl
+def zoo_register_architectures(register):
+    register("toy", "plug_toy:Toy", summary="a GRU under another name")
+
+@zoo.hookimpl
+def zoo_register_models(register):
+    register("toy-2x8.tiny", {"dataset": "sample", "description": "a named toy"})
+    register("toy-1x4.bad", {"dropout": 7})
+
+class Toy(GRU):
+    arch = "toy"
+"""
+
+
+def run_python(code: str, env_extra: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env_extra})
+
+
+def test_a_checkpoint_names_the_plugin_it_needs(site, tmp_path):
+    where = site("plug_toy", TOY)
+    ckpt = tmp_path / "ckpt"
+    made = run_python(f"""
+        import zoo
+        zoo.save_checkpoint(zoo.create_model("toy-1x4", vocab=zoo.Vocab(list("abcde"))), {str(ckpt)!r})
+    """, {"PYTHONPATH": str(where)})
+    assert made.returncode == 0, made.stderr
+    assert json.loads((ckpt / "config.json").read_text())["plugin"] == {
+        "entry_point": "plug_toy", "distribution": "plug_toy", "version": "1.2.3"}
+    gone = run_zoo("sample", "--model", str(ckpt), "-n", "1")  # as after `pip uninstall plug_toy`
+    assert gone.returncode == 1 and gone.stderr.strip() == f"zoo: error: {ckpt} needs plug_toy 1.2.3: pip install plug_toy"
+    (where / "plug_toy.py").write_text("raise ImportError('needs numba')")
+    broken = run_zoo("sample", "--model", str(ckpt), "-n", "1", env_extra={"PYTHONPATH": str(where)})
+    assert broken.returncode == 1
+    assert (f"{ckpt} needs architecture 'toy' from plug_toy, which is installed but failed to load: "
+            "ImportError: needs numba") in broken.stderr
+
+
+def test_a_plugin_contributes_named_models(site):
+    where = site("plug_toy", TOY)
+    listed = run_zoo("list", "toy*", "--json", env_extra={"PYTHONPATH": str(where)})
+    assert listed.returncode == 0, listed.stderr
+    data = json.loads(listed.stdout)
+    assert [m["name"] for m in data["models"]] == ["toy-2x8.tiny"] and [a["name"] for a in data["architectures"]] == ["toy"]
+    assert "model 'toy-1x4.bad' from plugin 'plug_toy' skipped" in listed.stderr
+    info = run_zoo("info", "toy-2x8.tiny", env_extra={"PYTHONPATH": str(where)})
+    assert "plugin       plug_toy (plug_toy 1.2.3)" in info.stdout and "a named toy" in info.stdout
+
+
+def test_a_broken_plugin_is_named_when_its_architecture_is_asked_for(site):
+    where = site("plug_indrnn", "raise ImportError('needs a compiler')")
+    result = run_zoo("info", "indrnn-2x64", env_extra={"PYTHONPATH": str(where)})
+    assert result.returncode == 1
+    assert ("no installed plugin provides architecture 'indrnn'" in result.stderr
+            and "plugin 'plug_indrnn' (plug_indrnn 1.2.3) is installed but failed to load: ImportError: needs a compiler"
+            in result.stderr)
+
+
+DUPLICATE_LSTM = """
+import zoo
+
+@zoo.hookimpl
+def zoo_register_architectures(register):
+    register("lstm", "zoo_classic.models:LSTM", summary="another lstm")
+"""
+
+
+def test_conflicts_are_shown_and_named_for_ad_hoc_names_too(site):
+    where = site("plug_dup", DUPLICATE_LSTM)
+    env = {"PYTHONPATH": str(where)}
+    shown = run_zoo("plugins", env_extra=env)
+    assert shown.returncode == 0
+    assert "conflict: architecture 'lstm' is also registered by 'plug_dup'" in shown.stdout
+    assert "conflict: architecture 'lstm' is also registered by 'classic'" in shown.stdout
+    strict = run_zoo("plugins", env_extra={**env, "ZOO_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 1 and "classic" in strict.stdout and "conflict:" in strict.stdout  # printed, then failed
+    made = run_python('import zoo\ntry:\n    zoo.create_model("lstm-1x8", vocab_size=5)\nexcept zoo.ZooError as e:\n    print(e)', env)
+    assert "architecture 'lstm' is registered by plugins 'classic' and 'plug_dup': uninstall one of them" in made.stdout
+    trained = run_zoo("train", "--model", "lstm-1x32", "--data", "sample", "--epochs", "1", env_extra=env)
+    assert trained.returncode == 1 and "registered by plugins 'classic' and 'plug_dup'" in trained.stderr
+
+
+def test_a_failing_hook_shows_its_traceback_on_request(site):
+    where = site("plug_raise", """
+        import zoo
+
+        @zoo.hookimpl
+        def zoo_register_architectures(register):
+            raise RuntimeError("bad registration")
+    """)
+    quiet = run_zoo("plugins", env_extra={"PYTHONPATH": str(where)})
+    assert "error: zoo_register_architectures raised RuntimeError: bad registration" in quiet.stdout
+    traced = run_zoo("list", env_extra={"PYTHONPATH": str(where), "ZOO_PLUGIN_TRACEBACK": "1"})
+    assert "Traceback (most recent call last)" in traced.stderr and 'plug_raise.py", line 6' in traced.stderr

@@ -45,9 +45,13 @@ def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     weights = safetensors.torch.save(tensors, metadata={"format": "pt", "zoo_arch": model.config.arch})
+    from .plugins import plugins
+
+    provider = plugins().provider("architecture", model.config.arch)
     config = {
         **header(),
         "model": model.config.to_dict(),
+        **({"plugin": provider} if provider else {}),
         "vocab": model.vocab.to_dict() if getattr(model, "vocab", None) is not None else None,
         "weights_sha256": sha256_bytes(weights),
         **sections,
@@ -135,6 +139,25 @@ def _read_weights(directory: Path, expected_sha256: str | None) -> dict[str, Any
         raise ZooError(f"{path} is not a valid safetensors file: {exc}") from exc
 
 
+def _check_provider(directory: Path, arch: str, recorded: dict[str, Any] | None) -> None:
+    """When the plugin that made a checkpoint is gone, say which package to install (from what
+    the checkpoint recorded) instead of suggesting an architecture with a similar name."""
+    from .plugins import plugins
+
+    found = plugins()
+    if arch in found.entries["architecture"] or ("architecture", arch) in found.conflicts or not recorded:
+        return
+    dist, version = recorded.get("distribution"), recorded.get("version")
+    if not dist:
+        return
+    for info in found.info.values():
+        if info.distribution == dist and info.error:
+            raise ZooError(f"{directory} needs architecture '{arch}' from {dist}, which is installed but failed to load: {info.error}")
+        if info.distribution == dist:
+            return  # installed and working, yet without this architecture: the usual error says the rest
+    raise ZooError(f"{directory} needs {dist} {version or ''}".rstrip() + f": pip install {dist}")
+
+
 def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
     """The model saved in `directory`, in eval mode, with its vocabulary attached. A baseline's
     directory (config.json has a "baseline" section) loads through the plugin that made it."""
@@ -148,6 +171,7 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
 
         return plugins().get("baseline", config["baseline"]["name"]).load().load(directory)
     model_config = ModelConfig.from_dict(config["model"])
+    _check_provider(directory, model_config.arch, config.get("plugin"))
     vocab = Vocab.from_dict(config["vocab"]) if config.get("vocab") else None
     tensors = _read_weights(directory, config.get("weights_sha256"))
     model = create_model(model_config, vocab=vocab)

@@ -45,22 +45,23 @@ def cli() -> None:
 @click.argument("pattern", required=False, default="*")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_cmd(pattern: str, as_json: bool) -> None:
-    """List architectures, named models, baselines and analyzers.
+    """List architectures, baselines, analyzers (with their parameters), text features and named models.
 
-    PATTERN filters the named models with a glob, e.g. 'lstm-*' or '*.linux'.
+    PATTERN filters everything with a glob, e.g. 'lstm*' or '*.linux'.
     """
     from .plugins import plugins
     from .registry import list_models, registry
 
     found = plugins()
     reg = registry()
-    data = {
-        kind + "s": [
-            {"name": e.name, "plugin": e.plugin, "summary": e.summary}
-            for e in sorted(found.entries[kind].values(), key=lambda e: e.name)
-        ]
-        for kind in ("architecture", "baseline", "analyzer")
-    }
+    import fnmatch
+
+    def listed(kind: str) -> list[dict[str, Any]]:
+        return [{"name": e.name, "plugin": e.plugin, "summary": e.summary}
+                for e in sorted(found.entries[kind].values(), key=lambda e: e.name)
+                if fnmatch.fnmatchcase(e.name, pattern) or fnmatch.fnmatchcase(e.name, pattern.split("-")[0])]
+
+    data = {kind + "s": listed(kind) for kind in ("architecture", "baseline", "analyzer")}
     data["models"] = [
         {
             "name": name,
@@ -71,8 +72,7 @@ def list_cmd(pattern: str, as_json: bool) -> None:
         }
         for name in list_models(pattern)
     ]
-    data["features"] = [{"name": e.name, "plugin": e.plugin, "summary": e.summary}
-                        for e in sorted(found.entries["feature"].values(), key=lambda e: e.name)]
+    data["features"] = listed("feature")
     for row in data["analyzers"]:
         row.update(_analyzer_record(row["name"]))
     data["problems"] = found.problems
@@ -87,7 +87,7 @@ def list_cmd(pattern: str, as_json: bool) -> None:
                 params = ", ".join(f"{k}={v['default']}" for k, v in e["params"].items())
                 click.echo(f"  {'':<14} parameters: {params}")
         if not data[kind]:
-            click.echo("  (none installed)")
+            click.echo("  (none installed)" if pattern == "*" else f"  (none matching {pattern!r})")
     click.echo(f"Models ({len(data['models'])}{'' if pattern == '*' else f' matching {pattern!r}'}):")
     for m in data["models"]:
         ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
@@ -144,6 +144,9 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     cls = architecture(config.arch)
     config = cls.resolve_config(config)
     data["config"] = config.to_dict()
+    from .plugins import plugins
+
+    data["plugin"] = plugins().provider("architecture", config.arch)
     data["parameters"] = _parameter_counts(config)
     if as_json:
         _emit_json(data)
@@ -152,6 +155,9 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     click.echo(title + ("" if data.get("registered", True) else "  (not in the registry: an ad-hoc shape)"))
     for key in ("arch", "layers", "hidden", "input", "embed_dim", "bias", "dropout", "options"):
         click.echo(f"  {key:<12} {data['config'][key]}")
+    if data["plugin"]:
+        where = data["plugin"]
+        click.echo(f"  {'plugin':<12} {where['entry_point']} ({where['distribution'] or 'in-process'} {where['version'] or ''})".rstrip())
     for key in ("dataset", "description", "reference", "hub", "variants", "metrics", "zoo_version"):
         if data.get(key):
             value = ", ".join(data[key]) if key == "variants" else data[key]
@@ -163,23 +169,40 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
 @cli.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def plugins_cmd(as_json: bool) -> None:
-    """List installed plugins: version, hooks, and what each registers."""
-    from .plugins import plugins
+    """List installed plugins: version, hooks, what each registers, and what is wrong with it.
 
-    found = plugins()
+    \b
+    Under ZOO_STRICT_PLUGINS=1 the list is printed first, then the command fails if any plugin
+    has a problem. ZOO_PLUGIN_TRACEBACK=1 adds the traceback of a plugin that failed.
+    """
+    import warnings as _warnings
+
+    from .plugins import Plugins
+
+    with _warnings.catch_warnings():  # the problems are shown below, once
+        _warnings.simplefilter("ignore")
+        found = Plugins(strict=False)  # diagnose everything, even where strict mode would stop
     rows = [info.to_dict() for info in found.info.values()]
+    strict = os.environ.get("ZOO_STRICT_PLUGINS", "") not in ("", "0")
     if as_json:
         _emit_json({"plugins": rows, "problems": found.problems})
+        if strict and found.problems:
+            sys.exit(1)
         return
     for row in rows:
         where = f"{row['distribution']} {row['version']}" if row["distribution"] else row["module"]
         click.echo(f"{row['name']}  ({where})")
         if row["error"]:
             click.echo(f"  error: {row['error']}")
+        for conflict in row["conflicts"]:
+            click.echo(f"  conflict: {conflict}")
         for kind, names in row["registers"].items():
-            click.echo(f"  {kind}s: {', '.join(names)}")
+            if names:
+                click.echo(f"  {kind}s: {', '.join(names)}")
     if not rows:
         click.echo("(no plugins installed)")
+    if strict and found.problems:
+        raise ZooError(f"{len(found.problems)} plugin problem(s), and ZOO_STRICT_PLUGINS is set")
 
 
 def _checkpoint_path(spec: str) -> Path:
@@ -263,10 +286,15 @@ def _data_options(func):
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory (default: runs/<model>.<data>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last finished epoch.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--input", "input_kind", type=click.Choice(["onehot", "embedding"]), help="Input vectors (default: the registry entry's, else onehot).")
+@click.option("--embed-dim", type=click.IntRange(min=1), help="Embedding width with --input embedding (default: the hidden size).")
+@click.option("--bias", type=click.Choice(["single", "double"]), help="One bias per gate block (the paper's counts) or two (torch's layout).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An architecture option, e.g. --set depth=3 for nlstm (repeatable; `zoo info` lists them).")
 @_recipe_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON at the end.")
-def train(model_name, data, line_endings, split, out, resume, device, quiet, as_json, **recipe_fields) -> None:
+def train(model_name, data, line_endings, split, out, resume, device, input_kind, embed_dim, bias, settings, quiet,
+          as_json, **recipe_fields) -> None:
     """Train a model with the paper's recipe; checkpoint every epoch.
 
     \b
@@ -277,10 +305,16 @@ def train(model_name, data, line_endings, split, out, resume, device, quiet, as_
     from .recipe import Recipe
     from .train import train as run_training
 
+    overrides: dict[str, Any] = {k: v for k, v in (("input", input_kind), ("embed_dim", embed_dim), ("bias", bias)) if v}
+    if settings:
+        overrides["options"] = _key_values(settings)
+    if resume and overrides:
+        raise ZooError("--resume continues a run as it was configured: drop --input, --embed-dim, --bias and --set")
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
     out = out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}"
     result = run_training(model_name, corpus, Recipe(**recipe_fields), out, resume=resume, device=device,
-                          progress=not quiet, log=(lambda line: None) if as_json else (lambda line: click.echo(line, err=True)))
+                          progress=not quiet, log=(lambda line: None) if as_json else (lambda line: click.echo(line, err=True)),
+                          overrides=overrides)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     summary = {"run": str(result.run), "epochs": result.epochs, "best_epoch": result.best_epoch,
@@ -314,12 +348,7 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
     from .plugins import plugins
 
     cls = plugins().get("baseline", name).load()
-    options: dict[str, Any] = {}
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ZooError(f"--set takes KEY=VALUE, got {item!r}")
-        options[key] = yaml_scalar(value)
+    options = _key_values(settings)
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
     out = Path(out or f"runs/{name}-{order}.{corpus.name.removesuffix('.txt')}")
     if (out / "config.json").exists():
@@ -328,6 +357,17 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
     cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
             valid_ids=valid_ids, progress=not quiet, **options)
     click.echo(f"{name} (order {order}) fitted on {len(ids):,} characters of {corpus.name}: {out}", err=True)
+
+
+def _key_values(settings: tuple[str, ...]) -> dict[str, Any]:
+    """--set KEY=VALUE items as a dict, values read as YAML scalars."""
+    options: dict[str, Any] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ZooError(f"--set takes KEY=VALUE, got {item!r}")
+        options[key] = yaml_scalar(value)
+    return options
 
 
 def yaml_scalar(text: str) -> Any:

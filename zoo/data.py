@@ -21,14 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ZooError
-from .fileio import atomic_write
+from .fileio import atomic_write, zoo_home
 
 LINE_ENDINGS = ("lf", "crlf", "keep")
 UNKNOWN = "\ufffd"  # the vocabulary's stand-in for characters the training split never shows
-
-
-def zoo_home() -> Path:
-    return Path(os.environ.get("ZOO_HOME") or Path.home() / ".cache" / "zoo")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,11 @@ def usual_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~_UMASK
 
 
+def zoo_home() -> Path:
+    """Where the zoo keeps downloads and caches: ``$ZOO_HOME``, default ``~/.cache/zoo``."""
+    return Path(os.environ.get("ZOO_HOME") or Path.home() / ".cache" / "zoo")
+
+
 def atomic_write(path: str | Path, data: bytes | str) -> None:
     """Write `data` to `path` through a temporary file in the same directory and a rename.
 

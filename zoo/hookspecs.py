@@ -50,3 +50,11 @@ def zoo_register_features(register):
     analyzers (the interpretable-cells search) compare with a model's internals. The value at
     position t describes the text after reading character t; a boolean array is an on/off
     feature, a numeric one a graded feature."""
+
+
+@hookspec
+def zoo_register_models(register):
+    """Register named models, as `registry.yaml` lists them, without replacing that file:
+    ``register("indrnn-2x64.sample", {"dataset": "sample", "description": "..."})``. The entry
+    is checked against the registry's schema; a name `registry.yaml` already has is skipped
+    with a warning."""

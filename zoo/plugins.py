@@ -13,6 +13,8 @@ import difflib
 import functools
 import importlib
 import os
+import sys
+import traceback
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -29,6 +31,7 @@ KINDS = {
     "baseline": "zoo_register_baselines",
     "analyzer": "zoo_register_analyzers",
     "feature": "zoo_register_features",
+    "model": "zoo_register_models",
 }
 
 
@@ -73,6 +76,7 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     registers: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
+    conflicts: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +87,7 @@ class PluginInfo:
             "hooks": self.hooks,
             "registers": self.registers,
             "error": self.error,
+            "conflicts": self.conflicts,
         }
 
 
@@ -107,6 +112,8 @@ class Plugins:
     # -- discovery -------------------------------------------------------------------------
     def _problem(self, plugin: str, message: str) -> None:
         line = f"plugin '{plugin}' skipped: {message}"
+        if os.environ.get("ZOO_PLUGIN_TRACEBACK", "") not in ("", "0") and sys.exc_info()[0] is not None:
+            line += "\n" + traceback.format_exc().rstrip()
         if self.strict:
             raise ZooError(f"{line} (ZOO_STRICT_PLUGINS is set)")
         self.problems.append(line)
@@ -182,10 +189,15 @@ class Plugins:
         key = (entry.kind, entry.name)
         if key in self.conflicts:
             self.conflicts[key].append(entry.plugin)
+            self.info[entry.plugin].conflicts.append(f"{entry.kind} '{entry.name}' is also registered by "
+                                                     + ", ".join(f"'{p}'" for p in self.conflicts[key][:-1]))
             return
         if entry.name in table:
             first = table.pop(entry.name)
             self.conflicts[key] = [first.plugin, entry.plugin]
+            self.info[first.plugin].registers[entry.kind].remove(entry.name)
+            self.info[first.plugin].conflicts.append(f"{entry.kind} '{entry.name}' is also registered by '{entry.plugin}'")
+            self.info[entry.plugin].conflicts.append(f"{entry.kind} '{entry.name}' is also registered by '{first.plugin}'")
             message = (
                 f"{entry.kind} '{entry.name}' is registered by both plugin '{first.plugin}' "
                 f"and plugin '{entry.plugin}'"
@@ -202,6 +214,25 @@ class Plugins:
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
 
+    def provider(self, kind: str, name: str) -> dict[str, Any] | None:
+        """Who provides `name`: the plugin (entry point), its distribution and version; what a
+        checkpoint records so that a missing plugin can be named when it is loaded."""
+        entry = self.entries[kind].get(name)
+        if entry is None:
+            return None
+        info = self.info.get(entry.plugin)
+        return {"entry_point": entry.plugin, "distribution": info.distribution if info else None,
+                "version": info.version if info else None}
+
+    def broken(self) -> list[str]:
+        """One line for each installed plugin that failed to load."""
+        lines = []
+        for info in self.info.values():
+            if info.error and not any(info.registers.values()):
+                where = f"{info.distribution} {info.version}" if info.distribution else info.module
+                lines.append(f"plugin '{info.name}' ({where}) is installed but failed to load: {info.error}")
+        return lines
+
     def get(self, kind: str, name: str, hint: Callable[[str], str | None] | None = None) -> Entry:
         """The entry `name` of `kind`, or a one-line ZooError with close matches."""
         if name in self.entries[kind]:
@@ -210,12 +241,13 @@ class Plugins:
             both = " and ".join(f"'{p}'" for p in self.conflicts[(kind, name)])
             raise ZooError(f"{kind} '{name}' is registered by plugins {both}: uninstall one of them")
         extra = hint(name) if hint else None
+        broken = "".join(f"; {line}" for line in self.broken())  # it may be the one that did not load
         if extra:
-            raise ZooError(f"{kind} '{name}' is not installed; to get it: {extra}")
+            raise ZooError(f"{kind} '{name}' is not installed; to get it: {extra}{broken}")
         close = difflib.get_close_matches(name, self.names(kind), n=3, cutoff=0.5)
         known = ", ".join(close) if close else ", ".join(self.names(kind)) or "none installed"
         label = "did you mean" if close else "available"
-        raise ZooError(f"unknown {kind} '{name}' ({label}: {known})")
+        raise ZooError(f"unknown {kind} '{name}' ({label}: {known}){broken}")
 
 
 @functools.cache

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .config import ModelConfig
+from .config import BIAS_KINDS, ModelConfig
 from .errors import ZooError
 from .vocab import Vocab
 
@@ -92,11 +92,15 @@ class RecurrentLM(nn.Module):
     state_names: the per-layer state tensors, first of all ``"h"``, the layer's output.
     options:     the architecture's conventions, each an `Option`; defaults are written into the
                  config, so a checkpoint states the convention it was trained with.
+    biases:      the bias layouts `build_layers` implements: ``"single"`` (one bias per gate
+                 block) and/or ``"double"`` (input and recurrent biases, as torch keeps them);
+                 asking for another is refused instead of silently ignored.
     """
 
     arch: ClassVar[str] = ""
     state_names: ClassVar[tuple[str, ...]] = ("h",)
     options: ClassVar[dict[str, Option]] = {}
+    biases: ClassVar[tuple[str, ...]] = BIAS_KINDS
 
     def __init__(self, config: ModelConfig, vocab: Vocab | None = None):
         super().__init__()
@@ -118,6 +122,9 @@ class RecurrentLM(nn.Module):
     @classmethod
     def resolve_config(cls, config: ModelConfig) -> ModelConfig:
         """`config` with every option of this architecture present and checked."""
+        if config.bias not in cls.biases:
+            raise ZooError(f"{cls.arch}: bias={config.bias!r} is not supported (this architecture implements: "
+                           f"{', '.join(cls.biases)})")
         unknown = sorted(set(config.options) - set(cls.options))
         if unknown:
             known = ", ".join(cls.options) or "none"
@@ -273,8 +280,11 @@ class RecurrentLM(nn.Module):
             wanted = [n for n in self.internal_names if record(f"layers.{layer}.{n}")]
         steps: dict[str, list[Tensor]] = {n: [] for n in wanted}
         outputs = []
-        for xp in self.project(layer, x).unbind(1):
+        for t, xp in enumerate(self.project(layer, x).unbind(1)):
             state, internals = self.cell(layer, xp, state)
+            if t == 0 and (missing := [n for n in wanted if n not in internals]):
+                raise ZooError(f"{self.arch}: cell() returned no {', '.join(missing)}, which internal_names declares "
+                               f"(it returned: {', '.join(internals) or 'nothing'})")
             outputs.append(state[0])
             for n in wanted:
                 steps[n].append(internals[n])

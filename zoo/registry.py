@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .config import BIAS_KINDS, INPUT_KINDS, ModelConfig
 from .errors import ZooError
+from .fileio import atomic_write, zoo_home
 from .plugins import plugins
 
 NAME = re.compile(r"^(?P<arch>[a-z][a-z0-9_]*)-(?P<layers>[1-9][0-9]*)x(?P<hidden>[1-9][0-9]*)(?:\.(?P<tag>[a-z0-9][a-z0-9_-]*))?$")
@@ -164,12 +165,32 @@ class Registry:
         self.datasets: dict[str, dict[str, Any]] = dict(data.get("datasets") or {})
         self.models: dict[str, ModelSpec] = {}
         for name, entry in (data.get("models") or {}).items():
-            parsed = NAME.match(name)
-            assert parsed is not None  # the schema checked the pattern
-            self.models[name] = ModelSpec(
-                name=name, arch=parsed["arch"], layers=int(parsed["layers"]), hidden=int(parsed["hidden"]),
-                tag=parsed["tag"], **(entry or {}),
-            )
+            self._add(name, entry or {})
+        for entry in plugins().entries["model"].values():  # named models that plugins contribute
+            self._add_from_plugin(entry)
+
+    def _add(self, name: str, entry: dict[str, Any]) -> None:
+        parsed = NAME.match(name)
+        assert parsed is not None  # the schema checked the pattern
+        self.models[name] = ModelSpec(name=name, arch=parsed["arch"], layers=int(parsed["layers"]),
+                                      hidden=int(parsed["hidden"]), tag=parsed["tag"], **entry)
+
+    def _add_from_plugin(self, entry) -> None:
+        import warnings
+
+        import jsonschema
+
+        where = f"model '{entry.name}' from plugin '{entry.plugin}'"
+        if entry.name in self.models:
+            warnings.warn(f"{where} skipped: {self.path.name} already defines it", stacklevel=4)
+            return
+        models = SCHEMA["properties"]["models"]
+        try:
+            jsonschema.validate({entry.name: entry.target}, {**models, "maxProperties": 1})
+        except jsonschema.ValidationError as exc:
+            warnings.warn(f"{where} skipped: {exc.message}", stacklevel=4)
+            return
+        self._add(entry.name, dict(entry.target))
 
     def resolve(self, name: str) -> ModelSpec:
         """The spec for `name`: a registry entry, or an ad-hoc shape of an installed architecture."""
@@ -184,7 +205,8 @@ class Registry:
                                  input=base.input, embed_dim=base.embed_dim, bias=base.bias,
                                  options=dict(base.options), registered=False, variants=variants)
             arch = parsed["arch"]
-            if arch in plugins().entries["architecture"] or arch in self.install_hints:
+            known = arch in plugins().entries["architecture"] or ("architecture", arch) in plugins().conflicts
+            if known or arch in self.install_hints:
                 return ModelSpec(name=name, arch=arch, layers=int(parsed["layers"]), hidden=int(parsed["hidden"]),
                                  registered=False)
         raise ZooError(self._unknown(name))
@@ -196,6 +218,7 @@ class Registry:
         if parsed and parsed["tag"] is None and parsed["arch"] not in plugins().entries["architecture"]:
             archs = ", ".join(plugins().names("architecture")) or "none"
             hint = f"no installed plugin provides architecture '{parsed['arch']}' (installed: {archs})"
+            hint += "".join(f"; {line}" for line in plugins().broken())
         elif not parsed:
             hint = "model names look like <arch>-<layers>x<hidden>[.<tag>], e.g. lstm-3x512"
         else:
@@ -207,8 +230,10 @@ class Registry:
         return self.install_hints.get(arch)
 
 
-def _line_of(root: yaml.Node, path: list[Any]) -> int | None:
+def _line_of(root: Any, path: list[Any]) -> int | None:
     """The 1-based line in the YAML source of the node at `path` (keys/indices), or its parent's."""
+    import yaml
+
     node = root
     for key in path:
         if isinstance(node, yaml.MappingNode):
@@ -226,14 +251,35 @@ def _line_of(root: yaml.Node, path: list[Any]) -> int | None:
 
 
 def _load_validated(path: Path) -> dict[str, Any]:
-    import jsonschema  # only here: validation is the one thing that needs it
-
+    """The registry file's contents, checked against `SCHEMA`. A file checked before is read from
+    a cache keyed by its bytes and the schema (``$ZOO_HOME/cache``), which keeps YAML parsing and
+    jsonschema out of `zoo list`'s start-up; any change to either checks it again."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise ZooError(f"cannot read registry {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ZooError(f"registry {path} is not UTF-8 text") from exc
+    key = hashlib.sha256(raw + json.dumps(SCHEMA, sort_keys=True).encode()).hexdigest()[:32]
+    cached = zoo_home() / "cache" / f"registry-{key}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    data = _parse_and_check(path, text)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(cached, json.dumps(data))
+    except OSError:  # a read-only home only costs the cache
+        pass
+    return data
+
+
+def _parse_and_check(path: Path, text: str) -> dict[str, Any]:
+    import jsonschema  # only here: validation is the one thing that needs it
+    import yaml
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -253,8 +299,10 @@ def _load_validated(path: Path) -> dict[str, Any]:
     return data
 
 
-def _check_duplicate_keys(path: Path, node: yaml.Node) -> None:
+def _check_duplicate_keys(path: Path, node: Any) -> None:
     """YAML silently keeps the last of two equal keys; a registry must not."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key, value in node.value:

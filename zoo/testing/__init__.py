@@ -13,8 +13,9 @@ check below then runs on it, with one pytest id each::
             return "mgu"
 
 The zoo runs the same class over every registered architecture. Override the `option_sets`
-fixture to also
-check non-default conventions: each entry is passed as ``options=``.
+fixture to check non-default conventions as well: each entry is passed as ``options=``, and the
+defaults are always checked besides them. Bias layouts the architecture does not declare in
+`biases` are checked to be refused.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 import torch
 
 import zoo
+from zoo.registry import architecture
 
 VOCAB = 7
 HIDDEN = 8
@@ -49,25 +51,32 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str, atol: 
     assert diff <= atol, f"{what}: max abs difference {diff:.3g} > {atol}"
 
 
+def with_defaults(option_sets) -> tuple[dict[str, Any], ...]:
+    """The defaults first, then every other option set: an override adds, it never replaces."""
+    return ({}, *(dict(o) for o in option_sets if o))
+
+
 class ArchitectureTests:
     """Checks every `zoo.RecurrentLM` architecture must pass. Override the `arch` fixture."""
 
     @pytest.fixture
     def option_sets(self) -> tuple[dict[str, Any], ...]:
         """Conventions to check besides the defaults (override to add your architecture's)."""
-        return ({},)
+        return ()
 
     @pytest.fixture
     def arch(self) -> str:  # pragma: no cover - always overridden
         raise NotImplementedError("override the `arch` fixture with your architecture's name")
 
     @pytest.fixture(params=["single", "double"])
-    def bias(self, request) -> str:
+    def bias(self, request, arch) -> str:
+        if request.param not in architecture(arch).biases:
+            pytest.skip(f"{arch} does not implement bias={request.param!r} (checked to be refused instead)")
         return request.param
 
     @pytest.mark.parametrize("layers", [1, 3])
     def test_trace_matches_fast_path(self, arch, layers, bias, option_sets):
-        for options in option_sets:
+        for options in with_defaults(option_sets):
             model = make_model(arch, layers=layers, bias=bias, options=options)
             ids = random_ids()
             with torch.no_grad():
@@ -103,7 +112,7 @@ class ArchitectureTests:
         assert trace and all(name.startswith("layers.1.") for name in trace)
 
     def test_chunks_with_carried_state_equal_whole(self, arch, option_sets):
-        for options in option_sets:
+        for options in with_defaults(option_sets):
             model = make_model(arch, layers=2, options=options)
             ids = random_ids(steps=15)
             with torch.no_grad():
@@ -137,7 +146,7 @@ class ArchitectureTests:
         assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
     def test_save_load_round_trip(self, arch, tmp_path, bias, option_sets):
-        for options in option_sets:
+        for options in with_defaults(option_sets):
             model = make_model(arch, layers=2, bias=bias, options=options)
             model.vocab = zoo.Vocab(list("abcdefg"))
             zoo.save_checkpoint(model, tmp_path / "ckpt")
@@ -167,3 +176,35 @@ class ArchitectureTests:
         assert ("gates" in caps) == bool(model.gates)
         assert ("cells" in caps) == bool(model.cell_names)
         assert set(model.cell_names) <= set(model.internal_names)
+
+    def test_embedding_input(self, arch, tmp_path):
+        model = make_model(arch, layers=2, input="embedding", embed_dim=5)
+        ids = random_ids()
+        with torch.no_grad():
+            logits, _ = model(ids)
+            for path in ("auto", "loop"):
+                assert_close(model.trace(ids, path=path).logits, logits, f"embedding input: {path} trace vs fast path")
+        model.vocab = zoo.Vocab(list("abcdefg"))
+        zoo.save_checkpoint(model, tmp_path / "emb")
+        with torch.no_grad():
+            assert torch.equal(zoo.load_checkpoint(tmp_path / "emb")(ids)[0], logits)
+
+    def test_bias_layouts_are_honoured_or_refused(self, arch):
+        cls = architecture(arch)
+        assert set(cls.biases) <= {"single", "double"} and cls.biases, f"{arch}.biases must name single and/or double"
+        counts = {bias: make_model(arch, bias=bias).num_parameters() for bias in cls.biases}
+        if len(counts) == 2:
+            assert counts["double"] > counts["single"], "bias='double' adds no parameters: is it ignored?"
+        for bias in {"single", "double"} - set(cls.biases):
+            with pytest.raises(zoo.ZooError, match="not supported"):
+                make_model(arch, bias=bias)
+
+    def test_cell_returns_every_declared_internal(self, arch):
+        model = make_model(arch, layers=2)
+        x = model.embed(random_ids(steps=1))
+        for layer in range(2):
+            state = tuple(s[layer] for s in model.init_state(x.shape[0]))
+            xp = model.project(layer, x if layer == 0 else x.new_zeros(x.shape[0], 1, HIDDEN))[:, 0]
+            _, internals = model.cell(layer, xp, state)
+            missing = set(model.internal_names) - set(internals)
+            assert not missing, f"cell() of layer {layer} returned no {', '.join(sorted(missing))}, which internal_names declares"

@@ -16,6 +16,7 @@ import zoo
 
 class MGU(zoo.RecurrentLM):
     arch = "mgu"
+    biases = ("single",)  # one bias per gate block; asking for "double" is refused, not ignored
 
     @property
     def internal_names(self):
