@@ -130,10 +130,18 @@ def small(checkpoint, tmp_path, tiny_text):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to open the report in: install Debian's chromium "
                                              "(`make setup` does, as root)")
-def test_every_report_renders_in_a_real_browser(zoo_cli, checkpoint, small, tmp_path):
+def test_every_report_renders_in_a_real_browser(zoo_cli, small, tmp_path, tiny_text):
+    from zoo.recipe import Recipe
+    from zoo.train import train
+
+    run_dir = tmp_path / "run"  # a real (short) run, with snapshots for training-kl
+    train("lstm-2x16", load_corpus(str(tiny_text)), Recipe(max_epochs=1, batch_size=4, seq_length=20), run_dir,
+          progress=False, log=lambda line: None, snapshot_every=100)
+    shutil.copytree(small, tmp_path / "small-twin")  # model-map places three models
     analyzers = zoo.plugins.plugins().names("analyzer")
-    code, _, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", ",".join(analyzers), "--reference", str(small),
-                           "--set", "excerpt_length=300", "--set", "orders=1,2", "--set", "length=80",
+    code, _, err = zoo_cli("analyze", "--model", str(run_dir), "--analyzer", ",".join(analyzers), "--reference", str(small),
+                           "--reference", str(tmp_path / "small-twin"), "--set", "excerpt_length=300",
+                           "--set", "orders=1,2", "--set", "length=80", "--set", "sample=300",
                            "--out", str(tmp_path / "r"), "--quiet")
     assert code == 0, err
     pages = {}
@@ -153,8 +161,9 @@ def test_every_report_renders_in_a_real_browser(zoo_cli, checkpoint, small, tmp_
     assert text.count("<span") == 80 and len(lit) == 41  # the selected target (40, the middle) and its inputs
     assert "prediction" in pages["connectivity"] and text.count('class="selected"') == 1
     assert pages["oracles"].count('class="example"') > 0 and "Compared with small" in pages["oracles"]
-    for name in ("error-overlap", "char-probs", "bracket-distance"):
+    for name in ("error-overlap", "char-probs", "bracket-distance", "training-kl", "model-map"):
         assert '<img src="data:image/png;base64,' in pages[name]
+    assert pages["model-map"].count("<circle") == 3 and "KL to small" in pages["training-kl"]
 
 
 def test_oracles_compare_two_models(zoo_cli, checkpoint, small, tmp_path):
@@ -167,3 +176,40 @@ def test_oracles_compare_two_models(zoo_cli, checkpoint, small, tmp_path):
     assert [row["model"] for row in comparison["categories"]] == [row["count"] for row in summary["categories"]]
     assert all(row["fixed_by_model"] <= row["reference"] for row in comparison["categories"])
     assert "Compared with small" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_training_kl_follows_a_run_and_identical_models_have_kl_zero(zoo_cli, tmp_path, tiny_text):
+    from zoo.recipe import Recipe
+    from zoo.train import train
+
+    run_dir = tmp_path / "run"
+    train("lstm-1x8", load_corpus(str(tiny_text)), Recipe(max_epochs=2, batch_size=4, seq_length=20), run_dir,
+          progress=False, log=lambda line: None, snapshot_every=60)
+    steps = sorted(p.name for p in (run_dir / "steps").iterdir())
+    assert steps and all(int(s) % 60 == 0 for s in steps)
+    same = run_dir / "steps" / steps[0]
+    code, out, err = zoo_cli("analyze", "--model", str(run_dir), "--analyzer", "training-kl", "--reference", str(same),
+                             "--set", "epochs=0", "--out", str(tmp_path / "kl"), "--json", "--quiet")
+    assert code == 0, err
+    rows = json.loads(out)["training-kl"]["summary"]["checkpoints"]
+    assert [r["epoch"] for r in rows] == sorted(r["epoch"] for r in rows) and len(rows) >= len(steps)
+    itself = next(r for r in rows if r["checkpoint"] == steps[0])
+    assert itself["kl"][steps[0]] == pytest.approx(0, abs=1e-6) and itself["loss_difference"][steps[0]] == pytest.approx(0, abs=1e-6)
+    assert all(r["kl"][steps[0]] > 1e-4 for r in rows if r["checkpoint"] != steps[0])
+    code, _, err = zoo_cli("analyze", "--model", str(same), "--analyzer", "training-kl", "--reference", str(same), "--quiet")
+    assert code == 1 and "follows a training run" in err
+
+
+def test_model_map_places_identical_models_together(zoo_cli, checkpoint, small, tmp_path):
+    twin = tmp_path / "twin"
+    shutil.copytree(checkpoint, twin)
+    for method in ("pca", "tsne"):
+        code, out, err = zoo_cli("analyze", "--models", str(tmp_path / "*"), "--analyzer", "model-map",
+                                 "--set", f"method={method}", "--set", "sample=500", "--out", str(tmp_path / f"map-{method}"),
+                                 "--json", "--quiet")
+        assert code == 0, err
+        points = {p["label"]: p for p in json.loads(out)["model-map"]["summary"]["models"]}
+        assert set(points) == {"lstm-2x16.tiny", "small", "twin"}
+        if method == "pca":
+            assert points["twin"]["x"] == pytest.approx(points["lstm-2x16.tiny"]["x"], abs=1e-9)
+            assert points["twin"]["loss"] == pytest.approx(points["lstm-2x16.tiny"]["loss"])

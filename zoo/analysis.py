@@ -109,6 +109,9 @@ class AnalysisData:
     references: models to compare against, by label (``--reference``): any `LanguageModel`.
     source:     where the text came from (dataset name, split, sha256), for the report.
     progress:   whether to show progress bars.
+    checkpoint: the directory the model was loaded from (a training run's directory when given
+                one), for analyzers that follow a run through its checkpoints; None in code.
+    label:      the analysed model's name in reports and figures (references go by their keys).
     """
 
     ids: Tensor
@@ -118,6 +121,8 @@ class AnalysisData:
     references: dict[str, Any] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     progress: bool = False
+    checkpoint: Path | None = None
+    label: str = "model"
 
 
 @dataclass

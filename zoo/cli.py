@@ -290,11 +290,12 @@ def _data_options(func):
 @click.option("--embed-dim", type=click.IntRange(min=1), help="Embedding width with --input embedding (default: the hidden size).")
 @click.option("--bias", type=click.Choice(["single", "double"]), help="One bias per gate block (the paper's counts) or two (torch's layout).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An architecture option, e.g. --set depth=3 for nlstm (repeatable; `zoo info` lists them).")
+@click.option("--snapshot-every", type=click.IntRange(min=0), default=0, help="Also keep the model every N optimizer steps in steps/ (for the training-kl analysis of the first epochs).")
 @_recipe_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON at the end.")
-def train(model_name, data, line_endings, split, out, resume, device, input_kind, embed_dim, bias, settings, quiet,
-          as_json, **recipe_fields) -> None:
+def train(model_name, data, line_endings, split, out, resume, device, input_kind, embed_dim, bias, settings,
+          snapshot_every, quiet, as_json, **recipe_fields) -> None:
     """Train a model with the paper's recipe; checkpoint every epoch.
 
     \b
@@ -314,7 +315,7 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     out = out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}"
     result = run_training(model_name, corpus, Recipe(**recipe_fields), out, resume=resume, device=device,
                           progress=not quiet, log=(lambda line: None) if as_json else (lambda line: click.echo(line, err=True)),
-                          overrides=overrides)
+                          overrides=overrides, snapshot_every=snapshot_every)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     summary = {"run": str(result.run), "epochs": result.epochs, "best_epoch": result.best_epoch,
@@ -481,8 +482,10 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 
 
 @cli.command(cls=_AnalyzeCommand)
-@click.option("--model", "model_spec", required=True,
+@click.option("--model", "model_spec",
               help="A checkpoint or run directory, or a registry name with weights (lstm-2x128.sample ships with the zoo).")
+@click.option("--models", "models_glob", help="Several models at once, e.g. 'runs/*.warpeace' (model-map): the checkpoint "
+                                                 "and run directories it matches; the first is the model, the others its references.")
 @click.option("--analyzer", "analyzer_names", required=True, help="Analyzer name(s), comma-separated (listed below).")
 @click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
 @click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
@@ -497,8 +500,8 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 @click.option("--device", default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print each analyzer's summary as JSON.")
-def analyze(model_spec, analyzer_names, data, line_endings, fractions, part, text, max_chars, references,
-            settings, cells, out, device, quiet, as_json) -> None:
+def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractions, part, text, max_chars,
+            references, settings, cells, out, device, quiet, as_json) -> None:
     """Analyse a model and write a report per analyzer: report.json, arrays.npz, PNG figures and
     one self-contained report.html.
 
@@ -517,6 +520,16 @@ def analyze(model_spec, analyzer_names, data, line_endings, fractions, part, tex
     from .checkpoint import checkpoint_dir, read_config
     from .report import write_report
 
+    if bool(model_spec) == bool(models_glob):
+        raise ZooError("give either --model or --models")
+    if models_glob:
+        import glob
+
+        found = sorted(p for p in glob.glob(models_glob)  # checkpoint and run directories only
+                       if (Path(p) / "config.json").is_file() or (Path(p) / "run.json").is_file())
+        if not found:
+            raise ZooError(f"--models {models_glob!r} matches no checkpoint or run directory")
+        model_spec, references = found[0], (*found[1:], *references)
     names = [n.strip() for n in analyzer_names.split(",") if n.strip()]
     if not names:
         raise ZooError("--analyzer needs at least one analyzer name (see `zoo list`)")
@@ -551,7 +564,9 @@ def analyze(model_spec, analyzer_names, data, line_endings, fractions, part, tex
         source["max_chars"] = max_chars
     analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text)), text=text, vocab=model.vocab,
                             train_text=corpus.splits()[0] if corpus is not None else None,
-                            references=refs, source=source, progress=not quiet)
+                            references=refs, source=source, progress=not quiet,
+                            checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path,
+                            label=model_spec if not Path(model_spec).is_dir() else Path(model_spec).resolve().name)
     label = model_spec if not Path(model_spec).is_dir() else Path(model_spec).resolve().name
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}

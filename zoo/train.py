@@ -168,8 +168,12 @@ class TrainResult:
 
 def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resume: bool = False,
           device: str = "auto", progress: bool = True, log: Callable[[str], None] = print,
-          overrides: dict[str, Any] | None = None) -> TrainResult:
-    """Train `model_name` (a registry name or an ad-hoc shape) on `corpus` into the run directory `out`."""
+          overrides: dict[str, Any] | None = None, snapshot_every: int = 0) -> TrainResult:
+    """Train `model_name` (a registry name or an ad-hoc shape) on `corpus` into the run directory `out`.
+
+    `snapshot_every` > 0 also keeps the model (weights only) every that many optimizer steps in
+    ``steps/<step>``, for analyses of the first epochs (the paper's Fig. 5 right). Training is
+    bit-identical on --resume, so the steps of a resumed epoch are written again unchanged."""
     from tqdm.auto import tqdm
 
     from .registry import create_model
@@ -261,6 +265,10 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
             optimizer.step()
             running += loss.detach()
             count += 1
+            step = (epoch - 1) * windows + w + 1
+            if snapshot_every and dist.main and step % snapshot_every == 0:
+                save_checkpoint(model, run / "steps" / f"{step:08d}",
+                                **sections, metrics={"step": step, "epoch": round(step / windows, 6)})
             if not bar.disable and (w % 10 == 9 or w == windows - 1):
                 elapsed = time.perf_counter() - started
                 bar.set_postfix(loss=f"{running.item() / count:.3f}",

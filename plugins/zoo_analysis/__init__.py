@@ -34,10 +34,14 @@ def zoo_register_analyzers(register):
              summary="Errors shared with n-gram models or references, and errors only one makes (paper Fig. 4 left)")
     register("connectivity", "zoo_analysis.connectivity:Connectivity",
              summary="Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)")
+    register("model-map", "zoo_analysis.comparisons:ModelMap",
+             summary="Many models in one picture, placed by their predictions (paper Fig. 1 right)")
     register("oracles", "zoo_analysis.oracles:Oracles",
              summary="Error analysis: errors removed by a sequence of oracles (paper Section 4.4, Fig. 6)")
     register("saturation", "zoo_analysis.saturation:Saturation",
              summary="Gate saturation: how often each gate is nearly closed or open (paper Fig. 3)")
+    register("training-kl", "zoo_analysis.comparisons:TrainingKL",
+             summary="A run's checkpoints against references: symmetric KL of the predictions (paper Fig. 5 right)")
 
 
 @zoo.hookimpl

@@ -220,3 +220,162 @@ def _bracket_chart(rows, names, brackets) -> bytes:
            ylim=(0, 1.02), title=f"closing {brackets[1]} by distance")
     ax.legend()
     return png(fig)
+
+
+def symmetric_kl(a, b):
+    """KL(p||q) + KL(q||p) per position, from log-probabilities [..., V]: sum (p - q)(log p - log q)."""
+    return ((a.exp() - b.exp()) * (a - b)).sum(-1)
+
+
+def run_checkpoints(directory, until: float):
+    """(epochs of training, directory) for every step snapshot and epoch checkpoint of a run, in
+    training order, up to `until` epochs (0: all)."""
+    from zoo.checkpoint import read_config
+
+    directory = Path(directory)
+    points = []
+    for folder in sorted([*directory.glob("steps/*"), *directory.glob("epochs/*")]):
+        if (folder / "config.json").is_file():
+            progress = float((read_config(folder).get("metrics") or {}).get("epoch", 0))
+            if not until or progress <= until + 1e-9:
+                points.append((progress, folder))
+    return sorted(points)
+
+
+class TrainingKL(Analyzer):
+    name = "training-kl"
+    summary = "A run's checkpoints against references: symmetric KL of the predictions (paper Fig. 5 right)"
+    requires = frozenset({"log_probs"})
+    needs = frozenset({"reference"})
+    params = {
+        "epochs": Param(3.0, "follow the run's checkpoints up to this many epochs (0: all)", check=lambda v: v >= 0),
+        "max_chars": Param(50_000, "characters compared (the text's beginning); every model's full distributions "
+                                   "over them are held at once", check=lambda v: v >= 2),
+    }
+    template = Path(__file__).parent / "templates" / "comparison.html.j2"
+
+    def run(self, model, data, *, epochs, max_chars) -> Report:
+        import numpy as np
+        import torch
+
+        from zoo.checkpoint import load_checkpoint
+
+        if data.checkpoint is None or not (Path(data.checkpoint) / "run.json").is_file():
+            raise ZooError("training-kl follows a training run: pass its run directory as --model")
+        points = run_checkpoints(data.checkpoint, epochs)
+        if not points:
+            raise ZooError(f"training-kl: {data.checkpoint} has no checkpoints within {epochs} epochs; "
+                           "train with --snapshot-every N to keep some")
+        ids = data.ids[:max_chars + 1]
+        targets = ids[1:]
+
+        def scored(lm):
+            if getattr(lm, "vocab", None) is not None and data.vocab is not None and lm.vocab != data.vocab:
+                raise ZooError("training-kl: a reference has another vocabulary than the run (fit it on the same training split)")
+            with torch.no_grad():
+                lp = lm.log_probs(ids).float().cpu()[:-1]
+            return lp, float(-lp.gather(1, targets[:, None]).mean())
+
+        refs = {label: scored(ref) for label, ref in data.references.items()}
+        rows = []
+        for progress, folder in points:
+            lp, loss = scored(load_checkpoint(folder))
+            rows.append({"epoch": progress, "checkpoint": folder.name, "loss": loss,
+                         "kl": {label: float(symmetric_kl(lp, ref_lp).mean()) for label, (ref_lp, _) in refs.items()},
+                         "loss_difference": {label: loss - ref_loss for label, (_, ref_loss) in refs.items()}})
+        summary = {"characters": len(targets), "references": {label: loss for label, (_, loss) in refs.items()},
+                   "checkpoints": rows}
+        arrays = {"epoch": np.array([r["epoch"] for r in rows]),
+                  **{f"kl_{_safe(label)}": np.array([r["kl"][label] for r in rows]) for label in refs}}
+        return Report(self.name, summary=summary, arrays=arrays, figures={"training-kl.png": _kl_chart(rows, list(refs))})
+
+
+class ModelMap(Analyzer):
+    name = "model-map"
+    summary = "Many models in one picture, placed by the probabilities they give the test characters (paper Fig. 1 right)"
+    requires = frozenset({"log_probs"})
+    needs = frozenset({"reference"})
+    params = {
+        "sample": Param(5000, "positions of the text that represent each model (a common random subset)",
+                        check=lambda v: v >= 2),
+        "seed": Param(0, "seed of the random subset and of t-SNE"),
+        "method": Param("tsne", "the 2-D embedding: t-SNE (scikit-learn) or PCA", choices=("tsne", "pca")),
+        "perplexity": Param(5.0, "t-SNE perplexity (lowered below the number of models where needed)",
+                            check=lambda v: v > 0),
+    }
+    template = Path(__file__).parent / "templates" / "comparison.html.j2"
+
+    def run(self, model, data, *, sample, seed, method, perplexity) -> Report:
+        import numpy as np
+
+        models = {data.label: model, **data.references}
+        if len(models) < 3:
+            raise ZooError("model-map places at least three models: pass more with --reference (or --models GLOB)")
+        p = {label: correct_probabilities(lm, data) for label, lm in models.items()}
+        rng = np.random.default_rng(seed)
+        n = len(next(iter(p.values())))
+        picked = np.sort(rng.choice(n, size=min(sample, n), replace=False))
+        features = np.stack([p[label][picked] for label in models])  # [models, positions]
+        xy = _embed(features, method, perplexity, seed)
+        points = []
+        for (label, lm), (x, y) in zip(models.items(), xy):
+            config = getattr(lm, "config", None)
+            points.append({"label": label, "x": float(x), "y": float(y),
+                           "arch": getattr(config, "arch", None) or getattr(lm, "name", type(lm).__name__),
+                           "layers": getattr(config, "layers", 1),
+                           "parameters": lm.num_parameters() if hasattr(lm, "num_parameters") else None,
+                           "loss": float(-np.log(np.maximum(p[label], 1e-300)).mean())})
+        summary = {"characters": n, "sample": len(picked), "method": method, "models": points}
+        return Report(self.name, summary=summary, arrays={"coordinates": xy, "features": features},
+                      figures={"model-map.png": _map_chart(points, method)}, html={"points": points})
+
+
+def _embed(features, method, perplexity, seed):
+    import numpy as np
+
+    centred = features - features.mean(0, keepdims=True)
+    if method == "pca":
+        u, s, _ = np.linalg.svd(centred, full_matrices=False)
+        return (u[:, :2] * s[:2]) if u.shape[1] >= 2 else np.c_[u[:, 0] * s[0], np.zeros(len(u))]
+    from sklearn.manifold import TSNE
+
+    return TSNE(n_components=2, perplexity=min(perplexity, len(features) - 1.0), init="pca",
+                random_state=seed).fit_transform(centred)
+
+
+def _kl_chart(rows, labels) -> bytes:
+    from zoo.report import new_figure, png
+
+    fig = new_figure(11, 3.8)
+    kl, diff = fig.subplots(1, 2)
+    x = [r["epoch"] for r in rows]
+    for k, label in enumerate(labels):
+        kl.plot(x, [r["kl"][label] for r in rows], marker=".", color=f"C{k}", label=label)
+        diff.plot(x, [r["loss_difference"][label] for r in rows], marker=".", color=f"C{k}", label=label)
+    kl.set(xlabel="epochs of training", ylabel="mean symmetric KL (nats)", title="distance of the predictions")
+    diff.axhline(0, color="#999999", lw=0.8)
+    diff.set(xlabel="epochs of training", ylabel="test loss difference (nats/char)", title="model loss - reference loss")
+    kl.legend(fontsize=8)
+    return png(fig)
+
+
+def _map_chart(points, method) -> bytes:
+    import numpy as np
+
+    from zoo.report import new_figure, png
+
+    fig = new_figure(7, 6)
+    ax = fig.add_subplot()
+    archs = sorted({pt["arch"] for pt in points})
+    markers = {1: "o", 2: "s", 3: "^"}
+    sizes = np.array([pt["parameters"] or 0 for pt in points], dtype=float)
+    scale = 30 + 250 * (sizes / sizes.max() if sizes.max() > 0 else sizes)
+    for pt, size in zip(points, scale):
+        ax.scatter(pt["x"], pt["y"], s=size, marker=markers.get(pt["layers"], "D"), alpha=0.75,
+                   color=f"C{archs.index(pt['arch'])}", edgecolors="white")
+        ax.annotate(pt["label"], (pt["x"], pt["y"]), fontsize=6, xytext=(4, 4), textcoords="offset points")
+    for k, arch in enumerate(archs):
+        ax.scatter([], [], color=f"C{k}", label=arch)
+    ax.legend(title="colour: architecture; marker: layers; size: parameters", fontsize=7, title_fontsize=7)
+    ax.set(title=f"models by their predictions ({method.upper() if method == 'pca' else 't-SNE'})", xticks=[], yticks=[])
+    return png(fig)
