@@ -29,7 +29,7 @@ from zoo.report import write_report
 
 
 def browser_load_seconds(page: Path) -> float | None:
-    """Wall time for headless Chromium to load the page and run its scripts (None without one)."""
+    """Wall time for headless Chromium to start, load the page and run its scripts (None without one)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         return None
@@ -65,6 +65,11 @@ def main() -> None:
     print(f"{args.model} on the test split of {corpus.name}: {len(test):,} characters, {args.threads} threads")
     total = 0.0
     with tempfile.TemporaryDirectory() as out:
+        blank = Path(out) / "blank.html"
+        blank.write_text("<!doctype html><title>blank</title>")
+        start_up = browser_load_seconds(blank)
+        if start_up is not None:
+            print(f"  (Chromium starting and opening a blank page: {start_up:.2f} s, included below)")
         for name in args.analyzers.split(","):
             start = time.perf_counter()
             report = zoo.analyze(model, name, test, progress=True)

@@ -400,3 +400,25 @@ def test_closing_brackets_are_bucketed_by_the_distance_to_their_match():
     assert buckets["100+"]["model"] == pytest.approx(0.8) and buckets["100+"]["near"] == pytest.approx(0.3)
     with pytest.raises(zoo.ZooError, match="compares with a reference model"):
         zoo.analyze(far, "bracket-distance", text)
+
+
+def test_detector_scores_equal_a_direct_computation():
+    model = _model("lstm-2x6", QUOTED, seed=4, scale=0.6)
+    thresholds = (0.5, 0.1, 0.3)  # not sorted: results follow the parameter's order
+    report = zoo.analyze(model, "cells", QUOTED, streams=1, features="after-space,quote", thresholds=thresholds, top=12)
+    with torch.no_grad():
+        trace = model.trace(torch.from_numpy(model.vocab.encode(QUOTED))[None])
+    values = torch.cat([trace["layers.0.c"][0], trace["layers.1.c"][0]], -1).tanh().numpy()
+    on = text_features(QUOTED, ["after-space"])["after-space"]
+    best = np.zeros(values.shape[1])
+    for t in thresholds:
+        for fired in (values > t, values < -t):
+            hits = (fired & on[:, None]).sum(0)
+            precision = np.where(fired.sum(0) > 0, hits / np.maximum(fired.sum(0), 1), 0)
+            recall = hits / on.sum()
+            f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-300), 0)
+            best = np.maximum(best, f1)
+    column = list(report.arrays["detector_features"]).index("after-space")
+    np.testing.assert_allclose(report.arrays["detector_f1"][:, column], best, atol=1e-9)
+    for row in report.summary["features"]["after-space"]["top"]:
+        assert row["threshold"] in thresholds

@@ -324,7 +324,7 @@ class Chunk:
 STREAM_PARAMS = {
     "streams": Param(100, "parallel streams the text is cut into (as training batches are); each starts "
                           "from the zero state", check=lambda v: v >= 1),
-    "chunk": Param(250, "steps traced at a time; memory is streams x chunk x hidden per internal",
+    "chunk": Param(100, "steps traced at a time; memory is streams x chunk x hidden per internal",
                    check=lambda v: v >= 1),
 }
 """The parameters of `stream_trace`, for analyzers that use it to declare as their own."""
@@ -337,7 +337,7 @@ def stream_layout(length: int, streams: int) -> tuple[int, int]:
     return streams, -(-length // streams)
 
 
-def stream_trace(model: Any, ids: Tensor, names: Any, streams: int = 100, chunk: int = 250,
+def stream_trace(model: Any, ids: Tensor, names: Any, streams: int = 100, chunk: int = 100,
                  progress: bool = False, desc: str = "") -> Iterator[Chunk]:
     """Trace `ids` as `streams` parallel streams with the state carried between chunks.
 

@@ -189,8 +189,13 @@ class _Stats:
         self.n = 0
         z = lambda *shape: torch.zeros(*shape, dtype=torch.float64)  # noqa: E731
         self.sx, self.sxx, self.sxf = z(units), z(units), z(units, len(self.names))
-        self.fires = z(2, len(thresholds), units)  # sign (+, -) x threshold x unit
-        self.hits = z(2, len(thresholds), units, len(self.binary))
+        # Detector counts by bucket: a value's bucket above the thresholds t (ascending) is the
+        # number of t it exceeds, and below the -t the number of -t it reaches, so that one
+        # bucketize and one bincount per side replace a comparison and a product per threshold.
+        self.levels = torch.tensor(sorted(thresholds), dtype=torch.float32)
+        k = len(thresholds) + 1
+        self.fires = torch.zeros(2, units * k, dtype=torch.int64)  # sign (+, -) x unit x bucket
+        self.hits = torch.zeros(2, len(self.binary), units * k, dtype=torch.int64)
         self.excerpt_span = excerpt
         self.excerpt = np.zeros((units, excerpt[1] - excerpt[0]), dtype=np.float32)
 
@@ -206,16 +211,36 @@ class _Stats:
         self.sx += x.sum(0, dtype=torch.float64)
         self.sxx += (x * x).sum(0, dtype=torch.float64)
         self.sxf += (x.T @ f).double()
-        on = self.on[where]
-        for k, t in enumerate(self.thresholds):
-            for s, fired in enumerate((x > t, x < -t)):
-                fired = fired.float()
-                self.fires[s, k] += fired.sum(0, dtype=torch.float64)
-                self.hits[s, k] += (fired.T @ on).double()
+        on = self.on[where].bool()
+        k = len(self.levels) + 1
+        offsets = torch.arange(x.shape[1]) * k
+        above = torch.bucketize(x, self.levels, right=False)  # how many t < x
+        reach = torch.bucketize(x, -self.levels.flip(0), right=True)  # how many -t <= x
+        for s, bucket in enumerate((above, reach)):
+            key = bucket + offsets
+            self.fires[s] += torch.bincount(key.flatten(), minlength=self.fires.shape[1])
+            for f in range(on.shape[1]):
+                self.hits[s, f] += torch.bincount(key[on[:, f]].flatten(), minlength=self.fires.shape[1])
         a, b = self.excerpt_span
         shown = valid & (part.index >= a) & (part.index < b)
         if shown.any():
             self.excerpt[:, (part.index[shown] - a).numpy()] = x_all[shown].T.numpy()
+
+    def _by_threshold(self, counts, *lead: int):
+        """Bucket counts ``[2, *lead, units * (K+1)]`` -> firing counts ``[sign, threshold, *lead, units]``,
+        thresholds in parameter order. For +, bucket j holds values above j of the sorted levels,
+        so x > t (rank r) sums buckets j >= r+1; for -, bucket j holds values at or above j of the
+        ascending -t, so x < -t sums buckets j <= K-1-r."""
+        import numpy as np
+
+        k = len(self.levels)
+        buckets = counts.numpy().reshape(2, *lead, -1, k + 1)
+        at_least = np.flip(np.cumsum(np.flip(buckets[0], -1), -1), -1)
+        at_most = np.cumsum(buckets[1], -1)
+        ranks = np.argsort(np.argsort(self.thresholds))
+        plus = np.stack([at_least[..., r + 1] for r in ranks])
+        minus = np.stack([at_most[..., k - 1 - r] for r in ranks])
+        return np.stack([plus, minus])
 
     def finish(self) -> dict:
         import numpy as np
@@ -228,11 +253,12 @@ class _Stats:
         cov = (self.sxf / n).numpy() - mean[:, None] * fmean[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where((std[:, None] > 1e-12) & (fstd[None, :] > 0), cov / (std[:, None] * fstd[None, :]), np.nan)
-            fires, hits = self.fires.numpy()[..., None], self.hits.numpy()
+            fires = self._by_threshold(self.fires)[..., None]  # [sign, threshold, unit, 1]
+            hits = self._by_threshold(self.hits, len(self.binary)).swapaxes(-1, -2)  # [sign, threshold, unit, feature]
             positives = self.on.sum(0).double().numpy()
-            precision = np.where(fires > 0, hits / fires, 0.0)
-            recall = np.where(positives > 0, hits / positives, 0.0)
-            f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+            precision = np.where(fires > 0, hits / np.maximum(fires, 1), 0.0)
+            recall = np.where(positives > 0, hits / np.maximum(positives, 1), 0.0)
+            f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-300), 0.0)
         flat = f1.reshape(-1, *f1.shape[2:])  # (sign x threshold) x unit x feature
         best = flat.argmax(0)
         pick = lambda a: np.take_along_axis(a.reshape(flat.shape), best[None], 0)[0]  # noqa: E731

@@ -50,8 +50,8 @@ class Saturation(Analyzer):
         for part in stream_trace(model, data.ids, gates, streams, chunk, data.progress, "saturation"):
             for g in gates:
                 values = part.internals[g][part.valid]  # [characters, units]
-                closed[g] = closed[g] + (values < left).sum(0)
-                opened[g] = opened[g] + (values > right).sum(0)
+                closed[g] = closed[g] + (values < left).sum(0, dtype=torch.int32)
+                opened[g] = opened[g] + (values > right).sum(0, dtype=torch.int32)
                 hist[g] += torch.histc(values.float(), bins, 0, 1).double().cpu()
             seen += int(part.valid.sum())
         fractions = {g: ((closed[g] / seen).double().cpu().numpy(), (opened[g] / seen).double().cpu().numpy()) for g in gates}
