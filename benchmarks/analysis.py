@@ -9,6 +9,13 @@ shape serves when no trained one is at hand (pass a run directory to use one).
 
     python benchmarks/analysis.py --data ../shared/data/warpeace.txt --model lstm-3x512
     python benchmarks/analysis.py --model runs/lstm-3x512.warpeace      # its own data and split
+    python benchmarks/analysis.py --data ../shared/data/warpeace.txt --analyzers oracles     # n-gram fits included
+    python benchmarks/analysis.py --data ../shared/data/warpeace.txt --reference runs/ngram-20.warpeace \
+        --analyzers error-overlap,char-probs,bracket-distance
+
+Other targets: oracles on the same split and model under 5 minutes, n-gram fits included (fits
+are cached under $ZOO_HOME/oracles: set ZOO_HOME to an empty directory to time them); each
+comparison analyzer against a 20-gram under 3 minutes, the models' scoring included.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ def main() -> None:
     parser.add_argument("--data", default="sample", help="dataset name or text file (with a shape)")
     parser.add_argument("--split", default="0.8,0.1,0.1")
     parser.add_argument("--analyzers", default="cells,saturation")
+    parser.add_argument("--reference", action="append", default=[], help="a model to compare with (repeatable)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -61,7 +69,8 @@ def main() -> None:
         torch.manual_seed(0)
         vocab = build_vocab(corpus.splits()[0])
         model = zoo.create_model(args.model, vocab=vocab).eval()
-    test = corpus.splits()[2]
+    train_text, _, test = corpus.splits()
+    references = {Path(r).name: zoo.load_checkpoint(r) for r in args.reference}
     print(f"{args.model} on the test split of {corpus.name}: {len(test):,} characters, {args.threads} threads")
     total = 0.0
     with tempfile.TemporaryDirectory() as out:
@@ -72,7 +81,7 @@ def main() -> None:
             print(f"  (Chromium starting and opening a blank page: {start_up:.2f} s, included below)")
         for name in args.analyzers.split(","):
             start = time.perf_counter()
-            report = zoo.analyze(model, name, test, progress=True)
+            report = zoo.analyze(model, name, test, train_text=train_text, references=references, progress=True)
             analysed = time.perf_counter() - start
             folder = write_report(report, Path(out) / name, zoo.get_analyzer(name).template)
             seconds = time.perf_counter() - start
