@@ -50,7 +50,7 @@ class Cells(Analyzer):
             excerpt_length, columns, streams, chunk) -> Report:
         import numpy as np
 
-        from zoo.analysis import text_features
+        from zoo.analysis import stream_trace, text_features
 
         if data.text is None:
             raise ZooError("cells: the analysis needs the text (a model with a vocabulary, or text instead of ids)")
@@ -65,8 +65,6 @@ class Cells(Analyzer):
         start = min(excerpt_start, max(n - 1, 0))
         stop = min(start + excerpt_length, n)
         stats = _Stats(feats, thresholds, units.total, (start, stop))
-        from zoo.analysis import stream_trace
-
         for part in stream_trace(model, data.ids, names, streams, chunk, data.progress, "cells"):
             values = [part.internals[name] for name in names]
             stats.add(part, [v.tanh() if squash else v for v in values])
@@ -94,20 +92,18 @@ class Cells(Analyzer):
 
         excerpt = result["excerpt"]  # [units, characters]
         text = data.text[start:stop]
-        panels = [(feature, scores[feature]) for feature in table if feature in scores]
-        panels += [(f"chosen {units.label(u)}", u) for u in chosen]
-        figures = {}
-        for title, u in panels:
-            label = units.label(u)
-            file = "cell-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", title if not title.startswith("chosen") else label) + ".png"
-            figures[file] = _text_panel(text, excerpt[u], columns, f"{title}: cell {label}")
+        safe = lambda name: re.sub(r"[^A-Za-z0-9_.-]+", "-", name)  # noqa: E731
+        panels = [(feature, scores[feature], f"cell-{safe(feature)}.png") for feature in table if feature in scores]
+        panels += [(f"chosen {units.label(u)}", u, f"cell-{safe(units.label(u))}.png") for u in chosen]
+        figures = {file: _text_panel(text, excerpt[u], columns, f"{title}: cell {units.label(u)}")
+                   for title, u, file in panels}
         quantized = np.clip(np.round(excerpt * 127), -127, 127).astype(np.int8)
         summary = {"characters": n, "state": "tanh(c)" if squash else "h", "recorded": names,
                    "units": units.total, "rank_by": rank_by, "features": table,
                    "excerpt": {"start": start, "stop": stop}, "chosen": [units.label(u) for u in chosen]}
         html = {"text": text, "labels": units.labels(), "names": names, "width": widths[0],
                 "values": base64.b64encode(quantized.tobytes()).decode("ascii"),
-                "panels": [{"title": t, "unit": int(u), "label": units.label(u)} for t, u in panels]}
+                "panels": [{"title": t, "unit": int(u), "label": units.label(u)} for t, u, _ in panels]}
         arrays = {"correlation": result["r"], "feature_names": np.array(list(feats)),
                   "detector_f1": result["f1"], "detector_threshold": result["threshold"] * result["sign"],
                   "detector_features": np.array(stats.binary), "unit_mean": result["mean"],
