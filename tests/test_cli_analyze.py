@@ -213,3 +213,10 @@ def test_model_map_places_identical_models_together(zoo_cli, checkpoint, small, 
         if method == "pca":
             assert points["twin"]["x"] == pytest.approx(points["lstm-2x16.tiny"]["x"], abs=1e-9)
             assert points["twin"]["loss"] == pytest.approx(points["lstm-2x16.tiny"]["loss"])
+
+
+def test_a_later_analyzer_that_cannot_run_stops_all_before_any_work(zoo_cli, checkpoint, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,char-probs", "--quiet")
+    assert code == 1 and "analyzer 'char-probs' compares with a reference model: pass --reference" in err
+    assert not (tmp_path / "reports").exists()  # not even saturation's report

@@ -174,6 +174,15 @@ class Analyzer(ABC):
             what = "; ".join(f"{m}: {CAPABILITIES.get(m, 'unknown capability')}" for m in missing)
             raise ZooError(f"analyzer '{self.name}' cannot run on this model: it needs {what}")
 
+    def check_inputs(self, data: AnalysisData) -> None:
+        """Raise a one-line `ZooError` when `data` lacks what `needs` asks for."""
+        if len(data.ids) < 2:
+            raise ZooError("the text to analyse needs at least two characters")
+        if "train" in self.needs and not data.train_text:
+            raise ZooError(f"analyzer '{self.name}' needs the model's training split: pass --data (or train_text=...)")
+        if "reference" in self.needs and not data.references:
+            raise ZooError(f"analyzer '{self.name}' compares with a reference model: pass --reference")
+
     def resolve_params(self, given: dict[str, Any]) -> dict[str, Any]:
         """Every parameter, `given` ones coerced and checked, the rest at their defaults."""
         unknown = sorted(set(given) - set(self.params))
@@ -231,12 +240,7 @@ def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str 
             text = vocab.decode(ids.tolist()) if vocab is not None else None
         data = AnalysisData(ids=ids, text=text, vocab=vocab, train_text=train_text,
                             references=dict(references or {}), progress=progress)
-    if len(data.ids) < 2:
-        raise ZooError("the text to analyse needs at least two characters")
-    if "train" in runner.needs and not data.train_text:
-        raise ZooError(f"analyzer '{runner.name}' needs the model's training split: pass --data (or train_text=...)")
-    if "reference" in runner.needs and not data.references:
-        raise ZooError(f"analyzer '{runner.name}' compares with a reference model: pass --reference")
+    runner.check_inputs(data)
     report = runner.run(model, data, **resolved)
     from . import __version__
 

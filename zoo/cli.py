@@ -562,12 +562,13 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     if max_chars:
         text = text[:max_chars]
         source["max_chars"] = max_chars
+    label = model_spec if not Path(model_spec).is_dir() else Path(model_spec).resolve().name
     analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text)), text=text, vocab=model.vocab,
                             train_text=corpus.splits()[0] if corpus is not None else None,
                             references=refs, source=source, progress=not quiet,
-                            checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path,
-                            label=model_spec if not Path(model_spec).is_dir() else Path(model_spec).resolve().name)
-    label = model_spec if not Path(model_spec).is_dir() else Path(model_spec).resolve().name
+                            checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)
+    for runner in runners:  # every analyzer's inputs before any of them runs: all or nothing is refused
+        runner.check_inputs(analysed)
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}
     results = {}
