@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--model", default="lstm-2x128")
     parser.add_argument("--length", type=int, default=200)
     parser.add_argument("--block", type=int, default=32)
+    parser.add_argument("--method", default="auto", choices=("auto", "sweep", "rows"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-loop", action="store_true", help="skip the one-pass-per-target reference")
     args = parser.parse_args()
@@ -50,10 +51,10 @@ def main() -> None:
     times = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        batched, _ = connectivity_matrix(model, ids, block=args.block)
+        batched, _ = connectivity_matrix(model, ids, method=args.method, block=args.block)
         times.append(time.perf_counter() - start)
     print(f"{args.model}, {args.length} targets x {args.length} inputs, {torch.get_num_threads()} threads: "
-          f"batched {statistics.median(times):.2f} s (median of {args.repeats}, block {args.block})")
+          f"{args.method} {statistics.median(times):.2f} s (median of {args.repeats})")
     if not args.no_loop:
         start = time.perf_counter()
         reference = loop(model, ids)

@@ -273,10 +273,12 @@ def test_connectivity_equals_one_backward_pass_per_target(arch, options):
     model = zoo.create_model(arch, vocab_size=len(vocab), vocab=vocab, **options).eval()
     model.reset_parameters(0.5)
     ids = torch.from_numpy(vocab.encode(QUOTED[:41]))
-    batched, _ = connectivity_matrix(model, ids, block=7)  # blocks that do not divide the window
     direct = _direct_connectivity(model, ids)
-    assert torch.all(batched.triu(1) == 0)  # no input after the target matters
-    torch.testing.assert_close(batched, direct, rtol=1e-5, atol=1e-12 * float(direct.max()))
+    for method in ("sweep", "rows"):
+        batched, _ = connectivity_matrix(model, ids, method=method, block=7)  # blocks that do not divide the window
+        assert torch.all(batched.triu(1) == 0)  # no input after the target matters
+        # 1e-5 relative; elements below 1e-8 of the window's largest (vanished gradients) only to that scale
+        torch.testing.assert_close(batched, direct, rtol=1e-5, atol=1e-8 * float(direct.max()))
 
 
 def test_connectivity_report_has_horizons_and_refuses_models_without_gradients(tmp_path, tiny_text):
@@ -422,3 +424,32 @@ def test_detector_scores_equal_a_direct_computation():
     np.testing.assert_allclose(report.arrays["detector_f1"][:, column], best, atol=1e-9)
     for row in report.summary["features"]["after-space"]["top"]:
         assert row["threshold"] in thresholds
+
+
+class GradientsOnly(torch.nn.Module):
+    """A model that offers `gradients` through `forward_embedded` but no step function (not a
+    RecurrentLM): connectivity falls back to one batch row per target."""
+
+    capabilities = frozenset({"log_probs", "gradients"})
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.config, self.vocab = inner, inner.config, inner.vocab
+
+    def embed(self, ids):
+        return self.inner.embed(ids)
+
+    def forward_embedded(self, x, state=None):
+        return self.inner.forward_embedded(x, state)
+
+
+def test_connectivity_of_a_model_without_a_step_function():
+    from zoo_analysis.connectivity import connectivity_matrix
+
+    inner = _model("gru-2x10", QUOTED, seed=2, scale=0.5)
+    ids = torch.from_numpy(inner.vocab.encode(QUOTED[:31]))
+    rows, _ = connectivity_matrix(GradientsOnly(inner), ids, block=4)  # auto: the only way for it
+    direct = _direct_connectivity(inner, ids)
+    torch.testing.assert_close(rows, direct, rtol=1e-5, atol=1e-8 * float(direct.max()))
+    with pytest.raises(zoo.ZooError, match="method=sweep needs a recurrent model's step function"):
+        connectivity_matrix(GradientsOnly(inner), ids, method="sweep")
