@@ -47,12 +47,18 @@ def ngram_models(data, orders, directories=()) -> dict:
     train_ids = torch.from_numpy(data.vocab.encode(data.train_text))
     key = hashlib.sha256(data.train_text.encode("utf-8") + "".join(data.vocab.chars).encode("utf-8")).hexdigest()[:16]
     cache = zoo_home() / "oracles" / key
-    for n in sorted(orders):
-        folder = cache / f"ngram-{n}"
-        if (folder / "config.json").is_file():
-            models[n] = load_checkpoint(folder)
-        else:
-            models[n] = ngram.fit(train_ids, data.vocab, order=n, directory=folder, progress=data.progress)
+    from tqdm.auto import tqdm
+
+    missing = [n for n in sorted(orders) if not (cache / f"ngram-{n}" / "config.json").is_file()]
+    with tqdm(total=len(missing), desc="fitting n-gram models", unit="model", disable=not data.progress or not missing,
+              leave=False) as bar:
+        for n in sorted(orders):
+            folder = cache / f"ngram-{n}"
+            if n in missing:
+                models[n] = ngram.fit(train_ids, data.vocab, order=n, directory=folder, progress=False)
+                bar.update(1)
+            else:
+                models[n] = load_checkpoint(folder)
     return models
 
 
