@@ -205,15 +205,25 @@ def plugins_cmd(as_json: bool) -> None:
         raise ZooError(f"{len(found.problems)} plugin problem(s), and ZOO_STRICT_PLUGINS is set")
 
 
-def _checkpoint_path(spec: str) -> Path:
-    """The directory behind a --model value: a checkpoint or run directory as given, or the
-    weights a registry entry ships with the zoo (``bundled``)."""
+def _checkpoint_path(spec: str, announce: bool = True) -> Path:
+    """The directory behind a --model value: a checkpoint or run directory as given; a Hub
+    checkpoint, ``hf:org/name@revision``; or a registry name's weights (shipped with the zoo, or
+    pinned on the Hub). Hub checkpoints are pulled into the Hugging Face cache on first use."""
+    from . import hub
     from .registry import bundled_checkpoint, resolve
 
     if Path(spec).is_dir():
         return Path(spec)
+    on_hub = hub.parse_spec(spec)
+    if on_hub:
+        path = hub.pull(*on_hub, progress=announce)
+        if announce:
+            click.echo(f"zoo: using {spec} from the Hugging Face cache: {path}", err=True)
+        return path
     named = resolve(spec)  # a clear error for unknown names
     path = bundled_checkpoint(named)
+    if path is None and named.hub:
+        return hub.pull(named.hub["repo_id"], named.hub["revision"], named.hub.get("sha256"))
     if path is None:
         raise ZooError(f"model '{named.name}' has no released weights yet: train it with `zoo train --model {named.name}` "
                        "and pass the run directory")
@@ -380,6 +390,53 @@ def yaml_scalar(text: str) -> Any:
     except yaml.YAMLError:
         return text
     return value if isinstance(value, (int, float, bool)) else text
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--repo-id", required=True, help="The Hub repository, e.g. alice/lstm-3x512-warpeace (created if needed).")
+@click.option("--dry-run", is_flag=True, help="Show what would be published (files, checksums, the card) and stop.")
+@click.option("--overwrite-card", is_flag=True, help="Replace the repository's README.md if it has one.")
+@click.option("--private", is_flag=True, help="Create the repository private.")
+@click.option("--license", "license_", default="mit", show_default=True, help="The card's license field.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def push(directory, repo_id, dry_run, overwrite_card, private, license_, as_json) -> None:
+    """Publish a checkpoint (a run directory: its best epoch) on the Hugging Face Hub.
+
+    \b
+    Uploads model.safetensors, config.json (without local paths or optimizer state) and a model
+    card README.md in one commit, and prints the commit to pin: `zoo pull REPO@COMMIT`. The token
+    comes from the usual places (`hf auth login`, HF_TOKEN) and is never printed.
+    """
+    from . import hub
+
+    upload = hub.prepare(directory, repo_id, license_)
+    if dry_run:
+        if as_json:
+            _emit_json({"repo_id": repo_id, "files": upload.describe(), "card": upload.card})
+            return
+        for row in upload.describe():
+            click.echo(f"{row['path']:<18} {row['bytes']:>10,} bytes  sha256 {row['sha256']}")
+        click.echo("\n" + upload.card)
+        return
+    commit, files = hub.push(upload, repo_id, private=private, overwrite_card=overwrite_card)
+    if as_json:
+        _emit_json({"repo_id": repo_id, "commit": commit, "files": files})
+    else:
+        click.echo(f"pushed {', '.join(files)} to {repo_id} at commit {commit}; pin it: hf:{repo_id}@{commit}")
+
+
+@cli.command()
+@click.argument("spec")
+def pull(spec) -> None:
+    """Download a checkpoint into the Hugging Face cache, verify it, and print where it is.
+
+    SPEC is org/name@revision (or hf:org/name@revision), or a registry name whose entry pins one.
+    With HF_HUB_OFFLINE=1 only what is cached is used.
+    """
+    if not spec.startswith("hf:") and "/" in spec:
+        spec = "hf:" + spec
+    click.echo(_checkpoint_path(spec, announce=False))
 
 
 @cli.command("eval")

@@ -1,0 +1,146 @@
+"""Checkpoints on the Hub, against a real Hub-protocol server on loopback (olah serving git
+repositories), never the internet. Every command runs in a subprocess, as huggingface_hub reads
+HF_ENDPOINT, HF_HOME and HF_HUB_OFFLINE when it is imported."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import zoo
+from zoo.checkpoint import CONFIG, WEIGHTS
+from zoo.registry import PRETRAINED
+
+OLAH = shutil.which("olah-cli") or str(Path(sys.executable).parent / "olah-cli")
+pytestmark = pytest.mark.skipif(not Path(OLAH).exists(), reason="olah (the loopback Hub server) is not installed: "
+                                                                 "pip install -e '.[test]'")
+
+
+def _commit(folder: Path, files: dict[str, bytes]) -> str:
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    git = ["git", "-C", str(folder), "-c", "user.email=zoo@example.org", "-c", "user.name=zoo"]
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "checkpoint"], check=True)
+    return subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory):
+    """An olah server on a free loopback port, serving three model repositories."""
+    root = tmp_path_factory.mktemp("hub")
+    weights = (PRETRAINED / "lstm-2x128.sample" / WEIGHTS).read_bytes()
+    config = (PRETRAINED / "lstm-2x128.sample" / CONFIG).read_bytes()
+    corrupt = json.loads(config)
+    corrupt["weights_sha256"] = "0" * 64
+    revisions = {
+        "good": _commit(root / "mirrors/models/alice/tiny", {WEIGHTS: weights, CONFIG: config, "README.md": b"# tiny\n"}),
+        "corrupt": _commit(root / "mirrors/models/alice/corrupt", {WEIGHTS: weights, CONFIG: json.dumps(corrupt).encode()}),
+        "pickle": _commit(root / "mirrors/models/alice/pickled", {"pytorch_model.bin": b"\x80\x02}q\x00.", CONFIG: config}),
+    }
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (root / "repos").mkdir()
+    (root / "config.toml").write_text(
+        f'[basic]\nhost = "127.0.0.1"\nport = {port}\nmirror-netloc = "127.0.0.1:{port}"\n'
+        f'mirror-lfs-netloc = "127.0.0.1:{port}"\nmirrors-path = ["{root / "mirrors"}"]\nrepos-path = "{root / "repos"}"\n'
+        '\n[accessibility]\noffline = true\n')
+    server = subprocess.Popen([OLAH, "-c", str(root / "config.toml")], cwd=root, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):  # bounded wait for the server to answer
+            try:
+                urllib.request.urlopen(endpoint, timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield {"endpoint": endpoint, "revisions": revisions, "root": root}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def zoo_cmd(hub, home: Path, *args, offline=False):
+    env = {**os.environ, "HF_ENDPOINT": hub["endpoint"], "HF_HOME": str(home), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    if offline:
+        env["HF_HUB_OFFLINE"] = "1"
+    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
+    rev = hub["revisions"]["good"]
+    pulled = zoo_cmd(hub, tmp_path, "pull", f"alice/tiny@{rev}")
+    assert pulled.returncode == 0, pulled.stderr
+    where = Path(pulled.stdout.strip())
+    assert where.parent.name == "snapshots" and where.name == rev and (where / WEIGHTS).is_file()
+    before = {p.name: p.stat().st_mtime_ns for p in where.iterdir()}
+    evaluated = zoo_cmd(hub, tmp_path, "eval", "--model", f"hf:alice/tiny@{rev}", "--json", "--resamples", "0", offline=True)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["characters"] > 1000
+    assert {p.name: p.stat().st_mtime_ns for p in where.iterdir()} == before  # nothing written into the cache
+    missing = zoo_cmd(hub, tmp_path, "pull", "alice/other@" + rev, offline=True)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert "is not in the Hugging Face cache and cannot be downloaded (HF_HUB_OFFLINE is set)" in missing.stderr
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("alice/corrupt@{corrupt}", "model.safetensors does not match its sha256"),
+    ("alice/pickled@{pickle}", "has only pickled weights (pytorch_model.bin), which zoo never loads"),
+    ("alice/nothing@{good}", "no such repository or revision on the Hub"),
+    ("alice/tiny@" + "0" * 40, "alice/tiny@0000000000000000000000000000000000000000: no such repository or revision"),
+])
+def test_bad_pulls_are_one_line(hub, tmp_path, spec, fragment):
+    result = zoo_cmd(hub, tmp_path, "pull", spec.format(**hub["revisions"]))
+    assert result.returncode == 1 and result.stdout == "" and fragment in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_push_publishes_weights_config_and_card_without_local_paths(tmp_path):
+    run = tmp_path / "run"
+    model = zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef")))
+    zoo.save_checkpoint(model, run, dataset={"name": "notes.txt", "source": "/home/alice/notes.txt", "sha256": "f" * 64,
+                                             "characters": 1234, "split": [0.8, 0.1, 0.1], "line_endings": "lf"},
+                        metrics={"valid_nats": 1.5, "epoch": 3, "test_nats": 1.4})
+    result = subprocess.run([sys.executable, "-m", "zoo", "push", str(run), "--repo-id", "alice/gru-notes", "--dry-run",
+                             "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert [f["path"] for f in plan["files"]] == ["model.safetensors", "config.json", "README.md"]
+    from zoo.hub import prepare
+
+    upload = prepare(run, "alice/gru-notes")
+    published = json.loads(upload.files["config.json"])
+    assert published["dataset"]["source"] == "notes.txt" and "/home/alice" not in upload.files["config.json"].decode()
+    assert "training" not in published
+    card = plan["card"]
+    assert card.startswith("---\nlibrary_name: rnn-zoo\n") and "- rnn-zoo\n- gru\n" in card and "value: 1.4" in card
+    assert "zoo eval --model hf:alice/gru-notes@<revision>" in card
+
+
+def test_a_push_without_a_token_is_one_line(hub, tmp_path):
+    run = tmp_path / "run"
+    zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), run)
+    result = zoo_cmd(hub, tmp_path / "home", "push", str(run), "--repo-id", "alice/new")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "alice/new" in result.stderr
+
+
+def test_registry_hub_entries_are_pinned_to_commits(tmp_path):
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("schema_version: 1\nmodels:\n  lstm-1x8.x:\n    hub: {repo_id: alice/tiny, revision: main}\n")
+    result = subprocess.run([sys.executable, "-m", "zoo", "info", "lstm-1x8.x"], capture_output=True, text=True,
+                            env={**os.environ, "ZOO_REGISTRY": str(registry)}, timeout=60)
+    assert result.returncode == 1 and "revision" in result.stderr and "does not match" in result.stderr

@@ -1,0 +1,208 @@
+"""Checkpoints on the Hugging Face Hub: push a run's best checkpoint with a model card, pull one at
+a pinned revision into the Hugging Face cache, verified, and use it offline.
+
+A pulled checkpoint is read where `huggingface_hub` put it and never written: the cache belongs
+to the Hub client. Only ``model.safetensors``, ``config.json`` and ``README.md`` travel; a
+repository that holds only pickled weights is refused. Every failure (no network, a missing
+repository or revision, a checksum that does not match, no token) is one `ZooError` line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import CONFIG, WEIGHTS, checkpoint_dir, read_config
+from .errors import ZooError
+from .fileio import sha256_bytes
+
+CARD = "README.md"
+FILES = (WEIGHTS, CONFIG, CARD)
+SPEC = re.compile(r"^hf:(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")
+
+
+def parse_spec(spec: str) -> tuple[str, str | None] | None:
+    """``hf:org/name[@revision]`` -> (repo_id, revision), or None for anything else."""
+    match = SPEC.match(spec)
+    return (match["repo"], match["revision"]) if match else None
+
+
+# -- pull ------------------------------------------------------------------------------------------
+
+def pull(repo_id: str, revision: str | None = None, sha256: dict[str, str] | None = None,
+         progress: bool = True) -> Path:
+    """Download (or find in the cache) a checkpoint and verify it; return its local directory.
+
+    `sha256` (from a registry entry) maps file names to the checksums they must have; the
+    config's own ``weights_sha256`` is always checked."""
+    import os
+
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.utils import disable_progress_bars, enable_progress_bars, logging
+
+    where = f"{repo_id}@{revision}" if revision else repo_id
+    (enable_progress_bars if progress else disable_progress_bars)()
+    logging.set_verbosity_error()  # its retries and warnings would bury the one line a failure gets
+    try:
+        path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=[*FILES, "*.bin", "*.pt", "*.pth", "*.ckpt"]))
+    except Exception as exc:  # huggingface_hub's errors, the network's, the cache's
+        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+        raise ZooError(_explain(exc, where, offline)) from None
+    if not (path / WEIGHTS).is_file():
+        pickles = sorted(p.name for p in path.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".ckpt"))
+        what = f"only pickled weights ({', '.join(pickles)}), which zoo never loads" if pickles else f"no {WEIGHTS}"
+        raise ZooError(f"{where} has {what}")
+    config = read_config(path)
+    data = (path / WEIGHTS).read_bytes()
+    expected = {WEIGHTS: config.get("weights_sha256"), **(sha256 or {})}
+    for name, checksum in expected.items():
+        if checksum and sha256_bytes(data if name == WEIGHTS else (path / name).read_bytes()) != checksum:
+            raise ZooError(f"{where}: {name} does not match its sha256 ({checksum[:12]}...): the download is corrupt "
+                           "or the repository changed; nothing was loaded")
+    return path
+
+
+def _explain(exc: Exception, where: str, offline: bool) -> str:
+    """One line for what went wrong with a download (huggingface_hub wraps an online 404 as a
+    cache miss, so the text is read as well as the type)."""
+    name = type(exc).__name__
+    text = " ".join(str(exc).split()) or name
+    if offline:
+        return f"{where} is not in the Hugging Face cache and cannot be downloaded (HF_HUB_OFFLINE is set)"
+    if "404" in text or name in ("RepositoryNotFoundError", "RevisionNotFoundError", "EntryNotFoundError"):
+        return f"{where}: no such repository or revision on the Hub"
+    if "401" in text or "403" in text:
+        return f"{where.split('@')[0]} is private or gated: log in with `hf auth login` or set HF_TOKEN"
+    if name == "LocalEntryNotFoundError":
+        return f"cannot download {where}: the Hub cannot be reached and it is not in the Hugging Face cache"
+    return f"cannot download {where}: {name}: {text[:200]}"
+
+
+# -- push ------------------------------------------------------------------------------------------
+
+@dataclass
+class Upload:
+    """What a push publishes: file names -> bytes (and the card's text, for people)."""
+
+    files: dict[str, bytes]
+    card: str
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [{"path": name, "bytes": len(data), "sha256": sha256_bytes(data)} for name, data in self.files.items()]
+
+
+def prepare(directory: str | Path, repo_id: str, license: str = "mit") -> Upload:
+    """The files a push of `directory` (a checkpoint or run directory: its best epoch) publishes:
+    the weights, config.json without anything local (paths, optimizer state) and a model card."""
+    folder = checkpoint_dir(directory)
+    config = read_config(folder)
+    public = _public_config(config)
+    card = model_card(public, repo_id, license)
+    return Upload({WEIGHTS: (folder / WEIGHTS).read_bytes(),
+                   CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"),
+                   CARD: card.encode("utf-8")}, card)
+
+
+def _public_config(config: dict[str, Any]) -> dict[str, Any]:
+    """config.json as published: no optimizer state, and no local file paths (a dataset read from
+    a file keeps its name and checksum, not where it was on the trainer's disk)."""
+    public = {k: v for k, v in config.items() if k != "training"}
+    dataset = dict(public.get("dataset") or {})
+    source = str(dataset.get("source", ""))
+    if source and (source.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", source) or "/" in source):
+        dataset["source"] = dataset.get("name") or Path(source).name
+    if dataset:
+        public["dataset"] = dataset
+    leftover = [key for key, value in _walk(public) if isinstance(value, str) and value.startswith(("/home/", "/root/", "/tmp/", "/work/"))]
+    if leftover:
+        raise ZooError(f"config.json still holds local paths ({', '.join(leftover)}): refusing to publish it")
+    return public
+
+
+def _walk(value: Any, prefix: str = ""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, f"{prefix}[{i}]")
+    else:
+        yield prefix, value
+
+
+def model_card(config: dict[str, Any], repo_id: str, license: str = "mit") -> str:
+    """A Hub model card: YAML front matter (library, tags, dataset, license, model-index metrics)
+    and what a person needs: what the model is, how it was trained, how to load it."""
+    import yaml
+
+    from . import __version__
+
+    model = config.get("model") or {}
+    dataset = config.get("dataset") or {}
+    recipe = config.get("recipe") or {}
+    metrics = config.get("metrics") or {}
+    arch, shape = model.get("arch", "?"), f"{model.get('layers', '?')}x{model.get('hidden', '?')}"
+    size = f"{dataset['characters']:,}" if isinstance(dataset.get("characters"), int) else "?"
+    results = []
+    for split in ("test", "valid"):
+        if f"{split}_nats" in metrics:
+            results.append({"type": "cross-entropy", "name": f"{split} cross-entropy (nats/char)",
+                            "value": round(float(metrics[f"{split}_nats"]), 4)})
+    front = {"library_name": "rnn-zoo", "license": license,
+             "tags": ["rnn-zoo", arch, "character-level", "language-model", "recurrent"],
+             "datasets": [dataset["name"]] if dataset.get("name") else [],
+             "model-index": [{"name": repo_id.split("/")[-1], "results": [{
+                 "task": {"type": "text-generation", "name": "character-level language modeling"},
+                 "dataset": {"name": dataset.get("name", "unknown"), "type": dataset.get("name", "unknown")},
+                 "metrics": results}]}] if results else []}
+    lines = [
+        "---", yaml.safe_dump(front, sort_keys=False).strip(), "---", "",
+        f"# {repo_id.split('/')[-1]}", "",
+        f"A character-level {arch.upper()} language model, {shape} ({model.get('input', 'onehot')} input), "
+        f"trained with [RNN Zoo](https://pypi.org/project/rnn-zoo/) {config.get('zoo_version', __version__)} "
+        f"on {dataset.get('name', 'its dataset')} ({size} characters, split "
+        f"{dataset.get('split', '?')}, sha256 `{str(dataset.get('sha256', '?'))[:16]}...`).", "",
+        "## Training", "",
+        f"Karpathy, Johnson & Fei-Fei (2015)'s recipe: {recipe.get('optimizer', '?')} at {recipe.get('lr', '?')}, "
+        f"{recipe.get('batch_size', '?')} streams x {recipe.get('seq_length', '?')} steps, decay "
+        f"{recipe.get('lr_decay', '?')} after epoch {recipe.get('lr_decay_after', '?')}, clipping "
+        f"{recipe.get('clip', '?')} at {recipe.get('clip_value', '?')}, dropout {recipe.get('dropout', 0)}; "
+        f"kept: epoch {metrics.get('epoch', '?')} (validation {float(metrics.get('valid_nats', float('nan'))):.4f} nats/char).",
+        "",
+    ]
+    if "test_nats" in metrics:
+        lines += [f"Test cross-entropy: **{float(metrics['test_nats']):.4f} nats/char**.", ""]
+    lines += ["## Use", "", "```bash", "pip install rnn-zoo", f"zoo eval --model hf:{repo_id}@<revision>",
+              f"zoo analyze --model hf:{repo_id}@<revision> --analyzer cells,saturation", "```", "",
+              "```python", "import zoo", f"model = zoo.load_checkpoint(zoo.hub.pull(\"{repo_id}\", revision=\"<revision>\"))",
+              "```", "", "Weights are safetensors; config.json holds the architecture, its conventions, the "
+              "vocabulary and the recipe.", ""]
+    return "\n".join(lines)
+
+
+def push(upload: Upload, repo_id: str, token: str | None = None, private: bool = False,
+         overwrite_card: bool = False) -> tuple[str, list[str]]:
+    """Publish `upload` in one commit; returns (the commit's 40-hex id, the paths committed). An
+    existing card is kept unless `overwrite_card`."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub.utils import logging
+
+    logging.set_verbosity_error()
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+        existing = set(api.list_repo_files(repo_id))
+        files = {name: data for name, data in upload.files.items()
+                 if not (name == CARD and CARD in existing and not overwrite_card)}
+        commit = api.create_commit(repo_id, operations=[CommitOperationAdd(name, data) for name, data in files.items()],
+                                   commit_message="Upload a checkpoint with RNN Zoo")
+    except Exception as exc:
+        name, text = type(exc).__name__, (str(exc).splitlines() or [""])[0]
+        if "401" in text or "403" in text or name in ("LocalTokenNotFoundError",):
+            raise ZooError(f"the Hub refused the push to {repo_id}: log in with `hf auth login` or set HF_TOKEN "
+                           "(with write access)") from None
+        raise ZooError(f"cannot push to {repo_id}: {name}: {text}") from None
+    return commit.oid, sorted(files)
