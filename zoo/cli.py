@@ -440,7 +440,7 @@ def pull(spec) -> None:
 
 
 @cli.command("eval")
-@click.option("--model", "model_spec", required=True, help="A checkpoint or run directory.")
+@click.option("--model", "model_spec", required=True, help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
 @click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
 @click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
@@ -478,7 +478,7 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
 
 
 @cli.command()
-@click.option("--model", "model_spec", required=True, help="A checkpoint or run directory.")
+@click.option("--model", "model_spec", required=True, help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
 @click.option("--prime", default="", help="Text to start from.")
 @click.option("-n", "--length", type=click.IntRange(min=0), default=500, show_default=True, help="Characters to generate.")
 @click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Below 1: safer; 0: always the most likely character.")
@@ -540,7 +540,7 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 
 @cli.command(cls=_AnalyzeCommand)
 @click.option("--model", "model_spec",
-              help="A checkpoint or run directory, or a registry name with weights (lstm-2x128.sample ships with the zoo).")
+              help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights (lstm-2x128.sample ships with the zoo).")
 @click.option("--models", "models_glob", help="Several models at once, e.g. 'runs/*.warpeace' (model-map): the checkpoint "
                                                  "and run directories it matches; the first is the model, the others its references.")
 @click.option("--analyzer", "analyzer_names", required=True, help="Analyzer name(s), comma-separated (listed below).")
