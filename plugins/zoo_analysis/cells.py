@@ -268,13 +268,13 @@ class _Stats:
 def _layout(text: str, columns: int) -> tuple[list[tuple[int, int, int, str]], int]:
     """Grid cells ``(row, column, index, glyph)`` for an excerpt: lines as in the text (so code
     keeps its indentation), tabs to the next multiple of 8, long lines wrapped at `columns`;
-    a newline is drawn as a return sign at the end of its line."""
+    a newline is drawn as a return sign at the end of its line, a carriage return as its colour."""
     cells, row, col = [], 0, 0
     for i, ch in enumerate(text):
         width = 8 - col % 8 if ch == "\t" else 1
         if col + width > columns:
             row, col = row + 1, 0
-        glyph = "\u21b5" if ch == "\n" else ("" if ch in " \t" else ch)
+        glyph = "\u21b5" if ch == "\n" else ("" if ch in " \t\r" else ch)  # a carriage return: its colour alone
         for k in range(width):
             cells.append((row, col + k, i, glyph if k == 0 else ""))
         col += width

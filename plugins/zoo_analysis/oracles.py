@@ -41,7 +41,7 @@ class Oracles(Analyzer):
     params = {
         "threshold": ERROR_THRESHOLD,
         **ngram_params(range(1, 10), "the n-gram oracle"),
-        "memory": Param(5, "dynamic memory: length of the substring, ending with the character, that must "
+        "memory": Param(10, "dynamic memory: length of the substring, ending with the character, that must "
                            "have occurred earlier in the text", check=lambda v: v >= 2),
         "rare": Param(5, "rare words: at most this many occurrences in the training split", check=lambda v: v >= 0),
         "boost": Param(0.25, "boost: how much the correct character's probability may be raised",
