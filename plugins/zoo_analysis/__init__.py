@@ -1,4 +1,4 @@
-"""First-party plugin: the analyzers and text features of Karpathy et al. 2015 (Section 4.2) and
+"""First-party plugin: the analyzers and text features of Karpathy et al. 2015 (Sections 4.2-4.4) and
 Madsen 2019 (connectivity).
 
 Registered through the ``zoo`` entry-point group like any third-party plugin; the targets are
@@ -22,26 +22,27 @@ FEATURES = {
 }
 
 
+ANALYZERS = {
+    "cells": ("cells:Cells", "Interpretable cells: every memory cell scored against text features (paper Fig. 2)"),
+    "saturation": ("saturation:Saturation", "Gate saturation: how often each gate is nearly closed or open (paper Fig. 3)"),
+    "oracles": ("oracles:Oracles", "Error analysis: errors removed by a sequence of oracles (paper Section 4.4, Fig. 6)"),
+    "error-overlap": ("comparisons:ErrorOverlap",
+                      "Errors shared with n-gram models or references, and errors only one makes (paper Fig. 4 left)"),
+    "char-probs": ("comparisons:CharProbs", "Mean probability of each correct character, against a reference (paper Fig. 4)"),
+    "bracket-distance": ("comparisons:BracketDistance",
+                         "Closing brackets by distance to their opening one, against a reference (paper Fig. 5 left)"),
+    "training-kl": ("comparisons:TrainingKL",
+                    "A run's checkpoints against references: symmetric KL of the predictions (paper Fig. 5 right)"),
+    "model-map": ("comparisons:ModelMap", "Many models in one picture, placed by their predictions (paper Fig. 1 right)"),
+    "connectivity": ("connectivity:Connectivity",
+                     "Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)"),
+}
+
+
 @zoo.hookimpl
 def zoo_register_analyzers(register):
-    register("cells", "zoo_analysis.cells:Cells",
-             summary="Interpretable cells: every memory cell scored against text features (paper Fig. 2)")
-    register("bracket-distance", "zoo_analysis.comparisons:BracketDistance",
-             summary="Closing brackets by distance to their opening one, against a reference (paper Fig. 5 left)")
-    register("char-probs", "zoo_analysis.comparisons:CharProbs",
-             summary="Mean probability of each correct character, against a reference (paper Fig. 4)")
-    register("error-overlap", "zoo_analysis.comparisons:ErrorOverlap",
-             summary="Errors shared with n-gram models or references, and errors only one makes (paper Fig. 4 left)")
-    register("connectivity", "zoo_analysis.connectivity:Connectivity",
-             summary="Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)")
-    register("model-map", "zoo_analysis.comparisons:ModelMap",
-             summary="Many models in one picture, placed by their predictions (paper Fig. 1 right)")
-    register("oracles", "zoo_analysis.oracles:Oracles",
-             summary="Error analysis: errors removed by a sequence of oracles (paper Section 4.4, Fig. 6)")
-    register("saturation", "zoo_analysis.saturation:Saturation",
-             summary="Gate saturation: how often each gate is nearly closed or open (paper Fig. 3)")
-    register("training-kl", "zoo_analysis.comparisons:TrainingKL",
-             summary="A run's checkpoints against references: symmetric KL of the predictions (paper Fig. 5 right)")
+    for name, (target, summary) in ANALYZERS.items():
+        register(name, f"zoo_analysis.{target}", summary=summary)
 
 
 @zoo.hookimpl
