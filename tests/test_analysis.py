@@ -61,7 +61,7 @@ def test_a_third_party_feature_is_used_by_the_cells_analyzer(digit_feature):
     text = "call 555 1234 now, or 911.\n" * 40
     model = zoo.create_model("lstm-1x8", vocab=Vocab.from_text(text), vocab_size=len(set(text)))
     report = zoo.analyze(model, "cells", text, features="digit,quote", excerpt_length=50)
-    assert list(report.summary["features"]) == ["digit", "quote"] or set(report.summary["features"]) == {"digit", "quote"}
+    assert set(report.summary["features"]) == {"digit", "quote"}  # listed by their best cell's score
     assert report.summary["features"]["digit"]["binary"] and report.summary["features"]["digit"]["top"]
 
 

@@ -130,7 +130,8 @@ def test_push_publishes_weights_config_and_card_without_local_paths(tmp_path):
     assert "zoo eval --model hf:alice/gru-notes@<revision>" in card
 
 
-def test_a_push_without_a_token_is_one_line(hub, tmp_path):
+def test_a_refused_push_is_one_line(hub, tmp_path):
+    """olah accepts no uploads: the refusal (as a missing token's 401 would) is one line."""
     run = tmp_path / "run"
     zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), run)
     result = zoo_cmd(hub, tmp_path / "home", "push", str(run), "--repo-id", "alice/new")

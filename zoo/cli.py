@@ -73,8 +73,8 @@ def list_cmd(pattern: str, as_json: bool) -> None:
         for name in list_models(pattern)
     ]
     data["features"] = listed("feature")
-    for row in data["analyzers"]:
-        row.update(_analyzer_record(row["name"]))
+    for row in data["analyzers"]:  # the registration's summary stays; the record adds needs and parameters
+        row.update({k: v for k, v in _analyzer_record(row["name"]).items() if k != "summary"})
     data["problems"] = found.problems
     if as_json:
         _emit_json(data)
@@ -104,7 +104,7 @@ def _analyzer_record(name: str) -> dict[str, Any]:
     except ZooError as exc:
         return {"error": str(exc)}
     show = lambda v: ",".join(map(str, v)) if isinstance(v, tuple) else v  # noqa: E731
-    return {"requires": sorted(runner.requires), "needs": sorted(runner.needs),
+    return {"summary": runner.summary, "requires": sorted(runner.requires), "needs": sorted(runner.needs),
             "params": {k: {"default": show(p.default), "doc": p.doc} for k, p in runner.params.items()}}
 
 
@@ -231,12 +231,19 @@ def _checkpoint_path(spec: str, announce: bool = True) -> Path:
 
 
 def _load_model(spec: str, device: str = "auto"):
-    """A trained model from a checkpoint or run directory, or a registry name with weights."""
-    from .checkpoint import load_checkpoint
+    """``(model, its checkpoint directory)`` for a --model value (see `_checkpoint_path`),
+    resolved once: a Hub checkpoint is looked up and verified a single time."""
+    from .checkpoint import checkpoint_dir, load_checkpoint
     from .train import pick_device
 
-    model = load_checkpoint(_checkpoint_path(spec))
-    return model.to(pick_device(device)) if hasattr(model, "to") else model
+    path = checkpoint_dir(_checkpoint_path(spec))
+    model = load_checkpoint(path)
+    return (model.to(pick_device(device)) if hasattr(model, "to") else model), path
+
+
+def _label(spec: str) -> str:
+    """A model's name in reports: its directory's name, or the name it was given by."""
+    return Path(spec).resolve().name if Path(spec).is_dir() else spec
 
 
 def _trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progress: bool):
@@ -456,11 +463,10 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
     """
     import torch
 
-    from .checkpoint import checkpoint_dir, read_config, update_config
+    from .checkpoint import read_config, update_config
     from .evaluate import char_losses, summarize
 
-    path = _checkpoint_path(model_spec)
-    model = _load_model(model_spec, device)
+    model, path = _load_model(model_spec, device)
     corpus = _trained_corpus(read_config(path), data, line_endings, fractions, progress=not as_json)
     text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
     ids = torch.from_numpy(model.vocab.encode(text))
@@ -468,7 +474,7 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
     if Path(model_spec).is_dir():  # a user's directory; weights shipped with the zoo are never written
         update_config(model_spec, metrics={f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"],
                                            f"{part}_data_sha256": corpus.sha256})
-        result["checkpoint"] = str(checkpoint_dir(model_spec))
+        result["checkpoint"] = str(path)
     if as_json:
         _emit_json(result)
     else:
@@ -488,27 +494,22 @@ def sample(model_spec, prime, length, temperature, seed, device) -> None:
     """Generate text from a trained model."""
     from .sample import sample as generate
 
-    model = _load_model(model_spec, device)
+    model, _ = _load_model(model_spec, device)
     click.echo(prime + generate(model, prime, length, temperature, seed))
 
 
 def _analyzer_help() -> str:
-    """Every installed analyzer with its parameters, for `zoo analyze --help` and `zoo list`."""
-    from .analysis import get_analyzer
+    """Every installed analyzer with its parameters, for `zoo analyze --help`."""
     from .plugins import plugins
 
     lines = []
     for name in plugins().names("analyzer"):
-        try:
-            runner = get_analyzer(name)
-        except ZooError as exc:
-            lines.append(f"{name}: unavailable ({exc})")
+        record = _analyzer_record(name)
+        if "error" in record:
+            lines.append(f"{name}: unavailable ({record['error']})")
             continue
-        needs = sorted(runner.requires | runner.needs)
-        lines.append(f"{name}: {runner.summary}  [needs: {', '.join(needs)}]")
-        for key, param in runner.params.items():
-            default = ",".join(map(str, param.default)) if isinstance(param.default, tuple) else param.default
-            lines.append(f"    {key}={default}: {param.doc}")
+        lines.append(f"{name}: {record['summary']}  [needs: {', '.join(sorted(record['requires'] + record['needs']))}]")
+        lines += [f"    {key}={param['default']}: {param['doc']}" for key, param in record["params"].items()]
     return "\n".join(lines) or "(no analyzers installed)"
 
 
@@ -574,7 +575,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     import torch
 
     from .analysis import AnalysisData, analyze as run_analysis, describe_model, get_analyzer
-    from .checkpoint import checkpoint_dir, read_config
+    from .checkpoint import read_config
     from .report import write_report
 
     if bool(model_spec) == bool(models_glob):
@@ -599,15 +600,11 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     for runner in runners:
         runner.resolve_params(given[runner.name])
 
-    path = checkpoint_dir(_checkpoint_path(model_spec))
+    model, path = _load_model(model_spec, device)
     saved = read_config(path)
-    model = _load_model(model_spec, device)
     for runner in runners:
         runner.check(model)
-    refs = {}
-    for ref in references:
-        ref_model = _load_model(ref, device)
-        refs[Path(ref).name if Path(ref).is_dir() else ref] = ref_model
+    refs = {_label(ref): _load_model(ref, device)[0] for ref in references}
     if getattr(model, "vocab", None) is None:
         raise ZooError(f"{path} has no vocabulary: it cannot read text")
     corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
@@ -619,7 +616,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     if max_chars:
         text = text[:max_chars]
         source["max_chars"] = max_chars
-    label = model_spec if not Path(model_spec).is_dir() else Path(model_spec).resolve().name
+    label = _label(model_spec)
     analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text)), text=text, vocab=model.vocab,
                             train_text=corpus.splits()[0] if corpus is not None else None,
                             references=refs, source=source, progress=not quiet,

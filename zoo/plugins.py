@@ -139,9 +139,7 @@ class Plugins:
             info.error = f"{type(exc).__name__}: {exc}"
             self._problem(ep.name, info.error)
             return
-        info.hooks = sorted(
-            hook.name for hook in self.manager.get_hookcallers(plugin) or () if hook.name.startswith("zoo_")
-        )
+        info.hooks = self._hooks_of(plugin)
         unknown = [  # a typo in a hook's name would otherwise be silently ignored
             name for name in dir(plugin)
             if hasattr(getattr(plugin, name, None), "zoo_impl") and name not in KINDS.values()
@@ -158,9 +156,12 @@ class Plugins:
             raise ZooError(f"a plugin named '{name}' is already registered")
         self.info[name] = PluginInfo(name=name, distribution=None, version=None, module=type(plugin).__name__)
         self.manager.register(plugin, name=name)
-        self.info[name].hooks = sorted(h.name for h in self.manager.get_hookcallers(plugin) or () if h.name.startswith("zoo_"))
+        self.info[name].hooks = self._hooks_of(plugin)
         for kind, hook_name in KINDS.items():
             self._call(kind, hook_name, only=name)
+
+    def _hooks_of(self, plugin: Any) -> list[str]:
+        return sorted(h.name for h in self.manager.get_hookcallers(plugin) or () if h.name.startswith("zoo_"))
 
     def _call(self, kind: str, hook_name: str, only: str | None = None) -> None:
         hook = getattr(self.manager.hook, hook_name)

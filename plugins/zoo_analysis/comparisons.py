@@ -18,24 +18,14 @@ from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
 
-from .ngrams import ERROR_THRESHOLD, ngram_params, ngram_probabilities
+from .ngrams import ERROR_THRESHOLD, correct_probabilities, ngram_params, ngram_probabilities
 
 VISIBLE = {" ": "␣", "\n": "↵", "\r": "⏎", "\t": "→"}
 
 
-def correct_probabilities(model, data):
-    """p(the next character) at every position of the analysed text (numpy, len(ids) - 1)."""
-    import numpy as np
-
-    from zoo.evaluate import char_losses
-
-    return np.exp(-char_losses(model, data.ids))
-
-
-def references(data, label: str = "") -> dict:
-    """{label: p(correct)} for every reference model."""
-    if not data.references:
-        raise ZooError(f"{label or 'this analyzer'} compares with a reference model: pass --reference")
+def references(data) -> dict:
+    """{label: p(correct)} for every reference model (`Analyzer.check_inputs` has made sure
+    there is one where the analyzer needs it)."""
     return {name: correct_probabilities(ref, data) for name, ref in data.references.items()}
 
 
@@ -95,7 +85,7 @@ class CharProbs(Analyzer):
         counts = np.bincount(targets, minlength=size)
         mean_model = np.bincount(targets, weights=p_model, minlength=size) / np.maximum(counts, 1)
         tables, figures = {}, {}
-        for label, p_ref in references(data, self.name).items():
+        for label, p_ref in references(data).items():
             mean_ref = np.bincount(targets, weights=p_ref, minlength=size) / np.maximum(counts, 1)
             keep = np.flatnonzero(counts >= min_count)
             order = keep[np.argsort(-(mean_model[keep] - mean_ref[keep]), kind="stable")]
@@ -136,7 +126,7 @@ class BracketDistance(Analyzer):
         bucket = np.digitize(distance, edges) - 1  # -1: below the first edge (cannot happen with edge 1)
         labels = [f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])] + [f"{edges[-1]}+"]
         series = {"model": correct_probabilities(model, data)[predicted],
-                  **{label: p[predicted] for label, p in references(data, self.name).items()}}
+                  **{label: p[predicted] for label, p in references(data).items()}}
         rows = []
         for k, label in enumerate(labels):
             inside = bucket == k

@@ -40,8 +40,8 @@ class Connectivity(Analyzer):
         "space": Param("onehot", "differentiate w.r.t. one-hot inputs (embedding gradients mapped back "
                                  "through the embedding matrix, as the article) or the input vectors as they are",
                        choices=("onehot", "input")),
-        "normalize": Param("max", "display scale: divide by the window's maximum (the article), by each "
-                                  "target's total, or not at all", choices=("max", "target", "none")),
+        "normalize": Param("max", "display scale: divide by the window's maximum (the article) or by each "
+                                  "target's total", choices=("max", "target")),
         "start": Param(0, "first character of the window, in the analysed text", check=lambda v: v >= 0),
         "length": Param(200, "characters in the window (targets x inputs)", check=lambda v: 2 <= v <= 5000),
         "method": Param("auto", "sweep: one backward sweep over a recurrent model's step function (fastest for "
@@ -74,9 +74,8 @@ class Connectivity(Analyzer):
         probs = torch.softmax(logits.float(), -1)
         top_p, top_i = probs.topk(min(predictions, probs.shape[-1]), dim=-1)
         targets = ids[1:steps + 1]
-        scale = {"max": conn.max(), "target": None, "none": 1.0}[normalize]
-        shown = conn / np.maximum(mass[:, None], 1e-30) if normalize == "target" else conn / max(scale, 1e-30)
-        quantized = np.round(np.clip(shown / max(shown.max(), 1e-30), 0, 1) * 255).astype(np.uint8)
+        shown = conn / np.maximum(mass[:, None], 1e-30) if normalize == "target" else conn
+        quantized = np.round(np.clip(shown / max(shown.max(), 1e-30), 0, 1) * 255).astype(np.uint8)  # 8 bits of the display scale
         text = data.text[start:start + steps] if data.text is not None else None
         vocab = data.vocab
         summary = {
@@ -228,17 +227,22 @@ def _differentiable_kernels(device):
     return contextlib.nullcontext()
 
 
+def _by_distance(conn, fill: float):
+    """``out[t, d] = conn[t, t - d]``: each target's row indexed by the distance back to its
+    inputs, `fill` where t - d < 0."""
+    import numpy as np
+
+    t = np.arange(conn.shape[0])
+    back = t[:, None] - t[None, :]
+    return np.where(back >= 0, conn[t[:, None], np.clip(back, 0, None)], fill)
+
+
 def _horizons(conn, fractions):
     """For each target t, the smallest distance d such that inputs t-d..t hold at least `fraction`
     of its connectivity mass (targets with no mass get 0)."""
     import numpy as np
 
-    steps = conn.shape[0]
-    t = np.arange(steps)
-    # by_distance[t, d] = conn[t, t - d] (zero where t - d < 0)
-    cols = t[:, None] - t[None, :]
-    by_distance = np.where(cols >= 0, conn[t[:, None], np.clip(cols, 0, None)], 0.0)
-    cumulative = np.cumsum(by_distance, axis=1)
+    cumulative = np.cumsum(_by_distance(conn, 0.0), axis=1)
     total = np.maximum(cumulative[:, -1:], 1e-300)
     return [np.argmax(cumulative / total >= f - 1e-12, axis=1) for f in fractions]
 
@@ -248,12 +252,8 @@ def _mass_by_distance(conn):
     current input), over the targets that have an input at that distance."""
     import numpy as np
 
-    steps = conn.shape[0]
-    t = np.arange(steps)
-    cols = t[:, None] - t[None, :]
     share = conn / np.maximum(conn.sum(1, keepdims=True), 1e-300)
-    by_distance = np.where(cols >= 0, share[t[:, None], np.clip(cols, 0, None)], np.nan)
-    return np.nanmean(by_distance, axis=0)
+    return np.nanmean(_by_distance(share, np.nan), axis=0)
 
 
 def _heatmap(conn, text) -> bytes:

@@ -1,6 +1,7 @@
-"""n-gram models for the analyses that compare with them (oracles, error overlap): loaded from
-given baseline directories, or fitted with the zoo's n-gram baseline (KenLM) to the analysed
-model's training split and cached, since a 20-gram of War and Peace takes about a minute to fit.
+"""What the analyses that compare models share: the probability any model gives each next
+character, and n-gram models to compare with (oracles, error overlap), loaded from given baseline
+directories or fitted with the zoo's n-gram baseline (KenLM) to the analysed model's training
+split and cached, since a 20-gram of War and Peace takes about a minute to fit.
 
 The baseline is found through the plugin registry, like any model: this plugin imports no other.
 """
@@ -62,10 +63,16 @@ def ngram_models(data, orders, directories=()) -> dict:
     return models
 
 
-def ngram_probabilities(data, orders, directories=()) -> dict:
-    """{n: the probability each n-gram model gives each next character of the analysed text}."""
+def correct_probabilities(model, data):
+    """p(the next character) at every position of the analysed text (numpy, len(ids) - 1), the
+    model's own fastest way (`zoo.evaluate.char_losses`)."""
     import numpy as np
 
     from zoo.evaluate import char_losses
 
-    return {n: np.exp(-char_losses(model, data.ids)) for n, model in ngram_models(data, orders, directories).items()}
+    return np.exp(-char_losses(model, data.ids))
+
+
+def ngram_probabilities(data, orders, directories=()) -> dict:
+    """{n: the probability each n-gram model gives each next character of the analysed text}."""
+    return {n: correct_probabilities(model, data) for n, model in ngram_models(data, orders, directories).items()}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
 
-from .ngrams import ERROR_THRESHOLD, ngram_params, ngram_probabilities
+from .ngrams import ERROR_THRESHOLD, correct_probabilities, ngram_params, ngram_probabilities
 
 CATEGORIES = ("n-gram", "dynamic memory", "rare words", "word model", "punctuation", "boost", "unexplained")
 WORD = re.compile(r"[^\W\d_]+")  # runs of letters
@@ -54,19 +54,18 @@ class Oracles(Analyzer):
     def run(self, model, data, *, threshold, orders, ngram_models, memory, rare, boost, examples, context) -> Report:
         import numpy as np
 
-        from zoo.evaluate import char_losses
 
         if data.text is None or data.vocab is None:
             raise ZooError("oracles: the analysis needs the text and the model's vocabulary")
         text = data.text
         ngrams = ngram_probabilities(data, orders, ngram_models)
-        p_model = np.exp(-char_losses(model, data.ids))
+        p_model = correct_probabilities(model, data)
         breakdown = _breakdown(p_model, text, ngrams, data.train_text, threshold=threshold,
                                memory=memory, rare=rare, boost=boost)
         summary = _summary(breakdown, threshold)
         comparison = {}
         for label, reference in data.references.items():
-            p_ref = np.exp(-char_losses(reference, data.ids))
+            p_ref = correct_probabilities(reference, data)
             other = _breakdown(p_ref, text, ngrams, data.train_text, threshold=threshold, memory=memory,
                                rare=rare, boost=boost)
             comparison[label] = _compare(other, breakdown)

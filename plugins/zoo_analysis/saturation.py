@@ -65,25 +65,25 @@ class Saturation(Analyzer):
         return Report(self.name, summary=summary, arrays=arrays, figures=figures)
 
 
+def _fractions_summary(lo, hi, majority) -> dict:
+    """Mean left-, right- and un-saturated fractions of some gate units, and how many are
+    saturated on each side more than `majority` of the time."""
+    return {"mean_left": float(lo.mean()), "mean_right": float(hi.mean()), "mean_unsaturated": float((1 - lo - hi).mean()),
+            "left_majority": int((lo > majority).sum()), "right_majority": int((hi > majority).sum())}
+
+
 def _summarize(fractions, seen, left, right, majority) -> dict:
     import numpy as np
 
     per_gate = {}
     for name, (lo, hi) in fractions.items():
         layer, gate = _layer_and_gate(name)
-        per_gate[name] = {
-            "layer": layer, "gate": gate, "units": len(lo),
-            "mean_left": float(lo.mean()), "mean_right": float(hi.mean()),
-            "mean_unsaturated": float((1 - lo - hi).mean()),
-            "left_majority": int((lo > majority).sum()), "right_majority": int((hi > majority).sum()),
-        }
+        per_gate[name] = {"layer": layer, "gate": gate, "units": len(lo), **_fractions_summary(lo, hi, majority)}
     layers = []
     for layer in sorted({g["layer"] for g in per_gate.values()}):
-        lo = np.concatenate([fractions[n][0] for n, g in per_gate.items() if g["layer"] == layer])
-        hi = np.concatenate([fractions[n][1] for n, g in per_gate.items() if g["layer"] == layer])
-        layers.append({"layer": layer, "gate_units": len(lo), "mean_left": float(lo.mean()),
-                       "mean_right": float(hi.mean()), "mean_unsaturated": float((1 - lo - hi).mean()),
-                       "left_majority": int((lo > majority).sum()), "right_majority": int((hi > majority).sum())})
+        names = [n for n, g in per_gate.items() if g["layer"] == layer]
+        lo, hi = (np.concatenate([fractions[n][k] for n in names]) for k in (0, 1))
+        layers.append({"layer": layer, "gate_units": len(lo), **_fractions_summary(lo, hi, majority)})
     return {"characters": seen, "left": left, "right": right, "majority": majority,
             "gates": per_gate, "layers": layers}
 
