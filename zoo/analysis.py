@@ -36,6 +36,7 @@ CAPABILITIES = {
     "gates": "sigmoid gates among the internals, listed in `model.gates`",
     "cells": "memory-cell states among the internals (LSTM `c`, Nested LSTM `nest.*.c`)",
     "gradients": "differentiable from input vectors, `model.forward_embedded(x)`",
+    "words": "predicts the word each character belongs to (the autocomplete task; `model.words`)",
 }
 
 

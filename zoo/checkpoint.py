@@ -1,7 +1,8 @@
 """Checkpoints: a directory with ``model.safetensors`` (weights) and ``config.json`` (everything else).
 
 ``config.json`` holds what rebuilds the model without any code of the run that made it: the
-architecture, hyper-parameters and conventions (`ModelConfig`), the vocabulary, the zoo version
+architecture, hyper-parameters and conventions (`ModelConfig`), the vocabulary (and an
+autocomplete model's word list, ``words``), the zoo version
 and the weights' sha256, plus optional sections later stages fill in (dataset, recipe, metrics).
 Loading never unpickles: a ``torch.save`` pickle, a truncated or corrupt file, or weights that do
 not fit the config are refused with one line saying which.
@@ -53,6 +54,7 @@ def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
         "model": model.config.to_dict(),
         **({"plugin": provider} if provider else {}),
         "vocab": model.vocab.to_dict() if getattr(model, "vocab", None) is not None else None,
+        **({"words": model.words.to_list()} if getattr(model, "words", None) is not None else {}),
         "weights_sha256": sha256_bytes(weights),
         **sections,
     }
@@ -162,7 +164,7 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
     """The model saved in `directory`, in eval mode, with its vocabulary attached. A baseline's
     directory (config.json has a "baseline" section) loads through the plugin that made it."""
     from .registry import create_model
-    from .vocab import Vocab
+    from .vocab import Vocab, WordVocab
 
     directory = checkpoint_dir(directory)
     config = read_config(directory)
@@ -190,4 +192,9 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
             parts.append(f"{k} is {list(found[k])}, the config needs {list(expected[k])}")
         raise ZooError(f"the weights in {directory / WEIGHTS} do not fit its config: {'; '.join(parts)}")
     model.load_state_dict(tensors, strict=True)
+    if model_config.task == "autocomplete":
+        words = config.get("words")
+        if not isinstance(words, list) or len(words) != model_config.classes:
+            raise ZooError(f"{directory / CONFIG}: an autocomplete model needs its {model_config.classes} words (\"words\")")
+        model.words = WordVocab(words)
     return model.to(device).eval()

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from .config import TASKS
 from .errors import ZooError
 
 NOMINAL_VOCAB = 87  # for parameter counts when a model's vocabulary is not known yet
@@ -137,6 +138,8 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         saved = read_config(name)
         config = ModelConfig.from_dict(saved["model"])
         data: dict[str, Any] = {"checkpoint": str(Path(name).resolve()), **{k: v for k, v in saved.items() if k != "model"}}
+        if "words" in data:  # an autocomplete model's 16k words: their number, not the list
+            data["words"] = len(data["words"])
     else:
         spec = resolve(name)
         config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
@@ -155,6 +158,8 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     click.echo(title + ("" if data.get("registered", True) else "  (not in the registry: an ad-hoc shape)"))
     for key in ("arch", "layers", "hidden", "input", "embed_dim", "bias", "dropout", "options"):
         click.echo(f"  {key:<12} {data['config'][key]}")
+    if config.task != "next-char":
+        click.echo(f"  {'task':<12} {config.task} ({config.output_size:,} classes: words, padding and unknown)")
     if data["plugin"]:
         where = data["plugin"]
         click.echo(f"  {'plugin':<12} {where['entry_point']} ({where['distribution'] or 'in-process'} {where['version'] or ''})".rstrip())
@@ -263,24 +268,30 @@ def _trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progre
 
 
 def _recipe_options(func):
-    """The training recipe as command-line options (defaults: Karpathy et al. 2015)."""
+    """The training recipe as command-line options. Defaults: Karpathy et al. 2015's, or with
+    --task autocomplete Madsen 2019's (shown after the slash)."""
     from .recipe import Recipe
 
-    defaults = Recipe()
+    paper, distill = Recipe(), Recipe.autocomplete()
+
+    def default(name: str) -> str:
+        a, b = getattr(paper, name), getattr(distill, name)
+        return f"[default: {a}" + (f"; autocomplete: {b}]" if a != b else "]")
+
     options = [
-        click.option("--epochs", "max_epochs", type=click.IntRange(min=1), default=defaults.max_epochs, show_default=True, help="Most epochs to train."),
-        click.option("--patience", type=click.IntRange(min=0), default=defaults.patience, show_default=True, help="Stop after this many epochs without a better validation loss (0: never)."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=defaults.batch_size, show_default=True, help="Parallel streams per step."),
-        click.option("--seq-length", type=click.IntRange(min=1), default=defaults.seq_length, show_default=True, help="Steps of truncated backpropagation through time."),
-        click.option("--optimizer", type=click.Choice(["rmsprop", "adam"]), default=defaults.optimizer, show_default=True),
-        click.option("--lr", type=float, default=defaults.lr, show_default=True, help="Learning rate."),
-        click.option("--lr-decay", type=float, default=defaults.lr_decay, show_default=True, help="Multiply the rate by this each epoch after --lr-decay-after."),
-        click.option("--lr-decay-after", type=click.IntRange(min=0), default=defaults.lr_decay_after, show_default=True),
-        click.option("--init-scale", type=float, default=defaults.init_scale, show_default=True, help="Uniform initialization range."),
-        click.option("--clip", type=click.Choice(["value", "norm", "none"]), default=defaults.clip, show_default=True, help="Clip each gradient element (char-rnn) or the global norm."),
-        click.option("--clip-value", type=float, default=defaults.clip_value, show_default=True),
-        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=defaults.dropout, show_default=True),
-        click.option("--seed", type=int, default=defaults.seed, show_default=True),
+        click.option("--epochs", "max_epochs", type=click.IntRange(min=1), help=f"Most epochs to train. {default('max_epochs')}"),
+        click.option("--patience", type=click.IntRange(min=0), help=f"Stop after this many epochs without a better validation loss (0: never). {default('patience')}"),
+        click.option("--batch-size", type=click.IntRange(min=1), help=f"Parallel streams (autocomplete: observations) per step. {default('batch_size')}"),
+        click.option("--seq-length", type=click.IntRange(min=1), help=f"Steps of truncated backpropagation through time (autocomplete: the longest observation). {default('seq_length')}"),
+        click.option("--optimizer", type=click.Choice(["rmsprop", "adam"]), help=default("optimizer")),
+        click.option("--lr", type=float, help=f"Learning rate. {default('lr')}"),
+        click.option("--lr-decay", type=float, help=f"Multiply the rate by this each epoch after --lr-decay-after. {default('lr_decay')}"),
+        click.option("--lr-decay-after", type=click.IntRange(min=0), help=default("lr_decay_after")),
+        click.option("--init-scale", type=float, help=f"Uniform initialization range. {default('init_scale')}"),
+        click.option("--clip", type=click.Choice(["value", "norm", "none"]), help=f"Clip each gradient element (char-rnn) or the global norm. {default('clip')}"),
+        click.option("--clip-value", type=float, help=default("clip_value")),
+        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help=default("dropout")),
+        click.option("--seed", type=int, help=default("seed")),
     ]
     for option in reversed(options):
         func = option(func)
@@ -308,31 +319,53 @@ def _data_options(func):
 @click.option("--bias", type=click.Choice(["single", "double"]), help="One bias per gate block (the paper's counts) or two (torch's layout).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An architecture option, e.g. --set depth=3 for nlstm (repeatable; `zoo info` lists them).")
 @click.option("--snapshot-every", type=click.IntRange(min=0), default=0, help="Also keep the model every N optimizer steps in steps/ (for the training-kl analysis of the first epochs).")
+@click.option("--task", type=click.Choice(TASKS), help="next-char: a character language model (the paper); autocomplete: predict the "
+              "word being typed (Madsen 2019, on the text normalized as text8). Default: the registry entry's, else next-char.")
+@click.option("--words", type=click.IntRange(min=1), help="Autocomplete: the most frequent training words the head scores (default: the model's classes less padding and unknown, else 16384).")
 @_recipe_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON at the end.")
 def train(model_name, data, line_endings, split, out, resume, device, input_kind, embed_dim, bias, settings,
-          snapshot_every, quiet, as_json, **recipe_fields) -> None:
-    """Train a model with the paper's recipe; checkpoint every epoch.
+          snapshot_every, task, words, quiet, as_json, **recipe_fields) -> None:
+    """Train a model with the paper's recipe (or Madsen 2019's for --task autocomplete);
+    checkpoint every epoch.
 
     \b
+    zoo train --model lstm-3x512 --data warpeace --line-endings crlf
+    zoo train --model gru-2x600.text8 --task autocomplete --data text8
     Interrupted runs continue with --resume and give the same weights as an uninterrupted run.
     Data-parallel on several processes: torchrun --nproc_per_node 2 -m zoo train ...
     """
+    import dataclasses
+
     from .data import load_corpus
     from .recipe import Recipe
-    from .train import train as run_training
+    from .registry import resolve
+    from .train import train as run_training, train_autocomplete
 
     overrides: dict[str, Any] = {k: v for k, v in (("input", input_kind), ("embed_dim", embed_dim), ("bias", bias)) if v}
     if settings:
         overrides["options"] = _key_values(settings)
     if resume and overrides:
         raise ZooError("--resume continues a run as it was configured: drop --input, --embed-dim, --bias and --set")
+    task = task or resolve(model_name).task
+    if task == "autocomplete" and snapshot_every:
+        raise ZooError("--snapshot-every is for next-char training")
+    if task != "autocomplete" and words:
+        raise ZooError("--words is for --task autocomplete")
+    given = {k: v for k, v in recipe_fields.items() if v is not None}
+    recipe = Recipe(**{**dataclasses.asdict(Recipe.autocomplete() if task == "autocomplete" else Recipe()), **given})
+    if task == "autocomplete" and not split:
+        split = "0.9,0.05,0.05"  # the article's, whatever the dataset's own split
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
-    out = out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}"
-    result = run_training(model_name, corpus, Recipe(**recipe_fields), out, resume=resume, device=device,
-                          progress=not quiet, log=(lambda line: None) if as_json else (lambda line: click.echo(line, err=True)),
-                          overrides=overrides, snapshot_every=snapshot_every)
+    out = out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}" + (".autocomplete" if task == "autocomplete" else "")
+    log = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
+    if task == "autocomplete":
+        result = train_autocomplete(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
+                                    log=log, overrides=overrides, words=words)
+    else:
+        result = run_training(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
+                              log=log, overrides=overrides, snapshot_every=snapshot_every)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     summary = {"run": str(result.run), "epochs": result.epochs, "best_epoch": result.best_epoch,
@@ -340,7 +373,8 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     if as_json:
         _emit_json({**summary, "history": result.history})
     else:
-        click.echo(f"run {result.run}: best validation {result.best_valid_nats:.4f} nats/char at epoch {result.best_epoch}")
+        unit = "nats per scored character" if task == "autocomplete" else "nats/char"
+        click.echo(f"run {result.run}: best validation {result.best_valid_nats:.4f} {unit} at epoch {result.best_epoch}")
 
 
 @cli.group()
@@ -458,8 +492,10 @@ def pull(spec) -> None:
 def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device, as_json) -> None:
     """Cross-entropy of a model on a split, in nats and bits per character, with a bootstrap error.
 
-    The whole split is read as one sequence with the state carried. The figure is also written
-    into the checkpoint's config.json (metrics).
+    The whole split is read as one sequence with the state carried. For an autocomplete model:
+    the word-level cross-entropy and accuracy over its split's observations, padding and unknown
+    words not scored (Madsen 2019). The figure is also written into the checkpoint's config.json
+    (metrics).
     """
     import torch
 
@@ -467,20 +503,72 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
     from .evaluate import char_losses, summarize
 
     model, path = _load_model(model_spec, device)
-    corpus = _trained_corpus(read_config(path), data, line_endings, fractions, progress=not as_json)
-    text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
-    ids = torch.from_numpy(model.vocab.encode(text))
-    result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(char_losses(model, ids), resamples)}
+    saved = read_config(path)
+    corpus = _trained_corpus(saved, data, line_endings, fractions, progress=not as_json)
+    if _is_autocomplete(model):
+        from . import autocomplete as ac
+
+        found = ac.predictions(model, ac.encode(_observations(model, saved, corpus, part), model.words), progress=not as_json)
+        words = ac.summarize(found)
+        result = {"model": model_spec, "data": corpus.name, "split": part, "task": "autocomplete", **words,
+                  **{k: v for k, v in summarize(found["loss"], resamples).items() if k.startswith("se_")}}
+        metrics = {f"{part}_nats": result["nats"], f"{part}_accuracy": result["accuracy"]}
+    else:
+        text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
+        ids = torch.from_numpy(model.vocab.encode(text))
+        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(char_losses(model, ids), resamples)}
+        metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"]}
     if Path(model_spec).is_dir():  # a user's directory; weights shipped with the zoo are never written
-        update_config(model_spec, metrics={f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"],
-                                           f"{part}_data_sha256": corpus.sha256})
+        update_config(model_spec, metrics={**metrics, f"{part}_data_sha256": corpus.sha256})
         result["checkpoint"] = str(path)
     if as_json:
         _emit_json(result)
+    elif result.get("task") == "autocomplete":
+        click.echo(f"{part} word-level cross-entropy on autocomplete/{corpus.name} ({result['scored_characters']:,} scored "
+                   f"characters): {result['nats']:.4f} ± {result['se_nats']:.4f} nats; accuracy {result['accuracy']:.2%}, "
+                   f"top-2 {result['top2']:.2%}, top-3 {result['top3']:.2%}")
     else:
         click.echo(f"{part} cross-entropy on {corpus.name} ({result['characters']:,} characters): "
                    f"{result['nats']:.4f} ± {result['se_nats']:.4f} nats/char, "
                    f"{result['bits']:.4f} ± {result['se_bits']:.4f} bits/char")
+
+
+def _is_autocomplete(model) -> bool:
+    return getattr(getattr(model, "config", None), "task", None) == "autocomplete"
+
+
+def _observations(model, saved: dict[str, Any], corpus, part: str) -> list[str]:
+    """A split of an autocomplete model's dataset, rebuilt as it was for training (same packing,
+    shuffle and words) from `corpus`."""
+    from . import autocomplete as ac
+
+    settings = (saved.get("dataset") or {}).get("autocomplete") or {}
+    built = ac.build(corpus.text, model.words, settings.get("max_length", ac.MAX_LENGTH), corpus.split,
+                     settings.get("split_seed", ac.SEED))
+    return built.part(part)
+
+
+@cli.command()
+@click.option("--model", "model_spec", required=True, help="An autocomplete model: a checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
+@click.argument("text")
+@click.option("-n", "--count", type=click.IntRange(min=1), default=5, show_default=True, help="Suggestions to show.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def autocomplete(model_spec, text, count, device, as_json) -> None:
+    """Suggest the word being typed at the end of TEXT (the next word, if TEXT ends with a space),
+    as Madsen 2019's first figure: zoo autocomplete --model runs/gru-2x600.text8 "the capital of fra"
+
+    TEXT is normalized as the model's training text was (lower case a-z, digits spelled out).
+    """
+    from .autocomplete import suggest
+
+    model, _ = _load_model(model_spec, device)
+    found = suggest(model, text, count)
+    if as_json:
+        _emit_json({"text": text, "suggestions": [{"word": w, "probability": p} for w, p in found]})
+        return
+    for word, p in found:
+        click.echo(f"{p:7.2%}  {word}")
 
 
 @cli.command()
@@ -608,17 +696,29 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     if getattr(model, "vocab", None) is None:
         raise ZooError(f"{path} has no vocabulary: it cannot read text")
     corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
+    words = _is_autocomplete(model)
+    if words:  # observations, one per line (zoo.autocomplete.as_text)
+        from . import autocomplete as ac
+
+        if text is not None:
+            text = ac.as_text(ac.from_text(text))
+        train_text = ac.as_text(_observations(model, saved, corpus, "train")) if corpus is not None else None
+    else:
+        train_text = corpus.splits()[0] if corpus is not None else None
     if text is not None:
         source = {"name": "text given with --text"}
     else:
-        text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
+        text = ac.as_text(_observations(model, saved, corpus, part)) if words else dict(zip(("train", "valid", "test"), corpus.splits()))[part]
         source = {**{k: v for k, v in corpus.describe().items() if k in ("name", "sha256", "line_endings")}, "split": part}
     if max_chars:
-        text = text[:max_chars]
+        cut = text.rfind("\n", 0, max_chars + 1) if words else max_chars  # whole observations only
+        text = text[:cut if cut > 0 else max_chars]
         source["max_chars"] = max_chars
+    if not text.strip():
+        raise ZooError("there is no text to analyse" + (" (an autocomplete model reads letters a-z)" if words else ""))
     label = _label(model_spec)
-    analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text)), text=text, vocab=model.vocab,
-                            train_text=corpus.splits()[0] if corpus is not None else None,
+    analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text.replace("\n", " ") if words else text)),
+                            text=text, vocab=model.vocab, train_text=train_text,
                             references=refs, source=source, progress=not quiet,
                             checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)
     for runner in runners:  # every analyzer's inputs before any of them runs: all or nothing is refused

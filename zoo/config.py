@@ -16,6 +16,7 @@ from .errors import ZooError
 
 INPUT_KINDS = ("onehot", "embedding")
 BIAS_KINDS = ("single", "double")
+TASKS = ("next-char", "autocomplete")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class ModelConfig:
                 candidate sits inside the reset gate's product); for RNN and LSTM it only
                 re-parametrizes it.
     options:    architecture-specific conventions; see each architecture's `options` table.
+    task:       what the head predicts. "next-char": the next character (`vocab_size` classes, the
+                paper's language models); "autocomplete": the word each character belongs to, a
+                space predicting the word after it (Madsen 2019's task, `zoo.autocomplete`).
+    classes:    output classes; for "autocomplete" the word vocabulary (padding and unknown
+                included: 16,386 in the article); for "next-char" always `vocab_size`.
     """
 
     arch: str
@@ -48,6 +54,8 @@ class ModelConfig:
     dropout: float = 0.0
     bias: str = "single"
     options: dict[str, Any] = field(default_factory=dict)
+    task: str = "next-char"
+    classes: int | None = None
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> ZooError:
@@ -67,6 +75,12 @@ class ModelConfig:
             raise bad(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.bias not in BIAS_KINDS:
             raise bad(f"bias must be one of {', '.join(BIAS_KINDS)}, got {self.bias!r}")
+        if self.task not in TASKS:
+            raise bad(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.task == "autocomplete" and (not isinstance(self.classes, int) or self.classes < 3):
+            raise bad("an autocomplete model needs classes: its word vocabulary with padding and unknown (at least 3)")
+        if self.task == "next-char" and self.classes not in (None, self.vocab_size):
+            raise bad(f"a next-char model predicts its {self.vocab_size} characters, not classes={self.classes}")
 
     @property
     def input_size(self) -> int:
@@ -74,6 +88,11 @@ class ModelConfig:
         if self.input == "onehot":
             return self.vocab_size
         return self.embed_dim or self.hidden
+
+    @property
+    def output_size(self) -> int:
+        """Classes the head scores: characters, or words for the autocomplete task."""
+        return self.classes if self.task == "autocomplete" else self.vocab_size
 
     def replace(self, **changes: Any) -> ModelConfig:
         return dataclasses.replace(self, **changes)

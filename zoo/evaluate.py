@@ -25,6 +25,8 @@ def char_losses(model: Any, ids: torch.Tensor, chunk: int = 16_384, device: str 
 
     if len(ids) < 2:
         raise ZooError("evaluation needs at least two characters")
+    if getattr(getattr(model, "config", None), "task", "next-char") != "next-char":
+        raise ZooError("this model predicts words, not the next character (`zoo eval` scores it on its task)")
     if hasattr(model, "target_log_probs"):  # scores of the next characters alone, when cheaper
         return (-model.target_log_probs(ids)).double().cpu().numpy()
     if not isinstance(model, RecurrentLM):

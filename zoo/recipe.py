@@ -50,6 +50,12 @@ class Recipe:
         if self.lr <= 0:
             raise ZooError("lr must be positive")
 
+    @classmethod
+    def autocomplete(cls) -> Recipe:
+        """Madsen 2019's: Adam with its default parameters, batches of 64 observations of at most
+        200 characters (`seq_length`), two passes over the data, no clipping, no early stop."""
+        return cls(optimizer="adam", lr=1e-3, batch_size=64, seq_length=200, clip="none", max_epochs=2, patience=0)
+
     def lr_at(self, epoch: int) -> float:
         """The rate for 1-based `epoch`: decayed once per epoch after `lr_decay_after`."""
         return self.lr * self.lr_decay ** max(0, epoch - self.lr_decay_after)

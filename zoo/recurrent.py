@@ -115,7 +115,8 @@ class RecurrentLM(nn.Module):
         else:
             self.register_buffer("onehot", torch.eye(cfg.vocab_size), persistent=False)
         self.build_layers()
-        self.head = nn.Linear(cfg.hidden, cfg.vocab_size)
+        self.head = nn.Linear(cfg.hidden, cfg.output_size)
+        self.words = None  # the word vocabulary (`zoo.vocab.WordVocab`) of an autocomplete model
         self.reset_parameters()
 
     # -- configuration ------------------------------------------------------------------------
@@ -210,7 +211,7 @@ class RecurrentLM(nn.Module):
     @property
     def capabilities(self) -> frozenset[str]:
         """What analyzers may ask of this model (see `zoo.interfaces.Analyzer.requires`)."""
-        caps = {"log_probs", "trace", "gradients"}
+        caps = {"log_probs" if self.config.task == "next-char" else "words", "trace", "gradients"}
         if self.gate_names:
             caps.add("gates")
         if self.cell_names:
@@ -239,7 +240,8 @@ class RecurrentLM(nn.Module):
         return F.embedding(ids, self.onehot)
 
     def forward(self, ids: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """Logits ``[B, T, V]`` for ids ``[B, T]`` and the final state, on the fast path."""
+        """Logits ``[B, T, V]`` for ids ``[B, T]`` and the final state, on the fast path (V: the
+        config's `output_size`, words for an autocomplete model)."""
         return self.forward_embedded(self.embed(ids), state)
 
     def forward_embedded(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import BIAS_KINDS, INPUT_KINDS, ModelConfig
+from .config import BIAS_KINDS, INPUT_KINDS, TASKS, ModelConfig
 from .errors import ZooError
 from .fileio import atomic_write, zoo_home
 from .plugins import plugins
@@ -77,6 +77,9 @@ SCHEMA: dict[str, Any] = {
                     "options": _OPTIONS,
                     "dataset": {"type": "string"},
                     "vocab_size": {"type": "integer", "minimum": 1},
+                    "task": {"enum": list(TASKS)},
+                    "classes": {"type": "integer", "minimum": 3,
+                                "description": "an autocomplete model's most output classes: words + padding + unknown"},
                     "reference": {
                         "type": "object",
                         "required": ["source"],
@@ -120,6 +123,8 @@ class ModelSpec:
     options: dict[str, Any] = field(default_factory=dict)
     dataset: str | None = None
     vocab_size: int | None = None
+    task: str = "next-char"
+    classes: int | None = None
     description: str = ""
     reference: dict[str, Any] | None = None
     hub: dict[str, Any] | None = None
@@ -134,7 +139,7 @@ class ModelSpec:
         options = {**self.options, **overrides.pop("options", {})}
         fields = dict(arch=self.arch, vocab_size=vocab_size, layers=self.layers, hidden=self.hidden,
                       input=self.input, embed_dim=self.embed_dim, dropout=self.dropout, bias=self.bias,
-                      options=options)
+                      options=options, task=self.task, classes=self.classes)
         fields.update(overrides)
         return ModelConfig(**fields)
 

@@ -15,6 +15,8 @@ def sample(model: Any, prime: str, length: int, temperature: float = 1.0, seed: 
     conservative); 0 takes the most likely character every time."""
     if model.vocab is None:
         raise ZooError("this model has no vocabulary attached; sample from a trained checkpoint")
+    if getattr(model.config, "task", "next-char") != "next-char":
+        raise ZooError("this model predicts words, not the next character: try `zoo autocomplete`")
     if temperature < 0:
         raise ZooError("temperature must be >= 0")
     if length < 0:

@@ -184,28 +184,10 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
     if recipe.batch_size % dist.world:
         raise ZooError(f"batch size {recipe.batch_size} does not divide among {dist.world} processes")
     train_text = corpus.splits()[0]
-    previous = read_run(run)
-    if previous and not resume:
-        raise ZooError(f"{run} already holds a run: pass --resume to continue it, or choose another --out")
-    if resume and not previous:
-        raise ZooError(f"nothing to resume in {run} (no {RUN_FILE})")
-
-    if previous:
-        last_dir = run / previous["last"]
-        saved = read_config(last_dir)
-        _check_resumable(previous, saved, corpus, recipe, model_name, run)
-        model = load_checkpoint(last_dir, device=str(dev))
-        vocab = model.vocab
-        start_epoch = saved["training"]["epoch"] + 1
-        history = list(previous["history"])
-        best, last = previous.get("best"), previous["last"]
-    else:
-        vocab = build_vocab(train_text)
-        torch.manual_seed(recipe.seed)
-        model = create_model(model_name, vocab=vocab, dropout=recipe.dropout, **(overrides or {}))
-        model.reset_parameters(recipe.init_scale)
-        model.to(dev)
-        start_epoch, history, best, last = 1, [], None, None
+    begun = _begin(run, model_name, corpus, recipe, resume, dev,
+                   lambda: create_model(model_name, vocab=build_vocab(train_text), dropout=recipe.dropout,
+                                        **(overrides or {})))
+    model, vocab, history, best, last = begun.model, begun.model.vocab, begun.history, begun.best, begun.last
     _, train_ids, valid_ids, _ = encoded_splits(corpus, vocab)
     x_all, y_all = bptt_batches(train_ids, recipe.batch_size, recipe.seq_length)
     share = recipe.batch_size // dist.world
@@ -219,16 +201,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
 
         net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     optimizer = _optimizer(model.parameters(), recipe)
-    if previous:
-        import safetensors.torch
-
-        from .fileio import sha256_bytes
-
-        meta = saved["training"]
-        state_bytes = (last_dir / TRAINING_STATE).read_bytes()
-        if sha256_bytes(state_bytes) != meta.get("sha256"):
-            raise ZooError(f"{last_dir / TRAINING_STATE} does not match its config: the checkpoint is damaged")
-        _restore_training_state(optimizer, safetensors.torch.load(state_bytes), meta, dev)
+    begun.restore(optimizer, dev)
 
     sections = {"dataset": corpus.describe(), "recipe": dataclasses.asdict(recipe)}
     best_nats = min((h["valid_nats"] for h in history), default=math.inf)
@@ -239,7 +212,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
         log(f"training {model.config.arch} {model.config.layers}x{model.config.hidden} "
             f"({model.num_parameters():,} parameters) on {corpus.name}: {len(train_text):,} training characters, "
             f"{windows} steps per epoch, device {dev}" + (f", {dist.world} processes" if dist.world > 1 else ""))
-    for epoch in range(start_epoch, recipe.max_epochs + 1):
+    for epoch in range(begun.start_epoch, recipe.max_epochs + 1):
         if recipe.patience and bad_epochs >= recipe.patience:
             stopped_early = True
             break
@@ -256,13 +229,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
             logits, state = net(xb, state)
             state = tuple(s.detach() for s in state)
             loss = F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if recipe.clip == "value":
-                torch.nn.utils.clip_grad_value_(model.parameters(), recipe.clip_value)
-            elif recipe.clip == "norm":
-                torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_value)
-            optimizer.step()
+            _step(model, optimizer, loss, recipe)
             running += loss.detach()
             count += 1
             step = (epoch - 1) * windows + w + 1
@@ -285,27 +252,173 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
         entry = {"epoch": epoch, "lr": lr, "train_nats": train_nats, "valid_nats": valid_nats,
                  "seconds": round(seconds, 2), "chars_per_s": round(windows * recipe.batch_size * recipe.seq_length / seconds)}
         history.append(entry)
+        best_nats = min(best_nats, valid_nats)
         if dist.main:
-            name = _write_epoch(run, epoch, model, optimizer,
-                                {**sections, "metrics": {"valid_nats": valid_nats, "epoch": epoch}})
-            stale = {last, best}
-            last = name
-            if improved:
-                best_nats, best = valid_nats, name
-            atomic_write(run / RUN_FILE, json.dumps({"last": name, "best": best, "model": model_name,
-                                                     "history": history}, indent=2) + "\n")
-            for old in stale - {None, name, best}:
-                shutil.rmtree(run / old, ignore_errors=True)
+            last, best = _keep_epoch(run, model_name, epoch, model, optimizer, sections,
+                                     {"valid_nats": valid_nats, "epoch": epoch}, history, last, best, improved)
             log(f"epoch {epoch}: train {train_nats:.4f}  valid {valid_nats:.4f} nats/char "
                 f"({valid_nats / math.log(2):.4f} bits)  lr {lr:.2e}  {entry['chars_per_s']:,} chars/s"
                 + ("  (best)" if improved else ""))
-        elif improved:
-            best_nats = valid_nats
     if dist.main and stopped_early:
         log(f"stopped early: no better validation loss in {recipe.patience} epochs")
     best_entry = min(history, key=lambda h: h["valid_nats"]) if history else None
     return TrainResult(run, len(history), best_entry["epoch"] if best_entry else None,
                        best_entry["valid_nats"] if best_entry else None, stopped_early, history, model)
+
+
+def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resume: bool = False,
+                       device: str = "auto", progress: bool = True, log: Callable[[str], None] = print,
+                       overrides: dict[str, Any] | None = None, words: int | None = None) -> TrainResult:
+    """Train `model_name` on Madsen 2019's autocomplete task (`zoo.autocomplete`) built from
+    `corpus`: observations of at most ``recipe.seq_length`` characters, shuffled into batches of
+    ``recipe.batch_size`` every epoch, the state starting at zero for each; the loss and the
+    validation figures score the words only (not padding or unknown words). `words`: how many
+    words the head scores (default: the model's ``classes`` less padding and unknown, else
+    16,384). Same run directory, checkpoints and --resume as `train`; one process."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from . import autocomplete as ac
+    from .registry import create_model, resolve
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ZooError("the autocomplete task trains on one process: run it without torchrun")
+    run, dev = Path(out), pick_device(device)
+    overrides = dict(overrides or {})
+    words = words or (overrides.pop("classes", None) or resolve(model_name).classes or ac.WORDS + 2) - 2
+    data = ac.build(corpus.text, words, recipe.seq_length, corpus.split)
+
+    def make_model():
+        model = create_model(model_name, vocab=ac.char_vocab(), dropout=recipe.dropout,
+                             **{**overrides, "task": "autocomplete", "classes": len(data.words)})
+        model.words = data.words
+        return model
+
+    begun = _begin(run, model_name, corpus, recipe, resume, dev, make_model)
+    model, history, best, last = begun.model, begun.history, begun.best, begun.last
+    train_set, valid_set = ac.encode(data.train, data.words), ac.encode(data.valid, data.words)
+    optimizer = _optimizer(model.parameters(), recipe)
+    begun.restore(optimizer, dev)
+    sections = {"dataset": {**corpus.describe(), "autocomplete": data.settings}, "recipe": dataclasses.asdict(recipe)}
+    best_nats = min((h["valid_nats"] for h in history), default=math.inf)
+    bad_epochs = _bad_epochs(history)
+    stopped_early = False
+    steps = math.ceil(len(train_set) / recipe.batch_size)
+    log(f"training {model.config.arch} {model.config.layers}x{model.config.hidden} ({model.num_parameters():,} "
+        f"parameters) on autocomplete/{corpus.name}: {len(train_set):,} observations, {len(data.words) - 2:,} words, "
+        f"{steps} steps per epoch, device {dev}")
+    for epoch in range(begun.start_epoch, recipe.max_epochs + 1):
+        if recipe.patience and bad_epochs >= recipe.patience:
+            stopped_early = True
+            break
+        lr = recipe.lr_at(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        model.train()
+        order = np.random.default_rng([recipe.seed, epoch]).permutation(len(train_set))
+        started, running, count = time.perf_counter(), torch.zeros((), device=dev), 0
+        bar = tqdm(total=steps, desc=f"epoch {epoch}/{recipe.max_epochs}", unit="step", disable=None if progress else True,
+                   leave=False, dynamic_ncols=True)
+        for x, y in ac.batches(train_set, recipe.batch_size, order):
+            logits, _ = model(x.to(dev, non_blocking=True))
+            loss = ac.loss(logits, y.to(dev, non_blocking=True))
+            _step(model, optimizer, loss, recipe)
+            running += loss.detach()
+            count += 1
+            if not bar.disable and (count % 10 == 0 or count == steps):
+                bar.set_postfix(loss=f"{running.item() / count:.3f}")
+            bar.update(1)
+        bar.close()
+        seconds = time.perf_counter() - started
+        valid = ac.summarize(ac.predictions(model, valid_set, device=dev))
+        improved = valid["nats"] < best_nats
+        bad_epochs = 0 if improved else bad_epochs + 1
+        best_nats = min(best_nats, valid["nats"])
+        entry = {"epoch": epoch, "lr": lr, "train_nats": running.item() / max(count, 1), "valid_nats": valid["nats"],
+                 "valid_accuracy": valid["accuracy"], "seconds": round(seconds, 2),
+                 "chars_per_s": round(int(train_set.lengths.sum()) / seconds)}
+        history.append(entry)
+        last, best = _keep_epoch(run, model_name, epoch, model, optimizer, sections,
+                                 {"valid_nats": valid["nats"], "valid_accuracy": valid["accuracy"], "epoch": epoch},
+                                 history, last, best, improved)
+        log(f"epoch {epoch}: train {entry['train_nats']:.4f}  valid {valid['nats']:.4f} nats/word-target, "
+            f"accuracy {valid['accuracy']:.2%}  {entry['chars_per_s']:,} chars/s" + ("  (best)" if improved else ""))
+    if stopped_early:
+        log(f"stopped early: no better validation loss in {recipe.patience} epochs")
+    best_entry = min(history, key=lambda h: h["valid_nats"]) if history else None
+    return TrainResult(run, len(history), best_entry["epoch"] if best_entry else None,
+                       best_entry["valid_nats"] if best_entry else None, stopped_early, history, model)
+
+
+def _step(model, optimizer: torch.optim.Optimizer, loss: torch.Tensor, recipe: Recipe) -> None:
+    """Backward, clip as the recipe says, update."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if recipe.clip == "value":
+        torch.nn.utils.clip_grad_value_(model.parameters(), recipe.clip_value)
+    elif recipe.clip == "norm":
+        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_value)
+    optimizer.step()
+
+
+@dataclass
+class _Begun:
+    """A run's starting point: a fresh model, or the last finished epoch of an earlier run."""
+
+    model: Any
+    start_epoch: int
+    history: list[dict[str, Any]]
+    best: str | None
+    last: str | None
+    checkpoint: Path | None = None  # the epoch resumed from
+
+    def restore(self, optimizer: torch.optim.Optimizer, device: torch.device) -> None:
+        """The optimizer and random generators as they were at the end of the resumed epoch."""
+        if self.checkpoint is None:
+            return
+        import safetensors.torch
+
+        from .fileio import sha256_bytes
+
+        meta = read_config(self.checkpoint)["training"]
+        state_bytes = (self.checkpoint / TRAINING_STATE).read_bytes()
+        if sha256_bytes(state_bytes) != meta.get("sha256"):
+            raise ZooError(f"{self.checkpoint / TRAINING_STATE} does not match its config: the checkpoint is damaged")
+        _restore_training_state(optimizer, safetensors.torch.load(state_bytes), meta, device)
+
+
+def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: bool, device: torch.device,
+           make_model: Callable[[], Any]) -> _Begun:
+    """A new model (seeded, initialized, on `device`) or, with `resume`, the run's last epoch."""
+    previous = read_run(run)
+    if previous and not resume:
+        raise ZooError(f"{run} already holds a run: pass --resume to continue it, or choose another --out")
+    if resume and not previous:
+        raise ZooError(f"nothing to resume in {run} (no {RUN_FILE})")
+    if previous:
+        last_dir = run / previous["last"]
+        saved = read_config(last_dir)
+        _check_resumable(previous, saved, corpus, recipe, model_name, run)
+        return _Begun(load_checkpoint(last_dir, device=str(device)), saved["training"]["epoch"] + 1,
+                      list(previous["history"]), previous.get("best"), previous["last"], last_dir)
+    torch.manual_seed(recipe.seed)
+    model = make_model()
+    model.reset_parameters(recipe.init_scale)
+    return _Begun(model.to(device), 1, [], None, None)
+
+
+def _keep_epoch(run: Path, model_name: str, epoch: int, model, optimizer, sections: dict[str, Any],
+                metrics: dict[str, Any], history: list[dict[str, Any]], last: str | None, best: str | None,
+                improved: bool) -> tuple[str, str | None]:
+    """Write the epoch's checkpoint, point run.json at it, and drop epochs no longer last or best."""
+    name = _write_epoch(run, epoch, model, optimizer, {**sections, "metrics": metrics})
+    stale = {last, best}
+    best = name if improved else best
+    atomic_write(run / RUN_FILE, json.dumps({"last": name, "best": best, "model": model_name, "history": history},
+                                            indent=2) + "\n")
+    for old in stale - {None, name, best}:
+        shutil.rmtree(run / old, ignore_errors=True)
+    return name, best
 
 
 def _bad_epochs(history: list[dict[str, Any]]) -> int:

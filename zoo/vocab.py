@@ -84,3 +84,49 @@ class Vocab:
             return cls(list(data["chars"]), unk=data.get("unk"))
         except (KeyError, TypeError) as exc:
             raise ZooError(f"invalid vocabulary record: {exc}") from exc
+
+
+class WordVocab:
+    """The output classes of an autocomplete model: padding, unknown, then words.
+
+    Id 0 (`PAD`) marks positions past an observation's end and id 1 (`UNK`) a word outside the
+    vocabulary; neither is scored in training or evaluation, as in Madsen 2019. `from_counts`
+    keeps the most frequent words, ties broken alphabetically, so a vocabulary is reproducible
+    from its text.
+    """
+
+    PAD, UNK = "<pad>", "<unk>"
+
+    def __init__(self, words: Sequence[str]):
+        words = list(words)
+        if words[:2] != [self.PAD, self.UNK]:
+            raise ZooError(f"a word vocabulary starts with {self.PAD} and {self.UNK}")
+        if len(set(words)) != len(words):
+            raise ZooError("a word vocabulary must not repeat a word")
+        self.words = words
+        self._index = {w: i for i, w in enumerate(words)}
+
+    @classmethod
+    def from_words(cls, words: Iterable[str], size: int) -> WordVocab:
+        """The `size` most frequent of `words`."""
+        from collections import Counter
+
+        counts = Counter(words)
+        return cls([cls.PAD, cls.UNK, *sorted(counts, key=lambda w: (-counts[w], w))[:size]])
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WordVocab) and self.words == other.words
+
+    def __repr__(self) -> str:
+        return f"WordVocab({len(self) - 2} words + padding and unknown)"
+
+    def encode(self, words: Sequence[str]) -> np.ndarray:
+        """Ids of `words`, `UNK`'s (1) for words outside the vocabulary."""
+        index = self._index
+        return np.fromiter((index.get(w, 1) for w in words), dtype=np.int32, count=len(words))
+
+    def to_list(self) -> list[str]:
+        return list(self.words)

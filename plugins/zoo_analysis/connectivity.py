@@ -7,6 +7,9 @@ is taken with respect to the input vectors, mapped to one-hot space through the 
 (for a one-hot model it already is), and its squares are summed (a squared L2 norm; the article's
 formula shows the norm itself); the figure divides by the maximum over the window.
 
+For a model that predicts words (the autocomplete task), the target at t is the word character t
+belongs to, and the window is one observation of the analysed text, as in the article's figure.
+
 Computed batched, never one backward pass per target in a Python loop: for a recurrent model, one
 forward pass and one backward sweep in which every target has its own cotangent row (`_sweep`);
 for any other model that offers gradients, one batch row per target, as the article's code does
@@ -33,7 +36,8 @@ class Connectivity(Analyzer):
     summary = "Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)"
     requires = frozenset({"gradients"})
     params = {
-        "target": Param("next", "whose logit: the character that comes next, or the model's argmax prediction",
+        "target": Param("next", "whose logit: the character that comes next (for a word model: the word being "
+                                "typed), or the model's argmax prediction",
                         choices=("next", "predicted")),
         "norm": Param("l2-squared", "magnitude of a gradient vector: l2-squared (the article's code), l2 "
                                     "(the article's formula) or l1", choices=NORMS),
@@ -60,12 +64,19 @@ class Connectivity(Analyzer):
         import numpy as np
         import torch
 
-        n = len(data.ids)
-        if start >= n - 1:
-            raise ZooError(f"connectivity: start={start} leaves no target in a text of {n} characters")
-        ids = data.ids[start:start + length + 1]  # one more than the window: the last target's next character
-        window = ids[:-1]
-        conn, logits = connectivity_matrix(model, ids, target=target, norm=norm, space=space, method=method, block=block)
+        if "words" in model.capabilities:  # the word each character belongs to (Madsen 2019's figure)
+            window, targets, text, labels = _word_window(model, data, start, length)
+            conn, logits = connectivity_matrix(model, window, targets=targets, target=target, norm=norm, space=space,
+                                               method=method, block=block)
+        else:
+            n = len(data.ids)
+            if start >= n - 1:
+                raise ZooError(f"connectivity: start={start} leaves no target in a text of {n} characters")
+            ids = data.ids[start:start + length + 1]  # one more than the window: the last target's next character
+            window, targets = ids[:-1], ids[1:]
+            text = data.text[start:start + len(window)] if data.text is not None else None
+            labels = data.vocab.chars if data.vocab is not None else None
+            conn, logits = connectivity_matrix(model, ids, target=target, norm=norm, space=space, method=method, block=block)
         conn = conn.numpy()
         steps = len(window)
         mass = conn.sum(1)
@@ -73,14 +84,12 @@ class Connectivity(Analyzer):
         curve = _mass_by_distance(conn)
         probs = torch.softmax(logits.float(), -1)
         top_p, top_i = probs.topk(min(predictions, probs.shape[-1]), dim=-1)
-        targets = ids[1:steps + 1]
         shown = conn / np.maximum(mass[:, None], 1e-30) if normalize == "target" else conn
         quantized = np.round(np.clip(shown / max(shown.max(), 1e-30), 0, 1) * 255).astype(np.uint8)  # 8 bits of the display scale
-        text = data.text[start:start + steps] if data.text is not None else None
-        vocab = data.vocab
         summary = {
             "window": {"start": start, "characters": steps},
-            "target": target, "norm": norm, "space": space, "normalize": normalize,
+            "target": target, "predicts": "words" if "words" in model.capabilities else "characters",
+            "norm": norm, "space": space, "normalize": normalize,
             "horizon_50": {"mean": float(horizons[0].mean()), "median": float(np.median(horizons[0]))},
             "horizon_90": {"mean": float(horizons[1].mean()), "median": float(np.median(horizons[1]))},
             "mass_by_distance": [float(v) for v in curve[:50]],
@@ -90,20 +99,22 @@ class Connectivity(Analyzer):
         figures = {"connectivity.png": _heatmap(conn[:heatmap, :heatmap], text[:heatmap] if text else None),
                    "horizons.png": _horizon_figure(curve, horizons)}
         html = {}
-        if text is not None and vocab is not None:
-            html = {"text": text, "size": steps,
+        if text is not None and labels is not None:
+            html = {"text": text, "size": steps, "words": summary["predicts"] == "words",
                     "values": base64.b64encode(quantized.tobytes()).decode("ascii"),
-                    "targets": [vocab.chars[i] for i in targets.tolist()],
-                    "predictions": [[[vocab.chars[i], round(float(p), 4)] for i, p in zip(row_i, row_p)]
+                    "targets": [labels[i] for i in targets.tolist()],
+                    "predictions": [[[labels[i], round(float(p), 4)] for i, p in zip(row_i, row_p)]
                                     for row_i, row_p in zip(top_i.tolist(), top_p.tolist())],
                     "horizon_50": horizons[0].tolist(), "horizon_90": horizons[1].tolist()}
         return Report(self.name, summary=summary, arrays=arrays, figures=figures, html=html)
 
 
-def connectivity_matrix(model, ids, *, target: str = "next", norm: str = "l2-squared", space: str = "onehot",
-                        method: str = "auto", block: int = 32):
-    """``(conn [T, T], logits [T, V])`` for the window ``ids[:-1]`` (T = len(ids) - 1):
-    ``conn[t, t']`` is the magnitude of d logit_t[target_t] / d x_t', zero for t' > t.
+def connectivity_matrix(model, ids, *, targets=None, target: str = "next", norm: str = "l2-squared",
+                        space: str = "onehot", method: str = "auto", block: int = 32):
+    """``(conn [T, T], logits [T, V])`` for the window ``ids[:-1]`` (T = len(ids) - 1), whose
+    targets are the next characters; or, given `targets` ``[T]`` (a word model's), for the
+    window `ids` itself. ``conn[t, t']`` is the magnitude of d logit_t[target_t] / d x_t', zero
+    for t' > t; ``target="predicted"`` takes the model's argmax instead of the target.
 
     Two ways, the same numbers: one backward sweep over a `zoo.RecurrentLM`'s own step function
     (`_sweep`), or one batch row per target on any model that offers gradients (`_rows`)."""
@@ -111,7 +122,7 @@ def connectivity_matrix(model, ids, *, target: str = "next", norm: str = "l2-squ
 
     from zoo import RecurrentLM
 
-    steps = len(ids) - 1
+    steps = len(ids) - 1 if targets is None else len(ids)
     if steps < 1:
         raise ZooError("connectivity needs at least two characters")
     device = next(model.parameters()).device
@@ -126,7 +137,8 @@ def connectivity_matrix(model, ids, *, target: str = "next", norm: str = "l2-squ
             base = model.embed(ids[None, :steps])  # [1, T, I]
             logits, _ = model.forward_embedded(base)
         logits = logits[0]
-        wanted = ids[1:steps + 1] if target == "next" else logits.argmax(-1)
+        given = ids[1:steps + 1] if targets is None else targets.to(device)
+        wanted = given if target == "next" else logits.argmax(-1)
         to_onehot = model.embedding.weight.T if space == "onehot" and getattr(model.config, "input", "onehot") == "embedding" else None
         measure = lambda grad: _magnitude(grad if to_onehot is None else grad @ to_onehot, norm).double().cpu()  # noqa: E731
         stepwise = isinstance(model, RecurrentLM)
@@ -142,6 +154,26 @@ def connectivity_matrix(model, ids, *, target: str = "next", norm: str = "l2-squ
         for p in frozen:
             p.requires_grad_(True)
     return conn, logits.detach().cpu()
+
+
+def _word_window(model, data, start: int, length: int):
+    """For a model that predicts words: the observation that holds character `start` of the
+    analysed text (`zoo.autocomplete.as_text`), at most `length` characters of it, its word
+    targets, its text and the class labels (the model's words)."""
+    import torch
+
+    from zoo import autocomplete as ac
+
+    if data.text is None:
+        raise ZooError("connectivity of a word model reads text (observations of words), not bare ids")
+    observations = ac.from_text(data.text)
+    if not observations:
+        raise ZooError("connectivity: the text has no letters a-z")
+    index = min(max(data.text.count("\n", 0, start + 1) - 1, 0), len(observations) - 1)
+    encoded = ac.encode([observations[index][:length]], model.words)
+    n = int(encoded.lengths[0])
+    window = torch.from_numpy(encoded.chars[0, :n].astype("int64"))
+    return window, torch.from_numpy(encoded.targets[0, :n].astype("int64")), observations[index][:n], model.words.words
 
 
 def _sweep(model, x, wanted, measure):

@@ -1,0 +1,88 @@
+"""Accuracy by known characters (Madsen 2019, Distill, "Future work; quantitative metric").
+
+For an autocomplete model (one that predicts the word each character belongs to): the accuracy of
+its suggestions as a function of how many letters of the word it has read, 0 meaning only the
+space before the word (and all the text before it). Top-1, top-2 and top-3: the correct word is
+the first suggestion, or among the first two or three. Padding and unknown words are not scored,
+as in the article's training and evaluation. Reference models (``--reference``) that predict words
+are drawn on the same graph, which is the article's comparison of GRU, LSTM and Nested LSTM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo import Analyzer, Param, Report, ZooError
+
+
+class AccuracyByKnownChars(Analyzer):
+    name = "accuracy-by-known-chars"
+    summary = "Autocomplete accuracy by letters of the word already read (Madsen 2019)"
+    requires = frozenset({"words"})
+    params = {
+        "top": Param(3, "suggestions counted: top-1 up to top-k accuracy", check=lambda v: 1 <= v <= 10),
+        "longest": Param(15, "letters read shown on the graph's x-axis (the table lists every count)", check=lambda v: v >= 1),
+        "max_length": Param(200, "characters per observation when packing a text that is not already observations",
+                            check=lambda v: v >= 2),
+        "batch": Param(256, "observations per forward pass", check=lambda v: v >= 1),
+    }
+    template = Path(__file__).parent / "templates" / "autocomplete.html.j2"
+
+    def run(self, model, data, *, top, longest, max_length, batch) -> Report:
+        import numpy as np
+
+        from zoo import autocomplete as ac
+
+        if data.text is None:
+            raise ZooError(f"{self.name} reads text (observations of words), not bare ids")
+        observations = ac.from_text(data.text, max_length)
+        if not observations:
+            raise ZooError(f"{self.name}: the text has no letters a-z to autocomplete")
+        models = {data.label: model}
+        for label, ref in data.references.items():
+            if "words" not in getattr(ref, "capabilities", ()):
+                raise ZooError(f"{self.name}: reference '{label}' does not predict words")
+            models[label] = ref
+        curves, overall, arrays = {}, {}, {}
+        for label, m in models.items():
+            found = ac.predictions(m, ac.encode(observations, m.words), top=top, batch_size=batch, progress=data.progress)
+            overall[label] = ac.summarize(found, top)
+            curves[label] = by_known(found["known"], found["rank"], top)
+            if m is model:
+                arrays = dict(found)
+        table = curves[data.label]
+        summary = {"observations": len(observations), "top": top, "overall": overall,
+                   "by_known": {label: rows for label, rows in curves.items()}}
+        figures = {"accuracy.png": _figure(curves, top, longest)}
+        return Report(self.name, summary=summary, arrays={**arrays, "counts": np.array([r["characters"] for r in table])},
+                      figures=figures, html={"labels": list(models)})
+
+
+def by_known(known, rank, top: int) -> list[dict]:
+    """One row per number of letters read: scored characters and top-1..top-k accuracy."""
+    import numpy as np
+
+    hits = (rank[None, :] >= 1) & (rank[None, :] <= np.arange(1, top + 1)[:, None])  # [top, N]
+    counts = np.bincount(known)
+    per = [np.bincount(known, weights=h.astype(float), minlength=len(counts)) for h in hits]
+    return [{"known": int(k), "characters": int(counts[k]), **{f"top{j + 1}": float(per[j][k] / counts[k]) for j in range(top)}}
+            for k in np.flatnonzero(counts)]
+
+
+def _figure(curves, top: int, longest: int) -> bytes:
+    from zoo.report import new_figure, png
+
+    fig = new_figure(8, 4.2)
+    ax = fig.add_subplot()
+    styles = ["-", "--", ":", "-.", (0, (1, 4)), (0, (5, 6)), (0, (3, 2, 1, 2)), (0, (1, 1)), (0, (8, 2)), (0, (2, 6))]
+    for color, (label, rows) in enumerate(curves.items()):
+        shown = [r for r in rows if r["known"] <= longest]
+        x = [r["known"] for r in shown]
+        for j in range(top):
+            ax.plot(x, [r[f"top{j + 1}"] for r in shown], linestyle=styles[j], color=f"C{color}", marker="o" if j == 0 else None,
+                    markersize=3, label=f"{label}, top-{j + 1}" if len(curves) > 1 or top > 1 else label)
+    ax.set(xlabel="letters of the word already read (0: only the space before it)", ylabel="accuracy", ylim=(0, 1.02),
+           title="autocomplete accuracy by known characters")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=max(1, len(curves)))
+    return png(fig)

@@ -1,0 +1,230 @@
+"""The autocomplete task (Madsen 2019): dataset builder, word head, training, evaluation, the
+`autocomplete` command and the accuracy-by-known-chars analyzer, on tiny corpora whose answers
+are known."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import zoo
+from zoo import autocomplete as ac
+from zoo.data import load_corpus
+from zoo.recipe import Recipe
+from zoo.train import train_autocomplete
+from zoo.vocab import WordVocab
+
+from test_cli_analyze import CHROMIUM, open_in_browser
+
+CYCLE = "alpha beta gamma delta epsilon zeta eta theta".split()
+
+
+@pytest.fixture(scope="module")
+def cycle_text(tmp_path_factory):
+    """Eight words that always follow each other in the same order: after a word and a space, the
+    next word is certain, so a trained model must get (almost) every word right."""
+    path = tmp_path_factory.mktemp("cycle") / "cycle.txt"
+    path.write_text(" ".join(CYCLE * 300).title() + "!\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(cycle_text, tmp_path_factory):
+    """A small LSTM trained on the cycle until it knows it."""
+    recipe = dataclasses.replace(Recipe.autocomplete(), batch_size=16, lr=0.02, max_epochs=20)
+    run = tmp_path_factory.mktemp("runs") / "cycle"
+    result = train_autocomplete("lstm-1x32", load_corpus(str(cycle_text), split="0.9,0.05,0.05"), recipe, run,
+                                progress=False, log=lambda line: None, overrides={"input": "embedding"})
+    return run, result
+
+
+def test_normalization_follows_text8():
+    assert ac.normalize("Hello, World!  In 1984\nÉlève's   café.") == "hello world in one nine eight four eleve s cafe"
+    assert ac.normalize("  --  ") == ""
+    assert set(ac.normalize("Ünïcödé — text, 42 % ß")) <= set(ac.ALPHABET)
+
+
+def test_observations_never_cut_a_word_and_keep_the_text():
+    text = ac.normalize("The quick brown fox jumps over the lazy dog. " * 40 + "x" * 30)
+    observations, dropped = ac.pack(text, max_length=25)
+    assert dropped == 1  # the 30-letter word cannot fit in 25 characters
+    assert all(o.startswith(" ") and len(o) <= 25 and "  " not in o for o in observations)
+    assert " ".join(o[1:] for o in observations) == text.rsplit(" ", 1)[0]  # every word, in order
+    # greedy: the next observation's first word would not have fitted
+    for a, b in zip(observations, observations[1:]):
+        assert len(a) + 1 + len(b.split()[0]) > 25
+
+
+def test_dataset_split_and_vocabulary(cycle_text):
+    raw = cycle_text.read_text()
+    data = ac.build(raw, words=5)
+    n = sum(data.settings["observations"].values())
+    assert data.settings["observations"] == {"train": int(n * 0.9), "valid": int(n * 0.05),
+                                             "test": n - int(n * 0.9) - int(n * 0.05)}
+    assert sorted(data.train + data.valid + data.test) == sorted(ac.pack(ac.normalize(raw))[0])
+    assert data.words.words[:2] == ["<pad>", "<unk>"] and len(data.words) == 7
+    again = ac.build(raw, words=5)
+    assert again.test == data.test and again.words == data.words  # reproducible
+    assert ac.build(raw, words=5, seed=1).test != data.test
+
+
+def test_word_vocabulary_keeps_the_most_frequent_words():
+    vocab = WordVocab.from_words("b a c a b a d".split(), 2)
+    assert vocab.words == ["<pad>", "<unk>", "a", "b"]
+    assert vocab.encode(["b", "z", "a"]).tolist() == [3, 1, 2]
+    with pytest.raises(zoo.ZooError):
+        WordVocab(["a", "b"])
+
+
+def test_each_character_targets_its_word_and_a_space_the_next_word():
+    vocab = WordVocab(["<pad>", "<unk>", "the", "cat"])
+    enc = ac.encode([" the cat", " the dog the"], vocab)
+    assert enc.lengths.tolist() == [8, 12]
+    assert enc.targets[0].tolist() == [2, 2, 2, 2, 3, 3, 3, 3, 0, 0, 0, 0]
+    assert enc.targets[1].tolist() == [2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2]  # dog is unknown
+    assert enc.known()[1].tolist() == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]
+    assert ac.char_vocab().decode(enc.chars[1]) == " the dog the"
+
+
+def test_masked_loss_ignores_padding_and_unknown_words():
+    logits = torch.randn(1, 4, 5)
+    targets = torch.tensor([[2, 1, 3, 0]])
+    direct = torch.nn.functional.cross_entropy(logits[0, [0, 2]], targets[0, [0, 2]])
+    torch.testing.assert_close(ac.loss(logits, targets), direct)
+
+
+def test_the_article_models_have_the_article_parameter_counts():
+    """Madsen 2019, appendix table: embedding 16,200; recurrent GRU 4,323,600, LSTM and Nested
+    LSTM 5,764,800; dense 9,847,986."""
+    with torch.device("meta"):
+        for name, recurrent in [("gru-2x600.text8", 4_323_600), ("lstm-2x600.text8", 5_764_800),
+                                ("nlstm-1x600.text8", 5_764_800)]:
+            model = zoo.create_model(name)
+            assert model.config.task == "autocomplete" and model.config.output_size == 16_386
+            assert model.num_parameters(recurrent_only=True) == recurrent
+            assert model.embedding.weight.numel() == 16_200
+            assert sum(p.numel() for p in model.head.parameters()) == 9_847_986
+            assert "words" in model.capabilities and "log_probs" not in model.capabilities
+
+
+def test_a_trained_model_completes_words_it_has_learned(trained):
+    run, result = trained
+    model = zoo.load_checkpoint(run)
+    assert model.words == result.model.words and model.config.task == "autocomplete"
+    assert result.history[-1]["valid_accuracy"] > 0.95
+    assert ac.suggest(model, "Alpha beta ")[0][0] == "gamma"  # the next word, after a space
+    assert ac.suggest(model, "zeta e")[0][0] == "eta"  # the word being typed
+    suggestions = ac.suggest(model, "delta", count=3)
+    assert len(suggestions) == 3 and all(w not in ("<pad>", "<unk>") for w, _ in suggestions)
+    assert sum(p for _, p in ac.suggest(model, "alpha ", count=8)) == pytest.approx(1, abs=1e-3)
+
+
+def test_accuracy_by_known_chars_on_known_answers():
+    from zoo_analysis.autocomplete import by_known
+
+    known = np.array([0, 0, 1, 1, 1, 3])
+    rank = np.array([1, 0, 2, 3, 1, 0])
+    rows = by_known(known, rank, 3)
+    assert [r["known"] for r in rows] == [0, 1, 3]
+    assert rows[0] == {"known": 0, "characters": 2, "top1": 0.5, "top2": 0.5, "top3": 0.5}
+    assert rows[1]["top1"] == pytest.approx(1 / 3) and rows[1]["top2"] == pytest.approx(2 / 3) and rows[1]["top3"] == 1
+    assert rows[2]["top3"] == 0
+
+
+def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
+    run, _ = trained
+    code, out, err = zoo_cli("eval", "--model", str(run), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["task"] == "autocomplete" and result["accuracy"] > 0.95 and result["top3"] >= result["accuracy"]
+    code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars",
+                             "--out", str(tmp_path / "acc"), "--quiet", "--json")
+    assert code == 0, err
+    summary = json.loads(out)["accuracy-by-known-chars"]["summary"]
+    assert summary["overall"]["cycle"]["accuracy"] == pytest.approx(result["accuracy"])  # the same test observations
+    rows = summary["by_known"]["cycle"]
+    assert rows[0]["known"] == 0 and all(r["top3"] >= r["top1"] for r in rows)
+    assert min(r["top1"] for r in rows if r["known"] >= 1) > 0.95  # one letter and the context give the word
+    assert (tmp_path / "acc" / "accuracy.png").is_file()
+    code, out, err = zoo_cli("autocomplete", "--model", str(run), "beta gamma del", "-n", "2")
+    assert code == 0, err
+    assert out.splitlines()[0].split()[-1] == "delta" and len(out.splitlines()) == 2
+
+
+def test_connectivity_targets_the_word(zoo_cli, trained, tmp_path):
+    from zoo_analysis.connectivity import connectivity_matrix
+
+    run, _ = trained
+    model = zoo.load_checkpoint(run)
+    enc = ac.encode([" alpha beta gamma"], model.words)
+    ids, targets = torch.from_numpy(enc.chars[0].astype(np.int64)), torch.from_numpy(enc.targets[0].astype(np.int64))
+    sweep, logits = connectivity_matrix(model, ids, targets=targets, method="sweep")
+    rows, _ = connectivity_matrix(model, ids, targets=targets, method="rows", block=5)
+    assert sweep.shape == (17, 17) and logits.shape == (17, len(model.words))
+    torch.testing.assert_close(sweep, rows, rtol=1e-5, atol=1e-8 * float(rows.max()))
+    code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "connectivity", "--text",
+                             "Alpha beta gamma delta", "--out", str(tmp_path / "conn"), "--quiet", "--json")
+    assert code == 0, err
+    summary = json.loads(out)["connectivity"]["summary"]
+    assert summary["predicts"] == "words" and summary["window"]["characters"] == len(" alpha beta gamma delta")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to open the report in: install Debian's chromium")
+def test_word_model_reports_render_in_a_real_browser(zoo_cli, trained, tmp_path):
+    run, _ = trained
+    code, _, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars,connectivity",
+                           "--out", str(tmp_path / "r"), "--quiet")
+    assert code == 0, err
+    pages = {}
+    for name in ("accuracy-by-known-chars", "connectivity"):
+        dom, log = open_in_browser(tmp_path / "r" / name / "report.html", tmp_path)
+        assert "CONSOLE" not in log and "<h1>" in dom
+        pages[name] = dom
+    assert "letters read" in pages["accuracy-by-known-chars"] and '<img src="data:image/png;base64,' in pages["accuracy-by-known-chars"]
+    assert "its word is" in pages["connectivity"] and "the word being typed" in pages["connectivity"]
+
+
+def test_resume_gives_the_uninterrupted_run(cycle_text, tmp_path):
+    corpus = load_corpus(str(cycle_text), split="0.9,0.05,0.05")
+    recipe = dataclasses.replace(Recipe.autocomplete(), batch_size=16, max_epochs=2)
+    kwargs = dict(progress=False, log=lambda line: None, overrides={"input": "embedding"})
+    train_autocomplete("gru-1x8", corpus, recipe, tmp_path / "straight", **kwargs)
+    train_autocomplete("gru-1x8", corpus, dataclasses.replace(recipe, max_epochs=1), tmp_path / "split", **kwargs)
+    train_autocomplete("gru-1x8", corpus, recipe, tmp_path / "split", resume=True, progress=False, log=lambda line: None)
+    a = zoo.load_checkpoint(tmp_path / "straight").state_dict()
+    b = zoo.load_checkpoint(tmp_path / "split").state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["sample", "--model", "{run}"], "predicts words"),
+    (["analyze", "--model", "{run}", "--analyzer", "oracles"], "log_probs"),
+    (["autocomplete", "--model", "{plain}", "the"], "not an autocomplete model"),
+    (["train", "--model", "lstm-1x4", "--data", "{text}", "--words", "10"], "--words is for --task autocomplete"),
+    (["train", "--model", "lstm-1x4", "--data", "{empty}", "--task", "autocomplete"], "too few"),
+])
+def test_misuse_is_one_line(zoo_cli, trained, cycle_text, tmp_path, monkeypatch, args, fragment):
+    monkeypatch.chdir(tmp_path)
+    run, _ = trained
+    vocab = zoo.Vocab.from_text("ab")
+    plain = zoo.save_checkpoint(zoo.create_model("lstm-1x4", vocab=vocab), tmp_path / "plain")
+    (tmp_path / "empty.txt").write_text("123 !!! ... ?\n")
+    values = {"run": str(run), "plain": str(plain), "text": str(cycle_text), "empty": str(tmp_path / "empty.txt")}
+    code, _, err = zoo_cli(*[a.format(**values) for a in args])
+    assert not (tmp_path / "runs").exists()
+    assert code != 0 and fragment in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_checkpoint_without_its_words_is_refused(trained, tmp_path):
+    import shutil
+
+    run, result = trained
+    copy = tmp_path / "copy"
+    shutil.copytree(zoo.checkpoint.checkpoint_dir(run), copy)
+    config = json.loads((copy / "config.json").read_text())
+    del config["words"]
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(zoo.ZooError, match="words"):
+        zoo.load_checkpoint(copy)
