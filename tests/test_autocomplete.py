@@ -190,8 +190,9 @@ def test_resume_gives_the_uninterrupted_run(cycle_text, tmp_path):
     corpus = load_corpus(str(cycle_text), split="0.9,0.05,0.05")
     recipe = dataclasses.replace(Recipe.autocomplete(), batch_size=16, max_epochs=2)
     kwargs = dict(progress=False, log=lambda line: None, overrides={"input": "embedding"})
-    train_autocomplete("gru-1x8", corpus, recipe, tmp_path / "straight", **kwargs)
-    train_autocomplete("gru-1x8", corpus, dataclasses.replace(recipe, max_epochs=1), tmp_path / "split", **kwargs)
+    train_autocomplete("gru-1x8", corpus, recipe, tmp_path / "straight", words=6, **kwargs)
+    train_autocomplete("gru-1x8", corpus, dataclasses.replace(recipe, max_epochs=1), tmp_path / "split", words=6, **kwargs)
+    # resumed without --words: the run's own six words, not the default 16,384
     train_autocomplete("gru-1x8", corpus, recipe, tmp_path / "split", resume=True, progress=False, log=lambda line: None)
     a = zoo.load_checkpoint(tmp_path / "straight").state_dict()
     b = zoo.load_checkpoint(tmp_path / "split").state_dict()

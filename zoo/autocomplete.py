@@ -185,7 +185,7 @@ def loss(logits, targets):
     return (per * mask).sum() / mask.sum().clamp(min=1)
 
 
-def predictions(model, data: Encoded, top: int = 3, batch_size: int = 256, device=None,
+def predictions(model, data: Encoded, top: int = 3, batch_size: int = 64, device=None,
                 progress: bool = False) -> dict[str, np.ndarray]:
     """Per scored character, in observation order: its loss (nats), the rank of its word among
     the model's `top` first suggestions (1..top, 0 when not among them), and how many letters of

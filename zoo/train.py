@@ -283,10 +283,18 @@ def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise ZooError("the autocomplete task trains on one process: run it without torchrun")
+    from .vocab import WordVocab
+
     run, dev = Path(out), pick_device(device)
     overrides = dict(overrides or {})
-    words = words or (overrides.pop("classes", None) or resolve(model_name).classes or ac.WORDS + 2) - 2
-    data = ac.build(corpus.text, words, recipe.seq_length, corpus.split)
+    previous = read_run(run) if resume else None
+    if previous:  # the run's own words, whatever --words says now
+        vocabulary: int | WordVocab = WordVocab(read_config(run / previous["last"]).get("words") or [])
+        if words and words != len(vocabulary) - 2:
+            raise ZooError(f"{run} was trained with {len(vocabulary) - 2} words: --resume keeps them (drop --words)")
+    else:
+        vocabulary = words or (overrides.pop("classes", None) or resolve(model_name).classes or ac.WORDS + 2) - 2
+    data = ac.build(corpus.text, vocabulary, recipe.seq_length, corpus.split)
 
     def make_model():
         model = create_model(model_name, vocab=ac.char_vocab(), dropout=recipe.dropout,

@@ -24,7 +24,7 @@ class AccuracyByKnownChars(Analyzer):
         "longest": Param(15, "letters read shown on the graph's x-axis (the table lists every count)", check=lambda v: v >= 1),
         "max_length": Param(200, "characters per observation when packing a text that is not already observations",
                             check=lambda v: v >= 2),
-        "batch": Param(256, "observations per forward pass", check=lambda v: v >= 1),
+        "batch": Param(64, "observations per forward pass (the logits of 64 x 200 characters x 16,386 words take 840 MB)", check=lambda v: v >= 1),
     }
     template = Path(__file__).parent / "templates" / "autocomplete.html.j2"
 
