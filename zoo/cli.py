@@ -68,6 +68,7 @@ def list_cmd(pattern: str, as_json: bool) -> None:
             "name": name,
             "arch": reg.models[name].arch,
             "dataset": reg.models[name].dataset,
+            "task": reg.models[name].task,
             "installed": reg.models[name].arch in found.entries["architecture"],
             "reference_test_ce": (reg.models[name].reference or {}).get("test_ce"),
         }
@@ -92,6 +93,8 @@ def list_cmd(pattern: str, as_json: bool) -> None:
     click.echo(f"Models ({len(data['models'])}{'' if pattern == '*' else f' matching {pattern!r}'}):")
     for m in data["models"]:
         ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
+        if m["task"] != "next-char":
+            ref = f"{m['task']}: {ref.replace('CE', 'word-level CE')}"
         missing = "" if m["installed"] else f"  (needs architecture '{m['arch']}': not installed)"
         click.echo(f"  {m['name']:<28} {ref}{missing}")
 

@@ -146,40 +146,56 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit") -> st
     metrics = config.get("metrics") or {}
     arch, shape = model.get("arch", "?"), f"{model.get('layers', '?')}x{model.get('hidden', '?')}"
     size = f"{dataset['characters']:,}" if isinstance(dataset.get("characters"), int) else "?"
+    words = model.get("task") == "autocomplete"
+    unit = "nats per scored character" if words else "nats/char"
     results = []
     for split in ("test", "valid"):
         if f"{split}_nats" in metrics:
-            results.append({"type": "cross-entropy", "name": f"{split} cross-entropy (nats/char)",
+            results.append({"type": "cross-entropy", "name": f"{split} {'word-level ' if words else ''}cross-entropy ({unit})",
                             "value": round(float(metrics[f"{split}_nats"]), 4)})
+        if f"{split}_accuracy" in metrics:
+            results.append({"type": "accuracy", "name": f"{split} word accuracy", "value": round(float(metrics[f"{split}_accuracy"]), 4)})
+    task = ({"type": "text-classification", "name": "autocomplete (the word being typed)"} if words else
+            {"type": "text-generation", "name": "character-level language modeling"})
     front = {"library_name": "rnn-zoo", "license": license,
-             "tags": ["rnn-zoo", arch, "character-level", "language-model", "recurrent"],
+             "tags": ["rnn-zoo", arch, "character-level", "autocomplete" if words else "language-model", "recurrent"],
              "datasets": [dataset["name"]] if dataset.get("name") else [],
              "model-index": [{"name": repo_id.split("/")[-1], "results": [{
-                 "task": {"type": "text-generation", "name": "character-level language modeling"},
-                 "dataset": {"name": dataset.get("name", "unknown"), "type": dataset.get("name", "unknown")},
+                 "task": task, "dataset": {"name": dataset.get("name", "unknown"), "type": dataset.get("name", "unknown")},
                  "metrics": results}]}] if results else []}
+    what = (f"An autocomplete {arch.upper()} (Madsen 2019's task: it reads characters and predicts the word being typed, "
+            f"over {int(model.get('classes') or 2) - 2:,} words), {shape}" if words else
+            f"A character-level {arch.upper()} language model, {shape}")
+    if words:
+        how = (f"Madsen 2019's recipe: {recipe.get('optimizer', '?')} at {recipe.get('lr', '?')}, batches of "
+               f"{recipe.get('batch_size', '?')} observations of at most {recipe.get('seq_length', '?')} characters "
+               f"(the text normalized as text8), {recipe.get('max_epochs', '?')} passes")
+    else:
+        how = (f"Karpathy, Johnson & Fei-Fei (2015)'s recipe: {recipe.get('optimizer', '?')} at {recipe.get('lr', '?')}, "
+               f"{recipe.get('batch_size', '?')} streams x {recipe.get('seq_length', '?')} steps, decay "
+               f"{recipe.get('lr_decay', '?')} after epoch {recipe.get('lr_decay_after', '?')}, clipping "
+               f"{recipe.get('clip', '?')} at {recipe.get('clip_value', '?')}, dropout {recipe.get('dropout', 0)}")
     lines = [
         "---", yaml.safe_dump(front, sort_keys=False).strip(), "---", "",
         f"# {repo_id.split('/')[-1]}", "",
-        f"A character-level {arch.upper()} language model, {shape} ({model.get('input', 'onehot')} input), "
+        f"{what} ({model.get('input', 'onehot')} input), "
         f"trained with [RNN Zoo](https://pypi.org/project/rnn-zoo/) {config.get('zoo_version', __version__)} "
         f"on {dataset.get('name', 'its dataset')} ({size} characters, split "
         f"{dataset.get('split', '?')}, sha256 `{str(dataset.get('sha256', '?'))[:16]}...`).", "",
         "## Training", "",
-        f"Karpathy, Johnson & Fei-Fei (2015)'s recipe: {recipe.get('optimizer', '?')} at {recipe.get('lr', '?')}, "
-        f"{recipe.get('batch_size', '?')} streams x {recipe.get('seq_length', '?')} steps, decay "
-        f"{recipe.get('lr_decay', '?')} after epoch {recipe.get('lr_decay_after', '?')}, clipping "
-        f"{recipe.get('clip', '?')} at {recipe.get('clip_value', '?')}, dropout {recipe.get('dropout', 0)}; "
-        f"kept: epoch {metrics.get('epoch', '?')} (validation {float(metrics.get('valid_nats', float('nan'))):.4f} nats/char).",
+        f"{how}; kept: epoch {metrics.get('epoch', '?')} (validation {float(metrics.get('valid_nats', float('nan'))):.4f} {unit}).",
         "",
     ]
     if "test_nats" in metrics:
-        lines += [f"Test cross-entropy: **{float(metrics['test_nats']):.4f} nats/char**.", ""]
+        lines += [f"Test {'word-level ' if words else ''}cross-entropy: **{float(metrics['test_nats']):.4f} {unit}**"
+                  + (f", accuracy **{float(metrics['test_accuracy']):.2%}**" if "test_accuracy" in metrics else "") + ".", ""]
+    analyse = "accuracy-by-known-chars,connectivity" if words else "cells,saturation"
     lines += ["## Use", "", "```bash", "pip install rnn-zoo", f"zoo eval --model hf:{repo_id}@<revision>",
-              f"zoo analyze --model hf:{repo_id}@<revision> --analyzer cells,saturation", "```", "",
+              *([f"zoo autocomplete --model hf:{repo_id}@<revision> \"the capital of fra\""] if words else []),
+              f"zoo analyze --model hf:{repo_id}@<revision> --analyzer {analyse}", "```", "",
               "```python", "import zoo", f"model = zoo.load_checkpoint(zoo.hub.pull(\"{repo_id}\", revision=\"<revision>\"))",
               "```", "", "Weights are safetensors; config.json holds the architecture, its conventions, the "
-              "vocabulary and the recipe.", ""]
+              "vocabulary" + (" and words" if words else "") + " and the recipe.", ""]
     return "\n".join(lines)
 
 
