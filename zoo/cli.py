@@ -291,6 +291,7 @@ def _recipe_options(func):
         click.option("--lr-decay", type=float, help=f"Multiply the rate by this each epoch after --lr-decay-after. {default('lr_decay')}"),
         click.option("--lr-decay-after", type=click.IntRange(min=0), help=default("lr_decay_after")),
         click.option("--init-scale", type=float, help=f"Uniform initialization range. {default('init_scale')}"),
+        click.option("--forget-bias", type=float, help=f"Added to every forget gate's starting bias (1: TensorFlow's LSTM cells). {default('forget_bias')}"),
         click.option("--clip", type=click.Choice(["value", "norm", "none"]), help=f"Clip each gradient element (char-rnn) or the global norm. {default('clip')}"),
         click.option("--clip-value", type=float, help=default("clip_value")),
         click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help=default("dropout")),

@@ -17,6 +17,10 @@ class Recipe:
     batch_size, seq_length: 100 parallel streams, unrolled 100 steps.
     lr_decay, lr_decay_after: after epoch 10, multiply the rate by 0.95 each epoch.
     init_scale:     parameters start uniform in [-0.08, 0.08].
+    forget_bias:    added to the starting bias of every forget gate (`RecurrentLM.forget_biases`):
+                    0 for the paper; 1 reproduces TensorFlow's LSTM cells, which add 1 to the forget
+                    gate's pre-activation (the Distill models' convention; with a trainable bias the
+                    two give the same training).
     clip, clip_value: "value" clips every gradient element to [-5, 5] (char-rnn); "norm" clips
                     the global L2 norm to clip_value; "none".
     dropout:        between layers and before the head (0: none).
@@ -32,6 +36,7 @@ class Recipe:
     lr_decay: float = 0.95
     lr_decay_after: int = 10
     init_scale: float = 0.08
+    forget_bias: float = 0.0
     clip: str = "value"
     clip_value: float = 5.0
     dropout: float = 0.0
@@ -53,8 +58,10 @@ class Recipe:
     @classmethod
     def autocomplete(cls) -> Recipe:
         """Madsen 2019's: Adam with its default parameters, batches of 64 observations of at most
-        200 characters (`seq_length`), two passes over the data, no clipping, no early stop."""
-        return cls(optimizer="adam", lr=1e-3, batch_size=64, seq_length=200, clip="none", max_epochs=2, patience=0)
+        200 characters (`seq_length`), two passes over the data, no clipping, no early stop, and
+        forget gates starting open as TensorFlow's LSTM cells (`forget_bias` 1)."""
+        return cls(optimizer="adam", lr=1e-3, batch_size=64, seq_length=200, clip="none", max_epochs=2, patience=0,
+                   forget_bias=1.0)
 
     def lr_at(self, epoch: int) -> float:
         """The rate for 1-based `epoch`: decayed once per epoch after `lr_decay_after`."""

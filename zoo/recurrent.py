@@ -160,6 +160,11 @@ class RecurrentLM(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -scale, scale)
 
+    def forget_biases(self) -> list[Tensor]:
+        """The bias entries of every forget gate, as views into the parameters, so that a recipe
+        can start them open (`Recipe.forget_bias`). Architectures without forget gates: none."""
+        return []
+
     # -- what a subclass provides -------------------------------------------------------------
     def build_layers(self) -> None:
         raise NotImplementedError

@@ -412,6 +412,9 @@ def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: b
     torch.manual_seed(recipe.seed)
     model = make_model()
     model.reset_parameters(recipe.init_scale)
+    with torch.no_grad():
+        for bias in model.forget_biases():
+            bias.add_(recipe.forget_bias)
     return _Begun(model.to(device), 1, [], None, None)
 
 
@@ -444,7 +447,7 @@ def _check_resumable(previous: dict[str, Any], saved: dict[str, Any], corpus: Co
     if saved.get("dataset", {}).get("sha256") != corpus.sha256:
         raise ZooError(f"{run} was trained on other data (sha256 {saved.get('dataset', {}).get('sha256')}); "
                        f"--resume needs the same --data and --line-endings")
-    old = dict(saved.get("recipe") or {})
+    old = {**dataclasses.asdict(Recipe()), **(saved.get("recipe") or {})}  # fields added since: their defaults
     new = dataclasses.asdict(recipe)
     changed = sorted(k for k in new if k not in Recipe.RESUMABLE_CHANGES and old.get(k) != new[k])
     if changed:

@@ -137,6 +137,10 @@ class LSTM(_Fused):
     def gate_names(self):
         return ("i", "f", "o")
 
+    def forget_biases(self):
+        H = self.config.hidden  # gate blocks i, f, g, o
+        return [m.bias_ih[H:2 * H] for m in self.layers]
+
     def _fused(self, x, state, layers):
         out, h, c = torch.lstm(x, list(state), self._flat(layers), True, len(layers),
                                self.config.dropout, self.training, False, True)

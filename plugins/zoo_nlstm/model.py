@@ -94,6 +94,10 @@ class NestedLSTM(RecurrentLM):
                 levels.append(level)
             self.layers.append(levels)
 
+    def forget_biases(self):
+        H = self.config.hidden  # gate blocks i, f, o, g at every level
+        return [level.bias_ih[H:2 * H] for levels in self.layers for level in levels]
+
     def project(self, layer: int, x: Tensor) -> Tensor:
         levels = self.layers[layer]
         outer = levels[0]
