@@ -80,7 +80,7 @@ class Connectivity(Analyzer):
         conn = conn.numpy()
         steps = len(window)
         mass = conn.sum(1)
-        horizons = _horizons(conn, (0.5, 0.9))
+        reach = horizons(conn, (0.5, 0.9))
         curve = _mass_by_distance(conn)
         probs = torch.softmax(logits.float(), -1)
         top_p, top_i = probs.topk(min(predictions, probs.shape[-1]), dim=-1)
@@ -90,14 +90,14 @@ class Connectivity(Analyzer):
             "window": {"start": start, "characters": steps},
             "target": target, "predicts": "words" if "words" in model.capabilities else "characters",
             "norm": norm, "space": space, "normalize": normalize,
-            "horizon_50": {"mean": float(horizons[0].mean()), "median": float(np.median(horizons[0]))},
-            "horizon_90": {"mean": float(horizons[1].mean()), "median": float(np.median(horizons[1]))},
+            "horizon_50": {"mean": float(reach[0].mean()), "median": float(np.median(reach[0]))},
+            "horizon_90": {"mean": float(reach[1].mean()), "median": float(np.median(reach[1]))},
             "mass_by_distance": [float(v) for v in curve[:50]],
         }
-        arrays = {"connectivity": conn, "horizon_50": horizons[0], "horizon_90": horizons[1],
+        arrays = {"connectivity": conn, "horizon_50": reach[0], "horizon_90": reach[1],
                   "mass_by_distance": curve, "targets": targets.numpy(), "window_ids": window.numpy()}
         figures = {"connectivity.png": _heatmap(conn[:heatmap, :heatmap], text[:heatmap] if text else None),
-                   "horizons.png": _horizon_figure(curve, horizons)}
+                   "horizons.png": _horizon_figure(curve, reach)}
         html = {}
         if text is not None and labels is not None:
             html = {"text": text, "size": steps, "words": summary["predicts"] == "words",
@@ -105,7 +105,7 @@ class Connectivity(Analyzer):
                     "targets": [labels[i] for i in targets.tolist()],
                     "predictions": [[[labels[i], round(float(p), 4)] for i, p in zip(row_i, row_p)]
                                     for row_i, row_p in zip(top_i.tolist(), top_p.tolist())],
-                    "horizon_50": horizons[0].tolist(), "horizon_90": horizons[1].tolist()}
+                    "horizon_50": reach[0].tolist(), "horizon_90": reach[1].tolist()}
         return Report(self.name, summary=summary, arrays=arrays, figures=figures, html=html)
 
 
@@ -269,7 +269,7 @@ def _by_distance(conn, fill: float):
     return np.where(back >= 0, conn[t[:, None], np.clip(back, 0, None)], fill)
 
 
-def _horizons(conn, fractions):
+def horizons(conn, fractions):
     """For each target t, the smallest distance d such that inputs t-d..t hold at least `fraction`
     of its connectivity mass (targets with no mass get 0)."""
     import numpy as np
