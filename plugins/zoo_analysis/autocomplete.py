@@ -22,13 +22,15 @@ class AccuracyByKnownChars(Analyzer):
     params = {
         "top": Param(3, "suggestions counted: top-1 up to top-k accuracy", check=lambda v: 1 <= v <= 10),
         "longest": Param(15, "letters read shown on the graph's x-axis (the table lists every count)", check=lambda v: v >= 1),
+        "min_characters": Param(50, "counts of letters read with fewer scored characters are left off the graph "
+                                    "(not the table): their accuracy is noise", check=lambda v: v >= 1),
         "max_length": Param(200, "characters per observation when packing a text that is not already observations",
                             check=lambda v: v >= 2),
         "batch": Param(64, "observations per forward pass (the logits of 64 x 200 characters x 16,386 words take 840 MB)", check=lambda v: v >= 1),
     }
     template = Path(__file__).parent / "templates" / "autocomplete.html.j2"
 
-    def run(self, model, data, *, top, longest, max_length, batch) -> Report:
+    def run(self, model, data, *, top, longest, min_characters, max_length, batch) -> Report:
         import numpy as np
 
         from zoo import autocomplete as ac
@@ -53,7 +55,7 @@ class AccuracyByKnownChars(Analyzer):
         table = curves[data.label]
         summary = {"observations": len(observations), "top": top, "overall": overall,
                    "by_known": {label: rows for label, rows in curves.items()}}
-        figures = {"accuracy.png": _figure(curves, top, longest)}
+        figures = {"accuracy.png": _figure(curves, top, longest, min_characters)}
         return Report(self.name, summary=summary, arrays={**arrays, "counts": np.array([r["characters"] for r in table])},
                       figures=figures, html={"labels": list(models)})
 
@@ -69,14 +71,14 @@ def by_known(known, rank, top: int) -> list[dict]:
             for k in np.flatnonzero(counts)]
 
 
-def _figure(curves, top: int, longest: int) -> bytes:
+def _figure(curves, top: int, longest: int, min_characters: int) -> bytes:
     from zoo.report import new_figure, png
 
     fig = new_figure(8, 4.2)
     ax = fig.add_subplot()
     styles = ["-", "--", ":", "-.", (0, (1, 4)), (0, (5, 6)), (0, (3, 2, 1, 2)), (0, (1, 1)), (0, (8, 2)), (0, (2, 6))]
     for color, (label, rows) in enumerate(curves.items()):
-        shown = [r for r in rows if r["known"] <= longest]
+        shown = [r for r in rows if r["known"] <= longest and r["characters"] >= min_characters]
         x = [r["known"] for r in shown]
         for j in range(top):
             ax.plot(x, [r[f"top{j + 1}"] for r in shown], linestyle=styles[j], color=f"C{color}", marker="o" if j == 0 else None,
