@@ -560,7 +560,10 @@ def _observations(model, saved: dict[str, Any], corpus, part: str) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def autocomplete(model_spec, text, count, device, as_json) -> None:
     """Suggest the word being typed at the end of TEXT (the next word, if TEXT ends with a space),
-    as Madsen 2019's first figure: zoo autocomplete --model runs/gru-2x600.text8 "the capital of fra"
+    as Madsen 2019's first figure.
+
+    \b
+    zoo autocomplete --model runs/gru-2x600.text8.autocomplete "the capital of fra"
 
     TEXT is normalized as the model's training text was (lower case a-z, digits spelled out).
     """
