@@ -27,10 +27,9 @@ def main() -> None:
     args = parser.parse_args()
     for run in args.runs:
         model = zoo.load_checkpoint(run)
-        saved = read_config(checkpoint_dir(run))["dataset"]
-        corpus = load_corpus(saved["source"], split=saved["split"], progress=False)
-        settings = saved["autocomplete"]
-        test = ac.build(corpus.text, model.words, settings["max_length"], corpus.split, settings["split_seed"]).test
+        saved = read_config(checkpoint_dir(run))
+        corpus = load_corpus(saved["dataset"]["source"], split=saved["dataset"]["split"], progress=False)
+        test = ac.rebuild(corpus, model.words, saved).test
         h50, h90, beyond = [], [], []
         for observation in test[:args.observations]:
             encoded = ac.encode([observation], model.words)

@@ -121,6 +121,14 @@ def build(raw_text: str, words: int | WordVocab = WORDS, max_length: int = MAX_L
     return Dataset(*parts, words=words, settings=settings)
 
 
+def rebuild(corpus, words: WordVocab, checkpoint: dict[str, Any]) -> Dataset:
+    """The dataset a model was trained on, rebuilt from `corpus` (a `zoo.data.Corpus`) with the
+    settings its checkpoint's config recorded and its `words`, so that a split is the one it saw."""
+    settings = (checkpoint.get("dataset") or {}).get("autocomplete") or {}
+    return build(corpus.text, words, settings.get("max_length", MAX_LENGTH), corpus.split,
+                 settings.get("split_seed", SEED))
+
+
 @dataclass
 class Encoded:
     """Observations as padded arrays: ``chars [N, L]`` (padding: the space's id, never read by a

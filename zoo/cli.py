@@ -512,7 +512,8 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
     if _is_autocomplete(model):
         from . import autocomplete as ac
 
-        found = ac.predictions(model, ac.encode(_observations(model, saved, corpus, part), model.words), progress=not as_json)
+        observations = ac.rebuild(corpus, model.words, saved).part(part)
+        found = ac.predictions(model, ac.encode(observations, model.words), progress=not as_json)
         words = ac.summarize(found)
         result = {"model": model_spec, "data": corpus.name, "split": part, "task": "autocomplete", **words,
                   **{k: v for k, v in summarize(found["loss"], resamples).items() if k.startswith("se_")}}
@@ -539,17 +540,6 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
 
 def _is_autocomplete(model) -> bool:
     return getattr(getattr(model, "config", None), "task", None) == "autocomplete"
-
-
-def _observations(model, saved: dict[str, Any], corpus, part: str) -> list[str]:
-    """A split of an autocomplete model's dataset, rebuilt as it was for training (same packing,
-    shuffle and words) from `corpus`."""
-    from . import autocomplete as ac
-
-    settings = (saved.get("dataset") or {}).get("autocomplete") or {}
-    built = ac.build(corpus.text, model.words, settings.get("max_length", ac.MAX_LENGTH), corpus.split,
-                     settings.get("split_seed", ac.SEED))
-    return built.part(part)
 
 
 @cli.command()
@@ -704,18 +694,21 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         raise ZooError(f"{path} has no vocabulary: it cannot read text")
     corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
     words = _is_autocomplete(model)
-    if words:  # observations, one per line (zoo.autocomplete.as_text)
+    if words:  # its texts are observations, one per line (zoo.autocomplete.as_text)
         from . import autocomplete as ac
-
-        if text is not None:
-            text = ac.as_text(ac.from_text(text))
-        train_text = ac.as_text(_observations(model, saved, corpus, "train")) if corpus is not None else None
+    if corpus is None:
+        parts = None
+    elif words:
+        built = ac.rebuild(corpus, model.words, saved)
+        parts = {name: ac.as_text(built.part(name)) for name in ("train", "valid", "test")}
     else:
-        train_text = corpus.splits()[0] if corpus is not None else None
+        parts = dict(zip(("train", "valid", "test"), corpus.splits()))
+    train_text = parts["train"] if parts else None
     if text is not None:
+        text = ac.as_text(ac.from_text(text)) if words else text
         source = {"name": "text given with --text"}
     else:
-        text = ac.as_text(_observations(model, saved, corpus, part)) if words else dict(zip(("train", "valid", "test"), corpus.splits()))[part]
+        text = parts[part]
         source = {**{k: v for k, v in corpus.describe().items() if k in ("name", "sha256", "line_endings")}, "split": part}
     if max_chars:
         cut = text.rfind("\n", 0, max_chars + 1) if words else max_chars  # whole observations only

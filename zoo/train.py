@@ -216,9 +216,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
         if recipe.patience and bad_epochs >= recipe.patience:
             stopped_early = True
             break
-        lr = recipe.lr_at(epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        lr = _set_lr(optimizer, recipe, epoch)
         state = None
         started = time.perf_counter()
         running, count = torch.zeros((), device=dev), 0
@@ -261,9 +259,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
                 + ("  (best)" if improved else ""))
     if dist.main and stopped_early:
         log(f"stopped early: no better validation loss in {recipe.patience} epochs")
-    best_entry = min(history, key=lambda h: h["valid_nats"]) if history else None
-    return TrainResult(run, len(history), best_entry["epoch"] if best_entry else None,
-                       best_entry["valid_nats"] if best_entry else None, stopped_early, history, model)
+    return _result(run, history, stopped_early, model)
 
 
 def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resume: bool = False,
@@ -319,9 +315,7 @@ def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str
         if recipe.patience and bad_epochs >= recipe.patience:
             stopped_early = True
             break
-        lr = recipe.lr_at(epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        lr = _set_lr(optimizer, recipe, epoch)
         model.train()
         order = np.random.default_rng([recipe.seed, epoch]).permutation(len(train_set))
         started, running, count = time.perf_counter(), torch.zeros((), device=dev), 0
@@ -353,9 +347,20 @@ def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str
             f"accuracy {valid['accuracy']:.2%}  {entry['chars_per_s']:,} chars/s" + ("  (best)" if improved else ""))
     if stopped_early:
         log(f"stopped early: no better validation loss in {recipe.patience} epochs")
-    best_entry = min(history, key=lambda h: h["valid_nats"]) if history else None
-    return TrainResult(run, len(history), best_entry["epoch"] if best_entry else None,
-                       best_entry["valid_nats"] if best_entry else None, stopped_early, history, model)
+    return _result(run, history, stopped_early, model)
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, recipe: Recipe, epoch: int) -> float:
+    lr = recipe.lr_at(epoch)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+def _result(run: Path, history: list[dict[str, Any]], stopped_early: bool, model) -> TrainResult:
+    best = min(history, key=lambda h: h["valid_nats"]) if history else None
+    return TrainResult(run, len(history), best["epoch"] if best else None, best["valid_nats"] if best else None,
+                       stopped_early, history, model)
 
 
 def _step(model, optimizer: torch.optim.Optimizer, loss: torch.Tensor, recipe: Recipe) -> None:
