@@ -46,8 +46,11 @@ TRAINING_STATE = "training.safetensors"
 
 @dataclass
 class Distributed:
+    """The processes torchrun started (WORLD_SIZE, RANK); one process without it."""
+
     world: int = 1
     rank: int = 0
+    owned: bool = False  # we started the process group, so we end it
 
     @classmethod
     def from_env(cls, device: torch.device) -> Distributed:
@@ -56,9 +59,10 @@ class Distributed:
             return cls()
         import torch.distributed as dist
 
-        if not dist.is_initialized():
+        owned = not dist.is_initialized()
+        if owned:
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        return cls(world=dist.get_world_size(), rank=dist.get_rank())
+        return cls(world=dist.get_world_size(), rank=dist.get_rank(), owned=owned)
 
     @property
     def main(self) -> bool:
@@ -72,6 +76,15 @@ class Distributed:
         t = torch.tensor([value], dtype=torch.float64, device=device)
         dist.broadcast(t, 0)
         return float(t.item())
+
+    def close(self) -> None:
+        """Wait for every process, then end the group we started: a process that exits with
+        the group's threads still running aborts ("terminate called without an active exception")."""
+        if self.world > 1 and self.owned:
+            import torch.distributed as dist
+
+            dist.barrier()
+            dist.destroy_process_group()
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -259,6 +272,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
                 + ("  (best)" if improved else ""))
     if dist.main and stopped_early:
         log(f"stopped early: no better validation loss in {recipe.patience} epochs")
+    dist.close()
     return _result(run, history, stopped_early, model)
 
 
