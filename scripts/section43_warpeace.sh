@@ -8,19 +8,19 @@
 #   scripts/section43_warpeace.sh
 #   MODEL=lstm-3x512 EPOCHS=50 DEVICE=cuda scripts/section43_warpeace.sh
 #
-# Defaults: MODEL=lstm-3x128 EPOCHS=12 DEVICE=auto NNN_EPOCHS=10 NNN_DEVICE=cpu
+# Defaults: MODEL=lstm-3x128 EPOCHS=18 DEVICE=auto NNN_EPOCHS=10 NNN_DEVICE=cpu
 # DATA=../shared/data/warpeace.txt. Every step resumes or skips what a previous call finished,
-# so the script can be run again after an interruption. Reports: reports/<MODEL>.warpeace/.
+# so the script can be run again after an interruption. Reports: reports/<MODEL>.warpeace-lf/.
 set -euo pipefail
 DATA=${DATA:-../shared/data/warpeace.txt}
 MODEL=${MODEL:-lstm-3x128}
-EPOCHS=${EPOCHS:-12}
+EPOCHS=${EPOCHS:-18}
 DEVICE=${DEVICE:-auto}
 NNN_EPOCHS=${NNN_EPOCHS:-10}
 NNN_DEVICE=${NNN_DEVICE:-cpu}
 ZOO=${ZOO:-.venv/bin/zoo}
-RUN=runs/$MODEL.warpeace
-REPORTS=reports/$MODEL.warpeace
+RUN=runs/$MODEL.warpeace-lf  # LF line ends, as runs/ngram-20.warpeace (analysis_results.sh: CRLF)
+REPORTS=reports/$MODEL.warpeace-lf
 mkdir -p "$REPORTS"
 
 train() {  # train (or continue) the run up to $1 epochs
