@@ -17,7 +17,7 @@ import zoo
 from zoo import autocomplete as ac
 from zoo.checkpoint import checkpoint_dir, read_config
 from zoo.data import load_corpus
-from zoo_analysis.connectivity import horizons, connectivity_matrix
+from zoo_analysis.connectivity import connectivity_matrix, horizons
 
 
 def main() -> None:
