@@ -162,3 +162,10 @@ safetensors.torch.save_file({{k: v.contiguous() for k, v in result.model.state_d
     single = quiet("lstm-2x16", load_corpus(str(tiny_text)), Recipe(max_epochs=1, batch_size=8, seq_length=20, patience=0), tmp_path / "one")
     for k, v in single.model.state_dict().items():
         assert torch.allclose(a[k], v, atol=1e-5), k
+
+
+def test_no_bootstrap_gives_no_standard_error_and_strict_json():
+    stats = summarize(np.array([1.0, 2.0, 3.0]), resamples=0)
+    assert stats["nats"] == pytest.approx(2.0)
+    assert stats["se_nats"] is None and stats["se_bits"] is None
+    json.loads(json.dumps(stats), parse_constant=lambda name: pytest.fail(f"{name} in JSON"))

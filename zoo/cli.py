@@ -530,12 +530,17 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
         _emit_json(result)
     elif result.get("task") == "autocomplete":
         click.echo(f"{part} word-level cross-entropy on autocomplete/{corpus.name} ({result['scored_characters']:,} scored "
-                   f"characters): {result['nats']:.4f} ± {result['se_nats']:.4f} nats; accuracy {result['accuracy']:.2%}, "
+                   f"characters): {result['nats']:.4f}{_pm(result['se_nats'])} nats; accuracy {result['accuracy']:.2%}, "
                    f"top-2 {result['top2']:.2%}, top-3 {result['top3']:.2%}")
     else:
         click.echo(f"{part} cross-entropy on {corpus.name} ({result['characters']:,} characters): "
-                   f"{result['nats']:.4f} ± {result['se_nats']:.4f} nats/char, "
-                   f"{result['bits']:.4f} ± {result['se_bits']:.4f} bits/char")
+                   f"{result['nats']:.4f}{_pm(result['se_nats'])} nats/char, "
+                   f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char")
+
+
+def _pm(se: float | None) -> str:
+    """`` ± se``, or nothing when no bootstrap ran (--resamples 0 or 1)."""
+    return "" if se is None else f" ± {se:.4f}"
 
 
 def _is_autocomplete(model) -> bool:

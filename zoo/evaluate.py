@@ -51,6 +51,6 @@ def summarize(losses: np.ndarray, resamples: int = 100, seed: int = 0) -> dict[s
     n = len(losses)
     means = np.array([losses[rng.integers(0, n, n)].mean() for _ in range(resamples)]) if resamples else np.array([])
     mean = float(losses.mean())
-    se = float(means.std(ddof=1)) if resamples > 1 else float("nan")
-    return {"nats": mean, "bits": mean / math.log(2), "se_nats": se, "se_bits": se / math.log(2),
+    se = float(means.std(ddof=1)) if resamples > 1 else None  # None: JSON null, never NaN
+    return {"nats": mean, "bits": mean / math.log(2), "se_nats": se, "se_bits": None if se is None else se / math.log(2),
             "characters": n, "bootstrap_resamples": resamples}

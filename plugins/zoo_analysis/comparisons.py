@@ -93,7 +93,7 @@ class CharProbs(Analyzer):
                      "count": int(counts[i]), "model": float(mean_model[i]), "reference": float(mean_ref[i]),
                      "difference": float(mean_model[i] - mean_ref[i])} for i in order]
             tables[label] = rows
-            figures[f"char-probs-{_safe(label)}.png"] = _char_chart(rows, shown, label)
+            figures[f"char-probs-{_safe(label)}.png"] = _char_chart(rows, shown, data.label, label)
         summary = {"characters": len(targets), "references": tables}
         return Report(self.name, summary=summary, figures=figures,
                       arrays={"counts": counts, "mean_model": mean_model})
@@ -182,17 +182,17 @@ def _overlap_chart(rows) -> bytes:
     return png(fig)
 
 
-def _char_chart(rows, shown, label) -> bytes:
+def _char_chart(rows, shown, model_label, label) -> bytes:
     from zoo.report import new_figure, png
 
     picked = rows if len(rows) <= 2 * shown else rows[:shown] + rows[-shown:]
     fig = new_figure(max(6, 0.32 * len(picked) + 1.5), 3.8)
     ax = fig.add_subplot()
     x = range(len(picked))
-    ax.bar([i - 0.2 for i in x], [r["model"] for r in picked], 0.4, label="model", color="C0")
+    ax.bar([i - 0.2 for i in x], [r["model"] for r in picked], 0.4, label=model_label, color="C0")
     ax.bar([i + 0.2 for i in x], [r["reference"] for r in picked], 0.4, label=label, color="C1")
     ax.set_xticks(list(x), [r["shown"] for r in picked], family="monospace")
-    ax.set(ylabel="mean p(correct)", ylim=(0, 1), title=f"per character: model against {label} (sorted by difference)")
+    ax.set(ylabel="mean p(correct)", ylim=(0, 1), title=f"per character: {model_label} against {label} (sorted by difference)")
     ax.legend()
     return png(fig)
 

@@ -259,7 +259,7 @@ def _differentiable_kernels(device):
     return contextlib.nullcontext()
 
 
-def _by_distance(conn, fill: float):
+def by_distance(conn, fill: float):
     """``out[t, d] = conn[t, t - d]``: each target's row indexed by the distance back to its
     inputs, `fill` where t - d < 0."""
     import numpy as np
@@ -274,18 +274,25 @@ def horizons(conn, fractions):
     of its connectivity mass (targets with no mass get 0)."""
     import numpy as np
 
-    cumulative = np.cumsum(_by_distance(conn, 0.0), axis=1)
+    cumulative = np.cumsum(by_distance(conn, 0.0), axis=1)
     total = np.maximum(cumulative[:, -1:], 1e-300)
     return [np.argmax(cumulative / total >= f - 1e-12, axis=1) for f in fractions]
 
 
-def _mass_by_distance(conn):
-    """Mean over targets of the share of each target's connectivity at distance d (d = 0 is the
-    current input), over the targets that have an input at that distance."""
+def shares_by_distance(conn):
+    """``[T, T]``: the share of each target's connectivity mass at distance d (d = 0 is the
+    current input), NaN where the target has no input that far back."""
     import numpy as np
 
-    share = conn / np.maximum(conn.sum(1, keepdims=True), 1e-300)
-    return np.nanmean(_by_distance(share, np.nan), axis=0)
+    return by_distance(conn / np.maximum(conn.sum(1, keepdims=True), 1e-300), np.nan)
+
+
+def _mass_by_distance(conn):
+    """Mean over targets of their share of connectivity at distance d, over the targets that
+    have an input at that distance."""
+    import numpy as np
+
+    return np.nanmean(shares_by_distance(conn), axis=0)
 
 
 def _heatmap(conn, text) -> bytes:

@@ -77,7 +77,7 @@ class Oracles(Analyzer):
             where = np.flatnonzero(category == c)
             picked = np.sort(rng.choice(where, size=min(examples, len(where)), replace=False)) if len(where) else where
             shown[name] = [_example(text, int(k) + 1, float(p_model[k]), context) for k in picked]
-        figures = {"oracles.png": _charts(summary, comparison)}
+        figures = {"oracles.png": _charts(summary, comparison, data.label)}
         arrays = {"p_model": p_model.astype(np.float32), "category": category.astype(np.int8),
                   "categories": np.array(CATEGORIES), **{f"p_ngram_{n}": p.astype(np.float32) for n, p in ngrams.items()}}
         return Report(self.name, summary=summary, arrays=arrays, figures=figures, html={"order": list(CATEGORIES), "examples": shown})
@@ -176,7 +176,7 @@ def _example(text, position, p, context) -> dict:
             "after": text[position + 1:position + 1 + context // 2], "p": round(p, 4), "position": position}
 
 
-def _charts(summary, comparison) -> bytes:
+def _charts(summary, comparison, label: str) -> bytes:
     from zoo.report import new_figure, png
 
     rows = summary["categories"]
@@ -190,10 +190,10 @@ def _charts(summary, comparison) -> bytes:
     names = [r["name"] for r in rows]
     width = 0.8 / (1 + len(comparison))
     bars.bar([i - 0.4 + width / 2 for i in range(len(rows))], [r["count"] for r in rows], width,
-             label="model", color="C0")
-    for j, (label, comp) in enumerate(comparison.items(), start=1):
+             label=label, color="C0")
+    for j, (name, comp) in enumerate(comparison.items(), start=1):
         bars.bar([i - 0.4 + width * (j + 0.5) for i in range(len(rows))],
-                 [c["reference"] for c in comp["categories"]], width, label=label, color=f"C{j}")
+                 [c["reference"] for c in comp["categories"]], width, label=name, color=f"C{j}")
     bars.set_xticks(range(len(rows)), names, rotation=25, ha="right")
     bars.set(ylabel="errors", title="errors removed by each oracle, in order")
     if comparison:
