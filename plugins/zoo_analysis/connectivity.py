@@ -259,7 +259,7 @@ def _differentiable_kernels(device):
     return contextlib.nullcontext()
 
 
-def by_distance(conn, fill: float):
+def _by_distance(conn, fill: float):
     """``out[t, d] = conn[t, t - d]``: each target's row indexed by the distance back to its
     inputs, `fill` where t - d < 0."""
     import numpy as np
@@ -274,7 +274,7 @@ def horizons(conn, fractions):
     of its connectivity mass (targets with no mass get 0)."""
     import numpy as np
 
-    cumulative = np.cumsum(by_distance(conn, 0.0), axis=1)
+    cumulative = np.cumsum(_by_distance(conn, 0.0), axis=1)
     total = np.maximum(cumulative[:, -1:], 1e-300)
     return [np.argmax(cumulative / total >= f - 1e-12, axis=1) for f in fractions]
 
@@ -284,7 +284,7 @@ def shares_by_distance(conn):
     current input), NaN where the target has no input that far back."""
     import numpy as np
 
-    return by_distance(conn / np.maximum(conn.sum(1, keepdims=True), 1e-300), np.nan)
+    return _by_distance(conn / np.maximum(conn.sum(1, keepdims=True), 1e-300), np.nan)
 
 
 def _mass_by_distance(conn):
