@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 import torch
@@ -35,6 +36,8 @@ def character_windows(model, saved, windows: int, length: int, min_context: int)
     dataset = saved["dataset"]
     corpus = load_corpus(dataset["source"], dataset["line_endings"], dataset["split"], progress=False)
     test = encoded_splits(corpus, model.vocab)[3]
+    if len(test) < length + 2:
+        sys.exit(f"the test split has {len(test):,} characters, fewer than one window of --length {length}")
     starts = np.linspace(0, len(test) - length - 2, windows).astype(int)
     for start in starts:
         conn, _ = connectivity_matrix(model, test[start:start + length + 1])
@@ -68,11 +71,12 @@ def measure(run: str, windows: int, length: int, min_context: int) -> dict:
         if known is not None:  # mass beyond the letters of the current word read so far
             back = np.arange(len(conn))[:, None] - np.arange(len(conn))[None, :]
             beyond.append((conn * (back > known[:, None])).sum(1) / np.maximum(conn.sum(1), 1e-300))
+    measured = len(h50)  # fewer than asked where a word model has fewer test observations
     h50, h90 = np.concatenate(h50), np.concatenate(h90)
     width = min(s.shape[1] for s in shares)
     curve = np.nanmean(np.concatenate([s[:, :width] for s in shares]), axis=0)
     result = {"run": run, "arch": model.config.arch, "layers": model.config.layers, "hidden": model.config.hidden,
-              "windows": windows, "targets": int(len(h50)),
+              "windows": measured, "targets": int(len(h50)),
               "horizon_50": {"mean": float(h50.mean()), "quartiles": np.percentile(h50, [25, 50, 75]).tolist()},
               "horizon_90": {"mean": float(h90.mean()), "quartiles": np.percentile(h90, [25, 50, 75]).tolist()},
               "mass_by_distance": curve.tolist()}
