@@ -11,6 +11,10 @@ drifts by 10-15 % (see shared/docs/PERFORMANCE.md). Targets are in docs/benchmar
 
     python benchmarks/architectures.py                 # 2x128 and 3x512
     python benchmarks/architectures.py --sizes 2x128 --json
+    python benchmarks/architectures.py --device cuda --archs lstm,nlstm --nlstm-paths --training-only
+
+`--nlstm-paths` times the Nested LSTM's step loop and its compiled path (what training takes on
+a GPU, see zoo_nlstm.model.NestedLSTM.compile_devices) side by side, on any device.
 """
 
 from __future__ import annotations
@@ -42,17 +46,25 @@ class BareLSTM(nn.Module):
         return self.head(out), None
 
 
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def train_step_timer(model, batch: int, steps: int):
+    device = model.head.weight.device
     opt = torch.optim.RMSprop(model.parameters(), lr=2e-3)
-    ids = torch.randint(0, VOCAB, (batch, steps + 1))
+    ids = torch.randint(0, VOCAB, (batch, steps + 1), device=device)
 
     def step() -> float:
+        synchronize(device)
         start = time.perf_counter()
         logits, _ = model(ids[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, VOCAB), ids[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        synchronize(device)
         return time.perf_counter() - start
 
     return step
@@ -69,12 +81,19 @@ def interleaved(timers: dict[str, callable], repeats: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in runs.items()}
 
 
-def bench_training(layers: int, hidden: int, repeats: int, archs: list[str]) -> dict:
+def bench_training(layers: int, hidden: int, repeats: int, archs: list[str], device: torch.device,
+                   nlstm_paths: bool = False, compile_mode: str | None = None) -> dict:
     batch, steps = 100, 100
     torch.manual_seed(0)
-    timers = {"bare nn.LSTM": train_step_timer(BareLSTM(layers, hidden).train(), batch, steps)}
+    timers = {"bare nn.LSTM": train_step_timer(BareLSTM(layers, hidden).to(device).train(), batch, steps)}
     for arch in archs:
-        model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB).train()
+        model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB).to(device).train()
+        if arch == "nlstm" and nlstm_paths:
+            model.compile_devices = ()
+            timers["nlstm loop"] = train_step_timer(model, batch, steps)
+            model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB).to(device).train()
+            model.compile_devices, model.compile_mode = (device.type,), compile_mode
+            arch = "nlstm compiled"
         timers[arch] = train_step_timer(model, batch, steps)
     seconds = interleaved(timers, repeats)
     return {k: batch * steps / s for k, s in seconds.items()}
@@ -120,24 +139,41 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed training steps per contender")
     parser.add_argument("--trace-length", type=int, default=10_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (training only on cuda)")
+    parser.add_argument("--nlstm-paths", action="store_true", help="time the Nested LSTM's step loop and compiled path")
+    parser.add_argument("--compile-mode", default=None,
+                        help="torch.compile mode of the compiled Nested LSTM with --nlstm-paths (e.g. reduce-overhead)")
+    parser.add_argument("--training-only", action="store_true", help="skip the trace and stepping measurements")
+    parser.add_argument("--tf32", action="store_true",
+                        help="let CUDA matrix products use TF32, as cuDNN's RNN kernels do by default")
     args = parser.parse_args()
+    device = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.set_num_threads(torch.get_num_threads())
     archs = args.archs.split(",")
-    results = {"torch": torch.__version__, "threads": torch.get_num_threads(), "sizes": {}}
+    results = {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device),
+               "tf32": args.tf32, "sizes": {}}
+    if device.type == "cuda":
+        results["gpu"] = torch.cuda.get_device_name(device)
     for size in args.sizes.split(","):
         layers, hidden = map(int, size.split("x"))
-        row = {"train_chars_per_s": bench_training(layers, hidden, args.repeats, archs)}
-        row["trace"] = {a: bench_trace(layers, hidden, args.trace_length, a) for a in archs if a != "nlstm"}
-        row["step_chars_per_s"] = {a: bench_stepping(layers, hidden, 300, a) for a in archs}
+        row = {"train_chars_per_s": bench_training(layers, hidden, args.repeats, archs, device, args.nlstm_paths,
+                                                       args.compile_mode)}
+        if not (args.training_only or device.type == "cuda"):
+            row["trace"] = {a: bench_trace(layers, hidden, args.trace_length, a) for a in archs if a != "nlstm"}
+            row["step_chars_per_s"] = {a: bench_stepping(layers, hidden, 300, a) for a in archs}
         results["sizes"][size] = row
         if not args.json:
             train = row["train_chars_per_s"]
             bare = train["bare nn.LSTM"]
-            print(f"\n== {size}: training, batch 100 x 100 steps (chars/s; ratio to bare nn.LSTM) ==")
+            print(f"\n== {size}: training on {device}, batch 100 x 100 steps (chars/s; ratio to bare nn.LSTM) ==")
             for k, v in train.items():
                 print(f"  {k:<14} {v:>10,.0f}   {v / bare:5.2f}")
-            if "lstm" in train and "nlstm" in train:
-                print(f"  nlstm / lstm   {train['nlstm'] / train['lstm']:5.2f}")
+            for k in ("nlstm", "nlstm loop", "nlstm compiled"):
+                if "lstm" in train and k in train:
+                    print(f"  {k + ' / lstm':<22} {train[k] / train['lstm']:5.2f}")
+            if "trace" not in row:
+                continue
             print(f"== {size}: trace (all internals) vs fast path, batch 1 x {args.trace_length:,} (no grad) ==")
             for a, t in row["trace"].items():
                 print(f"  {a:<14} fast {t['fast_chars_per_s']:>9,.0f}  trace {t['trace_chars_per_s']:>9,.0f}  ratio {t['trace_over_fast']:.2f}")

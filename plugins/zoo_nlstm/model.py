@@ -23,6 +23,8 @@ parameters, the Distill appendix's figure.
 from __future__ import annotations
 
 import itertools
+import warnings
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -58,6 +60,16 @@ class NestedLSTM(RecurrentLM):
         "depth": Option(2, None, "an integer >= 2: memory levels per unit", lambda d: isinstance(d, int) and d >= 2),
         "outer_candidate": Option("identity", ("identity", "tanh"), "activation of level 0's candidate"),
     }
+
+    compile_devices: tuple[str, ...] = ("cuda",)
+    """Devices where training (train mode, autograd on) runs `nested_sequence` compiled by
+    `torch.compile`, `chunk` steps per call, instead of the step loop: on a GPU the loop's cost
+    is launching a dozen tiny kernels per level and step, which compiling fuses. Compiling takes
+    a minute, so evaluation, sampling and the analyzers (eval mode or no autograd) keep the loop."""
+    chunk: int = 25
+    """Steps per compiled call: longer chunks launch less often but compile for longer."""
+    compile_mode: str | None = None
+    """`torch.compile`'s mode (None: its default; "reduce-overhead" adds CUDA graphs)."""
 
     @property
     def depth(self) -> int:
@@ -98,18 +110,21 @@ class NestedLSTM(RecurrentLM):
         H = self.config.hidden  # gate blocks i, f, o, g at every level
         return [level.bias_ih[H:2 * H] for levels in self.layers for level in levels]
 
-    def project(self, layer: int, x: Tensor) -> Tensor:
+    def _recurrent(self, layer: int) -> tuple[list[Tensor], list[Tensor]]:
+        """The layer's recurrent weights ``[4H, K]`` and its biases (both summed, if double),
+        level by level; level 0's bias goes into the input projection."""
         levels = self.layers[layer]
-        outer = levels[0]
-        xp = torch.addmm(outer.bias_ih, x.flatten(0, 1), self.transposed(outer.weight_ih)).unflatten(0, x.shape[:2])
-        biases = [l.bias_ih + l.bias_hh if hasattr(l, "bias_hh") else l.bias_ih for l in levels]
-        if hasattr(outer, "bias_hh"):
-            xp = xp + outer.bias_hh
+        weights = [levels[0].weight_hh] + [l.weight for l in levels[1:]]
+        return weights, [l.bias_ih + l.bias_hh if hasattr(l, "bias_hh") else l.bias_ih for l in levels]
+
+    def project(self, layer: int, x: Tensor) -> Tensor:
+        outer = self.layers[layer][0]
+        recurrent, biases = self._recurrent(layer)
+        xp = torch.addmm(biases[0], x.flatten(0, 1), self.transposed(outer.weight_ih)).unflatten(0, x.shape[:2])
         # Per-sequence set-up the step loop reads (see _SequenceWeightGrad): `cell` runs right
         # after `project` for the same layer, so this is always the current layer's.
-        recurrent = [outer.weight_hh] + [l.weight for l in levels[1:]]
         if torch.is_grad_enabled() and any(w.requires_grad for w in recurrent):
-            inputs: list[list[Tensor]] = [[] for _ in levels]
+            inputs: list[list[Tensor]] = [[] for _ in recurrent]
             shape = torch.Size((*x.shape[:2], 4 * self.config.hidden))
             probes = [_SequenceWeightGrad.apply(w, box, shape) for w, box in zip(recurrent, inputs)]
             xp = xp + probes[0]
@@ -120,34 +135,115 @@ class NestedLSTM(RecurrentLM):
         return xp
 
     def cell(self, layer: int, xp: Tensor, state: State) -> tuple[State, dict[str, Tensor]]:
-        H = self.config.hidden
         weights, inputs, bases = self._steps
-        gates = []
-        x_k, u = xp, state[0]  # level 0 reads the projected input and h_{t-1}
-        for k in range(self.depth):
-            step_input = u if k == 0 else torch.cat([x_k, u], dim=1)
-            if inputs is not None:
-                inputs[k].append(step_input.detach())
-            base = xp if k == 0 else next(bases[k])
-            pre = torch.addmm(base, step_input, weights[k])
-            sig = torch.sigmoid(pre[:, : 3 * H])
-            i, f, o = sig[:, :H], sig[:, H : 2 * H], sig[:, 2 * H :]
-            g = pre[:, 3 * H :]
-            if k > 0 or self.config.options["outer_candidate"] == "tanh":
-                g = torch.tanh(g)
-            gates.append((i, f, g, o))
-            x_k, u = i * g, f * state[1 + k]
-        # The innermost level is a plain LSTM cell: c = f * c_prev + i * g (the last u and x_k).
-        # Going outwards, each level's output is the memory of the level around it.
-        internals: dict[str, Tensor] = {}
-        cells: list[Tensor] = [None] * self.depth  # type: ignore[list-item]
-        c = u + x_k
-        for k in reversed(range(self.depth)):
-            i, f, g, o = gates[k]
-            h_k = o * torch.tanh(c)
-            cells[k] = c
-            internals.update({f"nest.{k}.i": i, f"nest.{k}.f": f, f"nest.{k}.g": g, f"nest.{k}.o": o,
-                              f"nest.{k}.c": c, f"nest.{k}.h": h_k})
-            c = h_k
-        internals["h"] = h_k
-        return (h_k, *cells), internals
+        step_bases = [xp] + [next(b) for b in bases[1:]]
+        cells, outputs, gates = nested_step(state[0], state[1:], weights, step_bases, self._outer_tanh, inputs)
+        internals = {f"nest.{k}.{n}": v for k, level in enumerate(gates) for n, v in zip("ifgo", level)}
+        internals.update({f"nest.{k}.{n}": v for k in range(self.depth) for n, v in (("c", cells[k]), ("h", outputs[k]))})
+        internals["h"] = outputs[0]
+        return (outputs[0], *cells), internals
+
+    @property
+    def _outer_tanh(self) -> bool:
+        return self.config.options["outer_candidate"] == "tanh"
+
+    # -- the compiled path (GPU training) -----------------------------------------------------
+    def run(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+        if self.training and torch.is_grad_enabled() and x.device.type in self.compile_devices:
+            return self._stack(self.chunked_layer, x, state, None, None)
+        return self.run_loop(x, state)
+
+    def chunked_layer(self, layer: int, x: Tensor, state: State, record, recorded) -> tuple[Tensor, State]:
+        """One layer over a whole sequence, `chunk` steps per call of the compiled
+        `nested_sequence` (a shorter last chunk runs uncompiled, so no length recompiles)."""
+        outer = self.layers[layer][0]
+        weights, biases = self._recurrent(layer)
+        xp = torch.addmm(biases[0], x.flatten(0, 1), outer.weight_ih.t()).unflatten(0, x.shape[:2])
+        weights = [w.t() for w in weights]
+        # A state that needs no gradient (the usual start) is made a leaf that takes one, so that
+        # the first chunk compiles to the same graph as the others instead of to a second one.
+        h, *cells = (s if s.requires_grad else s.detach().requires_grad_() for s in state)
+        pieces = []
+        for piece in xp.split(self.chunk, dim=1):
+            args = (piece, h, cells, weights, biases, self._outer_tanh)
+            if piece.shape[1] == self.chunk:
+                out, h, cells = compiled_sequence(self.compile_mode, *args)
+            else:
+                out, h, cells = nested_sequence(*args)
+            pieces.append(out)
+        return torch.cat(pieces, 1), (h, *cells)
+
+
+def nested_step(h: Tensor, memories: Sequence[Tensor], weights: Sequence[Tensor], bases: Sequence[Tensor],
+                outer_tanh: bool, inputs: list[list[Tensor]] | None = None):
+    """One step of one layer, the module docstring's equations: level 0 reads ``h`` through
+    ``weights[0]`` onto ``bases[0]`` (its projected input), level k > 0 reads ``[x_k; u_k]``
+    through ``weights[k]`` (``[K, 4H]``, transposed) onto ``bases[k]``. `inputs`, if given,
+    collects each level's step input (for `_SequenceWeightGrad`).
+
+    Returns the new memories ``c_k``, the level outputs ``h_k`` (``h_0`` is the layer's) and
+    each level's gates ``(i, f, g, o)``."""
+    H = h.shape[1]
+    gates = []
+    x_k, u = None, h
+    for k, weight in enumerate(weights):
+        step_input = u if k == 0 else torch.cat([x_k, u], dim=1)
+        if inputs is not None:
+            inputs[k].append(step_input.detach())
+        pre = torch.addmm(bases[k], step_input, weight)
+        sig = torch.sigmoid(pre[:, : 3 * H])
+        i, f, o = sig[:, :H], sig[:, H : 2 * H], sig[:, 2 * H :]
+        g = pre[:, 3 * H :]
+        if k > 0 or outer_tanh:
+            g = torch.tanh(g)
+        gates.append((i, f, g, o))
+        x_k, u = i * g, f * memories[k]
+    # The innermost level is a plain LSTM cell: c = f * c_prev + i * g (the last u and x_k).
+    # Going outwards, each level's output is the memory of the level around it.
+    depth = len(weights)
+    cells: list[Tensor] = [None] * depth  # type: ignore[list-item]
+    outputs: list[Tensor] = [None] * depth  # type: ignore[list-item]
+    c = u + x_k
+    for k in reversed(range(depth)):
+        cells[k] = c
+        c = outputs[k] = gates[k][3] * torch.tanh(c)
+    return cells, outputs, gates
+
+
+def nested_sequence(xp: Tensor, h: Tensor, memories: list[Tensor], weights: list[Tensor], biases: list[Tensor],
+                    outer_tanh: bool) -> tuple[Tensor, Tensor, list[Tensor]]:
+    """`nested_step` over ``xp [B, T, 4H]`` (level 0's projected input, bias included): the
+    layer's outputs ``[B, T, H]``, the last ``h`` and memories. Written for `torch.compile`."""
+    outputs = []
+    for xp_t in xp.unbind(1):
+        memories, levels, _ = nested_step(h, memories, weights, [xp_t, *biases[1:]], outer_tanh)
+        h = levels[0]
+        outputs.append(h)
+    return torch.stack(outputs, 1), h, memories
+
+
+class _Compiled:
+    """`nested_sequence` compiled on first use, once per `torch.compile` mode. Where compiling
+    fails (no compiler for this platform, say): one warning, and the plain function from then
+    on, which is slower, never wrong."""
+
+    def __init__(self):
+        self.functions: dict[str | None, Callable] = {}
+
+    def __call__(self, mode: str | None, *args):
+        function = self.functions.get(mode)
+        if function is None:
+            function = self.functions[mode] = torch.compile(nested_sequence, fullgraph=True, dynamic=False, mode=mode)
+        if function is nested_sequence:
+            return nested_sequence(*args)
+        try:
+            return function(*args)
+        except torch._dynamo.exc.TorchDynamoException as exc:
+            cause = getattr(exc, "inner_exception", None) or exc.__cause__ or exc
+            reason = f"{type(cause).__name__}: {str(cause).strip().partition(chr(10))[0]}"
+            warnings.warn(f"nlstm: torch.compile failed ({reason}); training goes on with the step loop")
+            self.functions[mode] = nested_sequence
+            return nested_sequence(*args)
+
+
+compiled_sequence = _Compiled()
