@@ -233,17 +233,24 @@ class _Compiled:
     def __call__(self, mode: str | None, *args):
         function = self.functions.get(mode)
         if function is None:
-            function = self.functions[mode] = torch.compile(nested_sequence, fullgraph=True, dynamic=False, mode=mode)
+            try:
+                function = torch.compile(nested_sequence, fullgraph=True, dynamic=False, mode=mode)
+            except RuntimeError as exc:  # e.g. a Python version this torch cannot compile for
+                function = self._give_up(mode, exc)
+            self.functions[mode] = function
         if function is nested_sequence:
             return nested_sequence(*args)
         try:
             return function(*args)
         except torch._dynamo.exc.TorchDynamoException as exc:
-            cause = getattr(exc, "inner_exception", None) or exc.__cause__ or exc
-            reason = f"{type(cause).__name__}: {str(cause).strip().partition(chr(10))[0]}"
-            warnings.warn(f"nlstm: torch.compile failed ({reason}); training goes on with the step loop")
-            self.functions[mode] = nested_sequence
-            return nested_sequence(*args)
+            return self._give_up(mode, exc)(*args)
+
+    def _give_up(self, mode: str | None, exc: Exception) -> Callable:
+        cause = getattr(exc, "inner_exception", None) or exc.__cause__ or exc
+        reason = f"{type(cause).__name__}: {str(cause).strip().partition(chr(10))[0]}"
+        warnings.warn(f"nlstm: torch.compile failed ({reason}); training goes on uncompiled")
+        self.functions[mode] = nested_sequence
+        return nested_sequence
 
 
 compiled_sequence = _Compiled()
