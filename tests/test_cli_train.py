@@ -37,6 +37,20 @@ def test_eval_reports_nats_bits_and_error_and_records_it(trained, capsys):
     assert code == 0 and "valid cross-entropy" in out and "bits/char" in out
 
 
+def test_resume_keeps_the_runs_recipe(trained, tiny_text, capsys):
+    """--resume continues with the run's own recipe (batch 8 x 20 here, not the defaults), only
+    --epochs given; a flag that would change the recipe is refused with one line."""
+    code, out, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", trained,
+                         "--lr", "0.5", "--epochs", "3", "--resume", "--quiet")
+    assert code == 1 and "lr: 0.002 -> 0.5" in err and len(err.strip().splitlines()) == 1
+    code, out, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", trained,
+                         "--epochs", "3", "--resume", "--quiet", "--json")
+    assert code == 0, err
+    assert json.loads(out)["epochs"] == 3
+    config = json.loads((trained / json.loads((trained / "run.json").read_text())["last"] / "config.json").read_text())
+    assert (config["recipe"]["batch_size"], config["recipe"]["seq_length"], config["recipe"]["max_epochs"]) == (8, 20, 3)
+
+
 def test_sample(trained, capsys):
     code, out, _ = run(capsys, "sample", "--model", trained, "--prime", "the ", "-n", "40", "--seed", "1")
     assert code == 0 and out.startswith("the ") and len(out.rstrip("\n")) == 44

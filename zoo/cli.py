@@ -345,7 +345,7 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     from .data import load_corpus
     from .recipe import Recipe
     from .registry import resolve
-    from .train import train as run_training, train_autocomplete
+    from .train import saved_recipe, train as run_training, train_autocomplete
 
     overrides: dict[str, Any] = {k: v for k, v in (("input", input_kind), ("embed_dim", embed_dim), ("bias", bias)) if v}
     if settings:
@@ -357,12 +357,16 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
         raise ZooError("--snapshot-every is for next-char training")
     if task != "autocomplete" and words:
         raise ZooError("--words is for --task autocomplete")
-    given = {k: v for k, v in recipe_fields.items() if v is not None}
-    recipe = Recipe(**{**dataclasses.asdict(Recipe.autocomplete() if task == "autocomplete" else Recipe()), **given})
     if task == "autocomplete" and not split:
         split = "0.9,0.05,0.05"  # the article's, whatever the dataset's own split
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
     out = out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}" + (".autocomplete" if task == "autocomplete" else "")
+    given = {k: v for k, v in recipe_fields.items() if v is not None}
+    # A resumed run keeps its own recipe (a default changed since does not apply to it); a new
+    # one takes the task's defaults. The flags given override either, and resuming checks them.
+    saved = saved_recipe(out) if resume else None
+    base = saved if saved is not None else dataclasses.asdict(Recipe.autocomplete() if task == "autocomplete" else Recipe())
+    recipe = Recipe(**{**base, **given})
     log = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
     if task == "autocomplete":
         result = train_autocomplete(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
