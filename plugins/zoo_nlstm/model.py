@@ -117,10 +117,14 @@ class NestedLSTM(RecurrentLM):
         weights = [levels[0].weight_hh] + [l.weight for l in levels[1:]]
         return weights, [l.bias_ih + l.bias_hh if hasattr(l, "bias_hh") else l.bias_ih for l in levels]
 
+    def _input_projection(self, layer: int, x: Tensor, bias: Tensor) -> Tensor:
+        """Level 0's input product for a whole sequence ``[B, T, I]``, its bias added."""
+        weight = self.transposed(self.layers[layer][0].weight_ih)
+        return torch.addmm(bias, x.flatten(0, 1), weight).unflatten(0, x.shape[:2])
+
     def project(self, layer: int, x: Tensor) -> Tensor:
-        outer = self.layers[layer][0]
         recurrent, biases = self._recurrent(layer)
-        xp = torch.addmm(biases[0], x.flatten(0, 1), self.transposed(outer.weight_ih)).unflatten(0, x.shape[:2])
+        xp = self._input_projection(layer, x, biases[0])
         # Per-sequence set-up the step loop reads (see _SequenceWeightGrad): `cell` runs right
         # after `project` for the same layer, so this is always the current layer's.
         if torch.is_grad_enabled() and any(w.requires_grad for w in recurrent):
@@ -156,9 +160,8 @@ class NestedLSTM(RecurrentLM):
     def chunked_layer(self, layer: int, x: Tensor, state: State, record, recorded) -> tuple[Tensor, State]:
         """One layer over a whole sequence, `chunk` steps per call of the compiled
         `nested_sequence` (a shorter last chunk runs uncompiled, so no length recompiles)."""
-        outer = self.layers[layer][0]
         weights, biases = self._recurrent(layer)
-        xp = torch.addmm(biases[0], x.flatten(0, 1), outer.weight_ih.t()).unflatten(0, x.shape[:2])
+        xp = self._input_projection(layer, x, biases[0])
         weights = [w.t() for w in weights]
         # A state that needs no gradient (the usual start) is made a leaf that takes one, so that
         # the first chunk compiles to the same graph as the others instead of to a second one.
