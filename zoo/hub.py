@@ -163,40 +163,33 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit") -> st
              "model-index": [{"name": repo_id.split("/")[-1], "results": [{
                  "task": task, "dataset": {"name": dataset.get("name", "unknown"), "type": dataset.get("name", "unknown")},
                  "metrics": results}]}] if results else []}
-    what = (f"An autocomplete {arch.upper()} (Madsen 2019's task: it reads characters and predicts the word being typed, "
-            f"over {int(model.get('classes') or 2) - 2:,} words), {shape}" if words else
-            f"A character-level {arch.upper()} language model, {shape}")
-    if words:
-        how = (f"Madsen 2019's recipe: {recipe.get('optimizer', '?')} at {recipe.get('lr', '?')}, batches of "
-               f"{recipe.get('batch_size', '?')} observations of at most {recipe.get('seq_length', '?')} characters "
-               f"(the text normalized as text8), {recipe.get('max_epochs', '?')} passes")
-    else:
-        how = (f"Karpathy, Johnson & Fei-Fei (2015)'s recipe: {recipe.get('optimizer', '?')} at {recipe.get('lr', '?')}, "
-               f"{recipe.get('batch_size', '?')} streams x {recipe.get('seq_length', '?')} steps, decay "
-               f"{recipe.get('lr_decay', '?')} after epoch {recipe.get('lr_decay_after', '?')}, clipping "
-               f"{recipe.get('clip', '?')} at {recipe.get('clip_value', '?')}, dropout {recipe.get('dropout', 0)}")
-    lines = [
-        "---", yaml.safe_dump(front, sort_keys=False).strip(), "---", "",
-        f"# {repo_id.split('/')[-1]}", "",
-        f"{what} ({model.get('input', 'onehot')} input), "
-        f"trained with [RNN Zoo](https://pypi.org/project/rnn-zoo/) {config.get('zoo_version', __version__)} "
-        f"on {dataset.get('name', 'its dataset')} ({size} characters, split "
-        f"{dataset.get('split', '?')}, sha256 `{str(dataset.get('sha256', '?'))[:16]}...`).", "",
-        "## Training", "",
-        f"{how}; kept: epoch {metrics.get('epoch', '?')} (validation {float(metrics.get('valid_nats', float('nan'))):.4f} {unit}).",
-        "",
-    ]
-    if "test_nats" in metrics:
-        lines += [f"Test {'word-level ' if words else ''}cross-entropy: **{float(metrics['test_nats']):.4f} {unit}**"
-                  + (f", accuracy **{float(metrics['test_accuracy']):.2%}**" if "test_accuracy" in metrics else "") + ".", ""]
-    analyse = "accuracy-by-known-chars,connectivity" if words else "cells,saturation"
-    lines += ["## Use", "", "```bash", "pip install rnn-zoo", f"zoo eval --model hf:{repo_id}@<revision>",
-              *([f"zoo autocomplete --model hf:{repo_id}@<revision> \"the capital of fra\""] if words else []),
-              f"zoo analyze --model hf:{repo_id}@<revision> --analyzer {analyse}", "```", "",
-              "```python", "import zoo", f"model = zoo.load_checkpoint(zoo.hub.pull(\"{repo_id}\", revision=\"<revision>\"))",
-              "```", "", "Weights are safetensors; config.json holds the architecture, its conventions, the "
-              "vocabulary" + (" and words" if words else "") + " and the recipe.", ""]
-    return "\n".join(lines)
+    return _card_template().render(
+        front_matter=yaml.safe_dump(front, sort_keys=False).strip(), name=repo_id.split("/")[-1], repo_id=repo_id,
+        words=words, unit=unit, shape=shape, size=size, version=config.get("zoo_version", __version__),
+        word_count=int(model.get("classes") or 2) - 2, sha256=str(dataset.get("sha256", "?"))[:16],
+        model={"arch": arch, "input": "onehot", **model}, dataset={"name": "its dataset", "split": "?", **dataset},
+        recipe=recipe, metrics={"epoch": "?", **metrics}, valid_nats=float(metrics.get("valid_nats", float("nan"))),
+        test_nats=_number(metrics.get("test_nats")), test_accuracy=_number(metrics.get("test_accuracy")))
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _card_template():
+    import jinja2
+
+    from .report import TEMPLATES
+
+    class Unknown(jinja2.Undefined):
+        """A field the checkpoint does not record reads as '?'."""
+
+        def __str__(self) -> str:
+            return "?"
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=Unknown,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return env.get_template("model_card.md.j2")
 
 
 def push(upload: Upload, repo_id: str, token: str | None = None, private: bool = False,
