@@ -1,4 +1,4 @@
-"""Time and peak memory of `zoo analyze` on a whole test split, and the size and load time of its
+r"""Time and peak memory of `zoo analyze` on a whole test split, and the size and load time of its
 HTML reports.
 
 Targets (issue: the analysis framework): cells + saturation on War and Peace's test split (about

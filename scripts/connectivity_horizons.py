@@ -1,4 +1,4 @@
-"""Connectivity horizons of several models over many windows of their test split: the distance
+r"""Connectivity horizons of several models over many windows of their test split: the distance
 back that holds 50 % and 90 % of a target's connectivity mass (mean and quartiles), and the
 share of the mass at each distance, per model, drawn together in one figure. One window is what
 the connectivity analyzer computes once; this script repeats it so that models compare by
