@@ -415,12 +415,16 @@ class _Begun:
 
 
 def saved_recipe(run: str | Path) -> dict[str, Any] | None:
-    """The recipe a run's last epoch was trained with, fields added to `Recipe` since at their
-    defaults then (those of `Recipe()`); None where `run` holds no run."""
+    """The recipe a run's last epoch was trained with (see `_recorded_recipe`); None where `run`
+    holds no run."""
     previous = read_run(run)
-    if not previous:
-        return None
-    return {**dataclasses.asdict(Recipe()), **(read_config(Path(run) / previous["last"]).get("recipe") or {})}
+    return _recorded_recipe(read_config(Path(run) / previous["last"])) if previous else None
+
+
+def _recorded_recipe(config: dict[str, Any]) -> dict[str, Any]:
+    """The recipe a checkpoint's config records, fields added to `Recipe` since at their defaults
+    then (those of `Recipe()`)."""
+    return {**dataclasses.asdict(Recipe()), **(config.get("recipe") or {})}
 
 
 def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: bool, device: torch.device,
@@ -475,7 +479,7 @@ def _check_resumable(previous: dict[str, Any], saved: dict[str, Any], corpus: Co
     if saved.get("dataset", {}).get("sha256") != corpus.sha256:
         raise ZooError(f"{run} was trained on other data (sha256 {saved.get('dataset', {}).get('sha256')}); "
                        f"--resume needs the same --data and --line-endings")
-    old = {**dataclasses.asdict(Recipe()), **(saved.get("recipe") or {})}  # as `saved_recipe`
+    old = _recorded_recipe(saved)
     new = dataclasses.asdict(recipe)
     changed = sorted(k for k in new if k not in Recipe.RESUMABLE_CHANGES and old.get(k) != new[k])
     if changed:

@@ -241,8 +241,6 @@ class _Compiled:
             except RuntimeError as exc:  # e.g. a Python version this torch cannot compile for
                 function = self._give_up(mode, exc)
             self.functions[mode] = function
-        if function is nested_sequence:
-            return nested_sequence(*args)
         try:
             return function(*args)
         except torch._dynamo.exc.TorchDynamoException as exc:
