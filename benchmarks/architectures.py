@@ -11,10 +11,11 @@ drifts by 10-15 % (see shared/docs/PERFORMANCE.md). Targets are in docs/benchmar
 
     python benchmarks/architectures.py                 # 2x128 and 3x512
     python benchmarks/architectures.py --sizes 2x128 --json
-    python benchmarks/architectures.py --device cuda --archs lstm,nlstm --nlstm-paths --training-only
+    python benchmarks/architectures.py --device cuda --archs lstm,gru,nlstm --compiled-paths --training-only
 
-`--nlstm-paths` times the Nested LSTM's step loop and its compiled path (what training takes on
-a GPU, see zoo_nlstm.model.NestedLSTM.compile_devices) side by side, on any device.
+`--compiled-paths` times the step loop and the compiled path (what training takes on a GPU, see
+zoo.compiled) of the architectures that have no fused kernel, the Nested LSTM and the GRU with
+reset="before", side by side, on any device.
 """
 
 from __future__ import annotations
@@ -81,20 +82,32 @@ def interleaved(timers: dict[str, callable], repeats: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in runs.items()}
 
 
+# The architectures that train through a compiled step function on a GPU (zoo.compiled), by the
+# contender name --compiled-paths gives them: (arch, options).
+COMPILED = {"nlstm": ("nlstm", {}), "gru reset=before": ("gru", {"reset": "before"})}
+
+
 def bench_training(layers: int, hidden: int, repeats: int, archs: list[str], device: torch.device,
-                   nlstm_paths: bool = False, compile_mode: str | None = None) -> dict:
+                   compiled_paths: bool = False, compile_mode: str | None = None) -> dict:
     batch, steps = 100, 100
     torch.manual_seed(0)
+
+    def make(arch: str, **options):
+        model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB, options=options)
+        model.compile_mode = compile_mode
+        return model.to(device).train()
+
     timers = {"bare nn.LSTM": train_step_timer(BareLSTM(layers, hidden).to(device).train(), batch, steps)}
     for arch in archs:
-        model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB).to(device).train()
-        if arch == "nlstm" and nlstm_paths:
-            model.compile_devices = ()
-            timers["nlstm loop"] = train_step_timer(model, batch, steps)
-            model = zoo.create_model(f"{arch}-{layers}x{hidden}", vocab_size=VOCAB).to(device).train()
-            model.compile_devices, model.compile_mode = (device.type,), compile_mode
-            arch = "nlstm compiled"
-        timers[arch] = train_step_timer(model, batch, steps)
+        timers[arch] = train_step_timer(make(arch), batch, steps)
+    if compiled_paths:  # each one's step loop and its compiled path, on any device
+        for name, (arch, options) in COMPILED.items():
+            if arch not in archs:
+                continue
+            for path, devices in (("loop", ()), ("compiled", (device.type,))):
+                model = make(arch, **options)
+                model.compile_devices = devices
+                timers[f"{name} {path}"] = train_step_timer(model, batch, steps)
     seconds = interleaved(timers, repeats)
     return {k: batch * steps / s for k, s in seconds.items()}
 
@@ -140,9 +153,10 @@ def main() -> None:
     parser.add_argument("--trace-length", type=int, default=10_000)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (training only on cuda)")
-    parser.add_argument("--nlstm-paths", action="store_true", help="time the Nested LSTM's step loop and compiled path")
+    parser.add_argument("--compiled-paths", action="store_true",
+                        help="time the step loop and compiled path of the Nested LSTM and the reset-before GRU")
     parser.add_argument("--compile-mode", default=None,
-                        help="torch.compile mode of the compiled Nested LSTM with --nlstm-paths (e.g. reduce-overhead)")
+                        help="torch.compile mode of the compiled paths (e.g. reduce-overhead)")
     parser.add_argument("--training-only", action="store_true", help="skip the trace and stepping measurements")
     parser.add_argument("--tf32", action="store_true",
                         help="let CUDA matrix products use TF32, as cuDNN's RNN kernels do by default")
@@ -157,7 +171,7 @@ def main() -> None:
         results["gpu"] = torch.cuda.get_device_name(device)
     for size in args.sizes.split(","):
         layers, hidden = map(int, size.split("x"))
-        row = {"train_chars_per_s": bench_training(layers, hidden, args.repeats, archs, device, args.nlstm_paths,
+        row = {"train_chars_per_s": bench_training(layers, hidden, args.repeats, archs, device, args.compiled_paths,
                                                        args.compile_mode)}
         if not (args.training_only or device.type == "cuda"):
             row["trace"] = {a: bench_trace(layers, hidden, args.trace_length, a) for a in archs if a != "nlstm"}
@@ -168,10 +182,11 @@ def main() -> None:
             bare = train["bare nn.LSTM"]
             print(f"\n== {size}: training on {device}, batch 100 x 100 steps (chars/s; ratio to bare nn.LSTM) ==")
             for k, v in train.items():
-                print(f"  {k:<14} {v:>10,.0f}   {v / bare:5.2f}")
-            for k in ("nlstm", "nlstm loop", "nlstm compiled"):
-                if "lstm" in train and k in train:
-                    print(f"  {k + ' / lstm':<22} {train[k] / train['lstm']:5.2f}")
+                print(f"  {k:<25} {v:>10,.0f}   {v / bare:5.2f}")
+            if "lstm" in train:
+                for k in train:
+                    if k.startswith(tuple(COMPILED)):
+                        print(f"  {k + ' / lstm':<35} {train[k] / train['lstm']:5.2f}")
             if "trace" not in row:
                 continue
             print(f"== {size}: trace (all internals) vs fast path, batch 1 x {args.trace_length:,} (no grad) ==")

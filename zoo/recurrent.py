@@ -6,8 +6,9 @@ layers -> a linear softmax head. An architecture subclass supplies only the laye
 * `build_layers()` creates the parameters;
 * `cell(layer, xp, state)` advances one layer by one step and returns its internals by name;
 * `project(layer, x)` (optional) does the input-side work of a whole sequence at once;
-* `run(x, state)` (optional) is a fast path over whole sequences, e.g. torch's fused kernels.
-  Without it, `run` loops over `cell`, which is always correct, merely slower.
+* `run(x, state)` (optional) is a fast path over whole sequences, e.g. torch's fused kernels,
+  or for training on a GPU a compiled step function (`zoo.compiled`). Without it, `run` loops
+  over `cell`, which is always correct, merely slower.
 
 `trace()` records every internal as one ``[batch, time, hidden]`` tensor under a stable name,
 ``layers.{l}.{name}``, by default with the same step loop; an architecture may override
@@ -101,6 +102,14 @@ class RecurrentLM(nn.Module):
     state_names: ClassVar[tuple[str, ...]] = ("h",)
     options: ClassVar[dict[str, Option]] = {}
     biases: ClassVar[tuple[str, ...]] = BIAS_KINDS
+
+    compile_devices: tuple[str, ...] = ("cuda",)
+    """For an architecture that trains through a compiled step function (`zoo.compiled`): the
+    devices where it does (`compiles`); elsewhere its step loop is faster than compiling it."""
+    compile_chunk: int = 25
+    """Steps per compiled call: longer chunks launch less often but compile for longer."""
+    compile_mode: str | None = None
+    """`torch.compile`'s mode (None: its default; "reduce-overhead" adds CUDA graphs)."""
 
     def __init__(self, config: ModelConfig, vocab: Vocab | None = None):
         super().__init__()
@@ -197,6 +206,12 @@ class RecurrentLM(nn.Module):
         return self.run_loop(x, state)
 
     # -- shared machinery ---------------------------------------------------------------------
+    def compiles(self, x: Tensor) -> bool:
+        """Whether `run` should take the architecture's compiled path (if it has one) for ``x``:
+        when training (train mode, autograd on) on one of `compile_devices`. Evaluation,
+        sampling and the analyzers keep the step loop, where compiling costs more than it saves."""
+        return self.training and torch.is_grad_enabled() and x.device.type in self.compile_devices
+
     @property
     def cell_names(self) -> tuple[str, ...]:
         """The per-layer internals that are memory cells: by convention named ``c`` (or ending in

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from zoo import Option, RecurrentLM, State
+from zoo.compiled import CompiledSequence
 
 
 class _Fused(RecurrentLM):
@@ -171,7 +172,8 @@ class GRU(_Fused):
 
     Candidate: ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`` (``reset="after"``, torch and
     cuDNN) or ``n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)`` (``reset="before"``, Cho et al.
-    2014 and the paper's slides; no fused kernel exists for it, so it runs the step loop).
+    2014 and the paper's slides; no fused kernel exists for it, so it runs the step loop, and
+    trains on a GPU through a compiled step function, `zoo.compiled`).
     Update: ``update="paper"`` reports ``z`` as the paper writes it,
     ``h = (1 - z) * h_prev + z * n``; ``update="torch"`` reports torch's ``z``,
     ``h = z * h_prev + (1 - z) * n``. The weights are the same either way (torch's layout, whose
@@ -200,25 +202,27 @@ class GRU(_Fused):
         return out, (h,)
 
     def run(self, x, state):
-        if self.config.options["reset"] == "before":
-            return self.run_loop(x, state)
-        return super().run(x, state)
+        if self.config.options["reset"] == "after":
+            return super().run(x, state)
+        if self.compiles(x):  # GPU training: each layer's `reset_before_sequence`, compiled
+            return self._stack(self._compiled_layer, x, state, None, None)
+        return self.run_loop(x, state)
+
+    def _compiled_layer(self, layer, x, state, record, recorded):
+        m = self.layers[layer]
+        return compiled_reset_before.run(self.project(layer, x), state, m.weight_hh.t(), self._weights(layer)[3],
+                                         chunk=self.compile_chunk, mode=self.compile_mode)
 
     def _gates(self, layer: int, xp: Tensor, h_prev: Tensor) -> dict[str, Tensor]:
-        H = self.config.hidden
-        x_r, x_z, x_n = xp.split(H, dim=-1)
         if self.config.options["reset"] == "after":
-            h_r, h_z, h_n = self._recurrent(layer, h_prev).split(H, dim=-1)
+            x_r, x_z, x_n = xp.split(self.config.hidden, dim=-1)
+            h_r, h_z, h_n = self._recurrent(layer, h_prev).split(self.config.hidden, dim=-1)
             r = torch.sigmoid(x_r + h_r)
             n = torch.tanh(x_n + r * h_n)
+            z_torch = torch.sigmoid(x_z + h_z)
         else:
-            m = self.layers[layer]
-            w_hh = self.transposed(m.weight_hh)  # [H, 3H]
-            b_hh = self._weights(layer)[3]
-            h_r, h_z = (h_prev @ w_hh[:, : 2 * H] + b_hh[: 2 * H]).split(H, dim=-1)
-            r = torch.sigmoid(x_r + h_r)
-            n = torch.tanh(x_n + (r * h_prev) @ w_hh[:, 2 * H:] + b_hh[2 * H:])
-        z_torch = torch.sigmoid(x_z + h_z)
+            w_hh = self.transposed(self.layers[layer].weight_hh)
+            r, z_torch, n = reset_before_gates(xp, h_prev, w_hh, self._weights(layer)[3])
         z = 1 - z_torch if self.config.options["update"] == "paper" else z_torch
         return {"r": r, "z": z, "n": n, "z_torch": z_torch}
 
@@ -237,6 +241,31 @@ class GRU(_Fused):
         self._record(layer, {**gates, "h": h}, record, recorded)
         return h, new_state
 
+
+def reset_before_gates(xp: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """One step's ``r``, torch's ``z`` and ``n`` of the GRU with ``reset="before"``, from the
+    projected input ``xp [B, 3H]``, ``h [B, H]`` and the recurrent weight transposed, ``[H, 3H]``."""
+    H = h.shape[1]
+    x_r, x_z, x_n = xp.split(H, dim=-1)
+    h_r, h_z = torch.addmm(b_hh[: 2 * H], h, w_hh[:, : 2 * H]).split(H, dim=-1)
+    r = torch.sigmoid(x_r + h_r)
+    n = torch.tanh(x_n + torch.addmm(b_hh[2 * H:], r * h, w_hh[:, 2 * H:]))
+    return r, torch.sigmoid(x_z + h_z), n
+
+
+def reset_before_sequence(xp: Tensor, state: State, w_hh: Tensor, b_hh: Tensor) -> tuple[Tensor, State]:
+    """`reset_before_gates` over ``xp [B, T, 3H]`` from ``state = (h,)``: outputs ``[B, T, H]`` and
+    the last state. Written for `torch.compile` (`zoo.compiled`)."""
+    (h,) = state
+    outputs = []
+    for xp_t in xp.unbind(1):
+        _, z_torch, n = reset_before_gates(xp_t, h, w_hh, b_hh)
+        h = torch.lerp(n, h, z_torch)
+        outputs.append(h)
+    return torch.stack(outputs, 1), (h,)
+
+
+compiled_reset_before = CompiledSequence(reset_before_sequence)
 
 
 def linear_scan(a: Tensor, b: Tensor, c0: Tensor) -> Tensor:

@@ -23,13 +23,13 @@ parameters, the Distill appendix's figure.
 from __future__ import annotations
 
 import itertools
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
 
 from zoo import Option, RecurrentLM, State
+from zoo.compiled import CompiledSequence
 
 
 class _SequenceWeightGrad(torch.autograd.Function):
@@ -60,16 +60,6 @@ class NestedLSTM(RecurrentLM):
         "depth": Option(2, None, "an integer >= 2: memory levels per unit", lambda d: isinstance(d, int) and d >= 2),
         "outer_candidate": Option("identity", ("identity", "tanh"), "activation of level 0's candidate"),
     }
-
-    compile_devices: tuple[str, ...] = ("cuda",)
-    """Devices where training (train mode, autograd on) runs `nested_sequence` compiled by
-    `torch.compile`, `chunk` steps per call, instead of the step loop: on a GPU the loop's cost
-    is launching a dozen tiny kernels per level and step, which compiling fuses. Compiling takes
-    a minute, so evaluation, sampling and the analyzers (eval mode or no autograd) keep the loop."""
-    chunk: int = 25
-    """Steps per compiled call: longer chunks launch less often but compile for longer."""
-    compile_mode: str | None = None
-    """`torch.compile`'s mode (None: its default; "reduce-overhead" adds CUDA graphs)."""
 
     @property
     def depth(self) -> int:
@@ -151,30 +141,16 @@ class NestedLSTM(RecurrentLM):
     def _outer_tanh(self) -> bool:
         return self.config.options["outer_candidate"] == "tanh"
 
-    # -- the compiled path (GPU training) -----------------------------------------------------
     def run(self, x: Tensor, state: State) -> tuple[Tensor, State]:
-        if self.training and torch.is_grad_enabled() and x.device.type in self.compile_devices:
-            return self._stack(self.chunked_layer, x, state, None, None)
+        if self.compiles(x):  # GPU training: each layer's `nested_sequence`, compiled
+            return self._stack(self._compiled_layer, x, state, None, None)
         return self.run_loop(x, state)
 
-    def chunked_layer(self, layer: int, x: Tensor, state: State, record, recorded) -> tuple[Tensor, State]:
-        """One layer over a whole sequence, `chunk` steps per call of the compiled
-        `nested_sequence` (a shorter last chunk runs uncompiled, so no length recompiles)."""
+    def _compiled_layer(self, layer: int, x: Tensor, state: State, record, recorded) -> tuple[Tensor, State]:
         weights, biases = self._recurrent(layer)
         xp = self._input_projection(layer, x, biases[0])
-        weights = [w.t() for w in weights]
-        # A state that needs no gradient (the usual start) is made a leaf that takes one, so that
-        # the first chunk compiles to the same graph as the others instead of to a second one.
-        h, *cells = (s if s.requires_grad else s.detach().requires_grad_() for s in state)
-        pieces = []
-        for piece in xp.split(self.chunk, dim=1):
-            args = (piece, h, cells, weights, biases, self._outer_tanh)
-            if piece.shape[1] == self.chunk:
-                out, h, cells = compiled_sequence(self.compile_mode, *args)
-            else:
-                out, h, cells = nested_sequence(*args)
-            pieces.append(out)
-        return torch.cat(pieces, 1), (h, *cells)
+        return compiled_nested.run(xp, state, [w.t() for w in weights], biases, self._outer_tanh,
+                                   chunk=self.compile_chunk, mode=self.compile_mode)
 
 
 def nested_step(h: Tensor, memories: Sequence[Tensor], weights: Sequence[Tensor], bases: Sequence[Tensor],
@@ -213,45 +189,18 @@ def nested_step(h: Tensor, memories: Sequence[Tensor], weights: Sequence[Tensor]
     return cells, outputs, gates
 
 
-def nested_sequence(xp: Tensor, h: Tensor, memories: list[Tensor], weights: list[Tensor], biases: list[Tensor],
-                    outer_tanh: bool) -> tuple[Tensor, Tensor, list[Tensor]]:
-    """`nested_step` over ``xp [B, T, 4H]`` (level 0's projected input, bias included): the
-    layer's outputs ``[B, T, H]``, the last ``h`` and memories. Written for `torch.compile`."""
+def nested_sequence(xp: Tensor, state: State, weights: list[Tensor], biases: list[Tensor],
+                    outer_tanh: bool) -> tuple[Tensor, State]:
+    """`nested_step` over ``xp [B, T, 4H]`` (level 0's projected input, bias included) from
+    ``state = (h, c_0, ...)``: the layer's outputs ``[B, T, H]`` and the last state. Written for
+    `torch.compile` (`zoo.compiled`)."""
+    h, *memories = state
     outputs = []
     for xp_t in xp.unbind(1):
         memories, levels, _ = nested_step(h, memories, weights, [xp_t, *biases[1:]], outer_tanh)
         h = levels[0]
         outputs.append(h)
-    return torch.stack(outputs, 1), h, memories
+    return torch.stack(outputs, 1), (h, *memories)
 
 
-class _Compiled:
-    """`nested_sequence` compiled on first use, once per `torch.compile` mode. Where compiling
-    fails (no compiler for this platform, say): one warning, and the plain function from then
-    on, which is slower, never wrong."""
-
-    def __init__(self):
-        self.functions: dict[str | None, Callable] = {}
-
-    def __call__(self, mode: str | None, *args):
-        function = self.functions.get(mode)
-        if function is None:
-            try:
-                function = torch.compile(nested_sequence, fullgraph=True, dynamic=False, mode=mode)
-            except RuntimeError as exc:  # e.g. a Python version this torch cannot compile for
-                function = self._give_up(mode, exc)
-            self.functions[mode] = function
-        try:
-            return function(*args)
-        except torch._dynamo.exc.TorchDynamoException as exc:
-            return self._give_up(mode, exc)(*args)
-
-    def _give_up(self, mode: str | None, exc: Exception) -> Callable:
-        cause = getattr(exc, "inner_exception", None) or exc.__cause__ or exc
-        reason = f"{type(cause).__name__}: {str(cause).strip().partition(chr(10))[0]}"
-        warnings.warn(f"nlstm: torch.compile failed ({reason}); training goes on uncompiled")
-        self.functions[mode] = nested_sequence
-        return nested_sequence
-
-
-compiled_sequence = _Compiled()
+compiled_nested = CompiledSequence(nested_sequence)
