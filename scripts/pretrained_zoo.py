@@ -113,8 +113,8 @@ def main() -> None:
                                    "--dry-run", "--json"))
         (run.parent / "publish.json").write_text(json.dumps(published, indent=1))
         paper = spec.reference.get("test_ce")
-        tried = "; ".join(f"{r.name} {v:.4f}" for v, r in sorted(mine, key=lambda m: m[1].name))
-        rows.append(f"| `{name}` | {run.name} | {tried} "
+        each = "; ".join(f"{r.name} {v:.4f}" for v, r in sorted(mine, key=lambda m: m[1].name))
+        rows.append(f"| `{name}` | {run.name} | {each} "
                     f"| {valid:.4f} | {test['nats']:.4f} ± {test['se_nats']:.4f} | {'-' if paper is None else f'{paper:.3f}'} |")
     table = "\n".join(["| model | kept run | validation of each run tried | kept: validation | test | paper |",
                        "| --- | --- | --- | ---: | ---: | ---: |", *rows])
