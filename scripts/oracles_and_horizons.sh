@@ -12,9 +12,10 @@
 #   LARGE=runs/lstm-3x512.warpeace-lf WIDTH=512 HORIZON_EPOCHS=50 DEVICE=cuda scripts/oracles_and_horizons.sh
 #
 # Defaults: LARGE=runs/lstm-3x128.warpeace-lf SMALL_EPOCHS=50 WIDTH=128 HORIZON_EPOCHS=10 DEVICE=auto
-# DATA=../shared/data/warpeace.txt. Runs that exist are continued with --resume and finished
-# reports are kept, so the script can be run again after an interruption.
-# Reports: reports/oracles-1x64/, reports/horizons/.
+# DATA=../shared/data/warpeace.txt. Runs that exist are continued with --resume, and a report is
+# made again only when a run it reads has trained on since, so the script can be run again after
+# an interruption or more training. Reports: reports/oracles-1x64/ (small.json, <LARGE's run>.json
+# and their folders), reports/horizons/.
 set -euo pipefail
 DATA=${DATA:-../shared/data/warpeace.txt}
 LARGE=${LARGE:-runs/lstm-3x128.warpeace-lf}
@@ -34,13 +35,23 @@ train() {  # train (or continue) model $1 into run $2 up to $3 epochs
 # 1. Fig. 6: small against large
 SMALL=runs/lstm-1x64.warpeace-lf
 train lstm-1x64 "$SMALL" "$SMALL_EPOCHS"
-mkdir -p reports/oracles-1x64
-if [ ! -f reports/oracles-1x64/small.json ]; then  # a finished step is not repeated
-    $ZOO eval --model "$SMALL" --json > reports/oracles-1x64/small.eval.json
-    $ZOO analyze --model "$LARGE" --reference "$SMALL" --analyzer oracles --out reports/oracles-1x64/large \
-        --quiet --json > reports/oracles-1x64/large.json
-    $ZOO analyze --model "$SMALL" --analyzer oracles --out reports/oracles-1x64/small --quiet --json \
-        > reports/oracles-1x64/small.json
+ORACLES=reports/oracles-1x64
+mkdir -p "$ORACLES"
+fresh() {  # report $1 is newer than the last epoch of every run after it: nothing to redo
+    local report=$1 run
+    shift
+    [ -f "$report" ] || return 1
+    for run in "$@"; do [ "$report" -nt "$run/run.json" ] || return 1; done
+}
+if ! fresh "$ORACLES/small.json" "$SMALL"; then
+    $ZOO eval --model "$SMALL" --json > "$ORACLES/small.eval.json"
+    $ZOO analyze --model "$SMALL" --analyzer oracles --out "$ORACLES/small" --quiet --json > "$ORACLES/small.json"
+fi
+LARGE_NAME=$(basename "$LARGE")  # one report per large model: reports/oracles-1x64/<its run>/
+if ! fresh "$ORACLES/$LARGE_NAME.json" "$SMALL" "$LARGE"; then
+    $ZOO eval --model "$LARGE" --json > "$ORACLES/$LARGE_NAME.eval.json"
+    $ZOO analyze --model "$LARGE" --reference "$SMALL" --analyzer oracles --out "$ORACLES/$LARGE_NAME" \
+        --quiet --json > "$ORACLES/$LARGE_NAME.json"
 fi
 
 # 2. connectivity horizons of three architectures of one size
@@ -51,6 +62,7 @@ for arch in lstm gru nlstm; do
     runs+=("$run")
 done
 mkdir -p reports/horizons
+fresh reports/horizons/horizons.json "${runs[@]}" && exit 0
 for run in "${runs[@]}"; do  # each model's score, and the article's figure of one window to look at
     $ZOO eval --model "$run" --json > "reports/horizons/$(basename "$run").eval.json"
     $ZOO analyze --model "$run" --analyzer connectivity --out "reports/horizons/$(basename "$run")" --quiet
