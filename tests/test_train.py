@@ -54,6 +54,17 @@ def test_resume_is_bit_identical(tiny_text, tmp_path, arch):
     assert all(torch.equal(whole[k], parts[k]) for k in whole)
 
 
+def test_resume_of_a_finished_run_says_there_is_nothing_to_train(tiny_text, tmp_path):
+    corpus = load_corpus(str(tiny_text))
+    quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "run")
+    before = (tmp_path / "run" / "run.json").read_text()
+    lines = []
+    result = train("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "run", resume=True, progress=False,
+                   log=lines.append)
+    assert lines == [f"{tmp_path / 'run'} has trained 2 epochs (--epochs 2): nothing to train"]
+    assert result.epochs == 2 and (tmp_path / "run" / "run.json").read_text() == before
+
+
 def test_resume_after_kill_9(tiny_text, tmp_path):
     """A run killed mid-epoch resumes from its last finished epoch and ends where an
     uninterrupted run ends, to the bit."""

@@ -222,9 +222,10 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
     stopped_early = False
     windows, V = x_all.shape[0], len(vocab)
     if dist.main:
-        log(f"training {model.config.arch} {model.config.layers}x{model.config.hidden} "
-            f"({model.num_parameters():,} parameters) on {corpus.name}: {len(train_text):,} training characters, "
-            f"{windows} steps per epoch, device {dev}" + (f", {dist.world} processes" if dist.world > 1 else ""))
+        _announce(log, run, begun, recipe,
+                  f"training {model.config.arch} {model.config.layers}x{model.config.hidden} "
+                  f"({model.num_parameters():,} parameters) on {corpus.name}: {len(train_text):,} training characters, "
+                  f"{windows} steps per epoch, device {dev}" + (f", {dist.world} processes" if dist.world > 1 else ""))
     for epoch in range(begun.start_epoch, recipe.max_epochs + 1):
         if recipe.patience and bad_epochs >= recipe.patience:
             stopped_early = True
@@ -322,9 +323,10 @@ def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str
     bad_epochs = _bad_epochs(history)
     stopped_early = False
     steps = math.ceil(len(train_set) / recipe.batch_size)
-    log(f"training {model.config.arch} {model.config.layers}x{model.config.hidden} ({model.num_parameters():,} "
-        f"parameters) on autocomplete/{corpus.name}: {len(train_set):,} observations, {len(data.words) - 2:,} words, "
-        f"{steps} steps per epoch, device {dev}")
+    _announce(log, run, begun, recipe,
+              f"training {model.config.arch} {model.config.layers}x{model.config.hidden} ({model.num_parameters():,} "
+              f"parameters) on autocomplete/{corpus.name}: {len(train_set):,} observations, {len(data.words) - 2:,} "
+              f"words, {steps} steps per epoch, device {dev}")
     for epoch in range(begun.start_epoch, recipe.max_epochs + 1):
         if recipe.patience and bad_epochs >= recipe.patience:
             stopped_early = True
@@ -448,6 +450,15 @@ def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: b
         for bias in model.forget_biases():
             bias.add_(recipe.forget_bias)
     return _Begun(model.to(device), 1, [], None, None)
+
+
+def _announce(log: Callable[[str], None], run: Path, begun: _Begun, recipe: Recipe, header: str) -> None:
+    """The run's header, or, for a resumed run already at --epochs, that there is nothing to train."""
+    done = begun.start_epoch - 1
+    if done >= recipe.max_epochs:
+        log(f"{run} has trained {done} epochs (--epochs {recipe.max_epochs}): nothing to train")
+    else:
+        log(header)
 
 
 def _keep_epoch(run: Path, model_name: str, epoch: int, model, optimizer, sections: dict[str, Any],
