@@ -130,6 +130,40 @@ def test_push_publishes_weights_config_and_card_without_local_paths(tmp_path):
     assert "zoo eval --model hf:alice/gru-notes@<revision>" in card
 
 
+def test_the_card_cites_the_figure_its_registry_model_reproduces(tmp_path):
+    """A run trained as a registry entry with a reference: the card names the paper's table and
+    sets its figure beside the checkpoint's own; another entry's shape is refused."""
+    from zoo.hub import model_card, prepare
+
+    run = tmp_path / "run"
+    zoo.save_checkpoint(zoo.create_model("gru-3x75", vocab=zoo.Vocab(list("abcdef"))), run / "epochs" / "0001",
+                        metrics={"valid_nats": 1.5, "epoch": 1, "test_nats": 1.25})
+    (run / "run.json").write_text(json.dumps({"model": "gru-3x75.warpeace", "best": "epochs/0001", "last": "epochs/0001"}))
+    card = prepare(run, "alice/gru").card
+    assert "## Reproduces" in card and "Table 1: `gru-3x75.warpeace`, 3 layers of 75 GRU units" in card
+    assert "the 64 column" in card and "The paper's test cross-entropy: 1.472 nats/char; this model's: 1.2500." in card
+    assert prepare(run / "epochs" / "0001", "alice/gru").card == card  # an epoch of the run is the same model
+    result = subprocess.run([sys.executable, "-m", "zoo", "push", str(run), "--repo-id", "alice/gru", "--dry-run",
+                             "--reproduces", "lstm-3x64.warpeace"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "is a 3x75 gru, not lstm-3x64.warpeace" in result.stderr
+
+    words = {"model": {"arch": "gru", "layers": 2, "hidden": 600, "task": "autocomplete", "classes": 16386},
+             "metrics": {"test_nats": 2.5, "test_accuracy": 0.45}}
+    cited = model_card(words, "alice/ac", reproduces={"model": "gru-2x600.text8", "arch": "gru", "layers": 2, "hidden": 600,
+                                                      "dataset": "text8", "citation": "Madsen (2019)", "budget": None,
+                                                      "test_ce": 2.117, "accuracy": 0.5201})
+    assert ("The paper's test word-level cross-entropy: 2.117 nats per scored character, accuracy 52.01%; "
+            "this model's: 2.5000, 45.00%.") in cited
+
+
+def test_a_checkpoint_outside_a_run_has_no_reproduces_section(tmp_path):
+    from zoo.hub import prepare
+
+    zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), tmp_path / "ckpt")
+    assert "## Reproduces" not in prepare(tmp_path / "ckpt", "alice/gru").card
+
+
 def test_a_refused_push_is_one_line(hub, tmp_path):
     """olah accepts no uploads: the refusal (as a missing token's 401 would) is one line."""
     run = tmp_path / "run"

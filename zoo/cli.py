@@ -448,8 +448,10 @@ def yaml_scalar(text: str) -> Any:
 @click.option("--overwrite-card", is_flag=True, help="Replace the repository's README.md if it has one.")
 @click.option("--private", is_flag=True, help="Create the repository private.")
 @click.option("--license", "license_", default="mit", show_default=True, help="The card's license field.")
+@click.option("--reproduces", "model_name", metavar="NAME",
+              help="The registry model whose published figure the card cites (default: the model the run trained).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def push(directory, repo_id, dry_run, overwrite_card, private, license_, as_json) -> None:
+def push(directory, repo_id, dry_run, overwrite_card, private, license_, model_name, as_json) -> None:
     """Publish a checkpoint (a run directory: its best epoch) on the Hugging Face Hub.
 
     \b
@@ -459,7 +461,7 @@ def push(directory, repo_id, dry_run, overwrite_card, private, license_, as_json
     """
     from . import hub
 
-    upload = hub.prepare(directory, repo_id, license_)
+    upload = hub.prepare(directory, repo_id, license_, model_name)
     if dry_run:
         if as_json:
             _emit_json({"repo_id": repo_id, "files": upload.describe(), "card": upload.card})

@@ -94,13 +94,19 @@ class Upload:
         return [{"path": name, "bytes": len(data), "sha256": sha256_bytes(data)} for name, data in self.files.items()]
 
 
-def prepare(directory: str | Path, repo_id: str, license: str = "mit") -> Upload:
+def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_name: str | None = None) -> Upload:
     """The files a push of `directory` (a checkpoint or run directory: its best epoch) publishes:
-    the weights, config.json without anything local (paths, optimizer state) and a model card."""
+    the weights, config.json without anything local (paths, optimizer state) and a model card.
+    `model_name` is the registry model the checkpoint reproduces (default: the one its run
+    trained); the card cites that entry's published figure."""
     folder = checkpoint_dir(directory)
     config = read_config(folder)
     public = _public_config(config)
-    card = model_card(public, repo_id, license)
+    if model_name:
+        reproduces = _reproduces(model_name, public, asked=True)
+    else:
+        reproduces = _reproduces(_trained_name(folder), public, asked=False)
+    card = model_card(public, repo_id, license, reproduces=reproduces)
     return Upload({WEIGHTS: (folder / WEIGHTS).read_bytes(),
                    CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"),
                    CARD: card.encode("utf-8")}, card)
@@ -122,6 +128,44 @@ def _public_config(config: dict[str, Any]) -> dict[str, Any]:
     return public
 
 
+# Where a registry `reference.source` comes from, as a card cites it.
+SOURCES = {
+    "karpathy2015-table1": "Karpathy, Johnson & Fei-Fei (2015), *Visualizing and Understanding Recurrent Networks*, Table 1",
+    "madsen2019-distill-autocomplete": "Madsen (2019), *Visualizing memorization in RNNs* (Distill), the autocomplete models' table",
+}
+
+
+def _trained_name(checkpoint: Path) -> str | None:
+    """The --model a run was trained as, for a checkpoint inside a run (RUN/epochs/NNNN)."""
+    record = checkpoint.parent.parent / "run.json"
+    try:
+        name = json.loads(record.read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
+def _reproduces(name: str | None, config: dict[str, Any], asked: bool) -> dict[str, Any] | None:
+    """The registry entry `name`'s published figure, for the card of the checkpoint `config`; None
+    where there is none, unless the user `asked` for it. A checkpoint of another shape would make
+    the card lie."""
+    from .registry import registry
+
+    spec = registry().models.get(name) if name else None
+    if spec is None or not spec.reference:
+        if asked:
+            raise ZooError(f"{name} is not a registry model with a published figure (`zoo list` names them)")
+        return None
+    model = config.get("model") or {}
+    shape = (model.get("arch"), model.get("layers"), model.get("hidden"))
+    if shape != (spec.arch, spec.layers, spec.hidden):
+        raise ZooError(f"the checkpoint is a {shape[1]}x{shape[2]} {shape[0]}, not {name} "
+                       f"({spec.layers}x{spec.hidden} {spec.arch}): it cannot stand for that entry")
+    reference = {"budget": None, "test_ce": None, "accuracy": None, **spec.reference}
+    return {"model": name, "arch": spec.arch, "layers": spec.layers, "hidden": spec.hidden, "dataset": spec.dataset,
+            "citation": SOURCES.get(reference["source"], reference["source"]), **reference}
+
+
 def _walk(value: Any, prefix: str = ""):
     if isinstance(value, dict):
         for key, item in value.items():
@@ -133,9 +177,11 @@ def _walk(value: Any, prefix: str = ""):
         yield prefix, value
 
 
-def model_card(config: dict[str, Any], repo_id: str, license: str = "mit") -> str:
+def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
+               reproduces: dict[str, Any] | None = None) -> str:
     """A Hub model card: YAML front matter (library, tags, dataset, license, model-index metrics)
-    and what a person needs: what the model is, how it was trained, how to load it."""
+    and what a person needs: what the model is, how it was trained, the published figure it
+    reproduces (`reproduces`: a registry entry's reference), how to load it."""
     import yaml
 
     from . import __version__
@@ -168,7 +214,7 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit") -> st
         words=words, unit=unit, shape=shape, size=size, version=config.get("zoo_version", __version__),
         word_count=int(model.get("classes") or 2) - 2, sha256=str(dataset.get("sha256", "?"))[:16],
         model={"arch": arch, "input": "onehot", **model}, dataset={"name": "its dataset", "split": "?", **dataset},
-        recipe=recipe, metrics={"epoch": "?", **metrics}, valid_nats=float(metrics.get("valid_nats", float("nan"))),
+        recipe=recipe, metrics={"epoch": "?", **metrics}, reproduces=reproduces, valid_nats=float(metrics.get("valid_nats", float("nan"))),
         test_nats=_number(metrics.get("test_nats")), test_accuracy=_number(metrics.get("test_accuracy")))
 
 
