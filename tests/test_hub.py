@@ -136,7 +136,8 @@ def test_the_card_cites_the_figure_its_registry_model_reproduces(tmp_path):
     from zoo.hub import model_card, prepare
 
     run = tmp_path / "run"
-    zoo.save_checkpoint(zoo.create_model("gru-3x75", vocab=zoo.Vocab(list("abcdef"))), run / "epochs" / "0001",
+    model = zoo.create_model("gru-3x75", vocab=zoo.Vocab(list("abcdef")))
+    zoo.save_checkpoint(model, run / "epochs" / "0001", dataset={"name": "warpeace.txt", "split": [0.8, 0.1, 0.1]},
                         metrics={"valid_nats": 1.5, "epoch": 1, "test_nats": 1.25})
     (run / "run.json").write_text(json.dumps({"model": "gru-3x75.warpeace", "best": "epochs/0001", "last": "epochs/0001"}))
     card = prepare(run, "alice/gru").card
@@ -157,11 +158,17 @@ def test_the_card_cites_the_figure_its_registry_model_reproduces(tmp_path):
             "this model's: 2.5000, 45.00%.") in cited
 
 
-def test_a_checkpoint_outside_a_run_has_no_reproduces_section(tmp_path):
+def test_no_reproduces_section_outside_a_run_or_for_other_text(tmp_path):
     from zoo.hub import prepare
 
     zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), tmp_path / "ckpt")
     assert "## Reproduces" not in prepare(tmp_path / "ckpt", "alice/gru").card
+    run = tmp_path / "run"  # the registry's War and Peace shape, trained on someone's notes
+    zoo.save_checkpoint(zoo.create_model("gru-3x75", vocab=zoo.Vocab(list("abcdef"))), run / "epochs" / "0001",
+                        dataset={"name": "notes.txt", "split": [0.8, 0.1, 0.1]})
+    (run / "run.json").write_text(json.dumps({"model": "gru-3x75.warpeace", "best": "epochs/0001", "last": "epochs/0001"}))
+    assert "## Reproduces" not in prepare(run, "alice/gru").card
+    assert "## Reproduces" in prepare(run, "alice/gru", model_name="gru-3x75.warpeace").card  # the user says so
 
 
 def test_a_refused_push_is_one_line(hub, tmp_path):

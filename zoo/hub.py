@@ -148,7 +148,7 @@ def _trained_name(checkpoint: Path) -> str | None:
 def _reproduces(name: str | None, config: dict[str, Any], asked: bool) -> dict[str, Any] | None:
     """The registry entry `name`'s published figure, for the card of the checkpoint `config`; None
     where there is none, unless the user `asked` for it. A checkpoint of another shape would make
-    the card lie."""
+    the card lie; one trained on other text than the entry's dataset cites it only if asked."""
     from .registry import registry
 
     spec = registry().models.get(name) if name else None
@@ -156,6 +156,9 @@ def _reproduces(name: str | None, config: dict[str, Any], asked: bool) -> dict[s
         if asked:
             raise ZooError(f"{name} is not a registry model with a published figure (`zoo list` names them)")
         return None
+    trained_on = str((config.get("dataset") or {}).get("name", ""))
+    if not asked and spec.dataset not in (trained_on, Path(trained_on).stem):
+        return None  # the entry's shape trained on other text: its figure is not this model's to claim
     model = config.get("model") or {}
     shape = (model.get("arch"), model.get("layers"), model.get("hidden"))
     if shape != (spec.arch, spec.layers, spec.hidden):
