@@ -7,7 +7,8 @@ unigram plateau): one run per rate in `--lrs` at dropout `--lr-search-dropout`, 
 dropouts at the best rate (5 runs instead of all 9 pairs). The run with the best validation
 cross-entropy is kept. Then each kept run is scored on the test split and its Hub publication is
 prepared (`zoo push --dry-run --json`), and a table beside the paper's Table 1 is printed and
-written to OUT/summary.md.
+written to OUT/summary.md (with OUT/summary.json: one row per model, kept across calls, so the
+models can be trained a few at a time).
 
     python scripts/pretrained_zoo.py --data warpeace=warpeace.txt --data linux=linux.txt --device cuda --jobs 6
     python scripts/pretrained_zoo.py --data warpeace=warpeace.txt --models rnn-3x132.warpeace --epochs 1   # a check
@@ -27,6 +28,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from zoo.fileio import atomic_write
 from zoo.registry import registry
 
 SPLITS = {"warpeace": "0.8,0.1,0.1", "linux": "0.9,0.05,0.05"}  # the paper's (Section 4.1)
@@ -104,22 +106,29 @@ def main() -> None:
     with ThreadPoolExecutor(args.jobs) as pool, ThreadPoolExecutor(len(models)) as per_model:
         tried = dict(zip(models, per_model.map(lambda item: tune(*item, pool, args), models.items())))
 
-    rows = []
+    # One row per model, kept across calls: a call on a few models updates their rows only.
+    summary_file = args.out / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
     for name, spec in models.items():
         mine = [(best_valid(run), run) for run in tried[name]]
         valid, run = min(mine)
         test = json.loads(zoo("eval", "--model", str(run), "--json"))
         published = json.loads(zoo("push", str(run), "--repo-id", f"{args.hub_org}/{name.replace('.', '-')}",
                                    "--dry-run", "--json"))
-        (run.parent / "publish.json").write_text(json.dumps(published, indent=1))
-        paper = spec.reference.get("test_ce")
-        each = "; ".join(f"{r.name} {v:.4f}" for v, r in sorted(mine, key=lambda m: m[1].name))
-        rows.append(f"| `{name}` | {run.name} | {each} "
-                    f"| {valid:.4f} | {test['nats']:.4f} ± {test['se_nats']:.4f} | {'-' if paper is None else f'{paper:.3f}'} |")
+        atomic_write(run.parent / "publish.json", json.dumps(published, indent=1))
+        summary[name] = {"kept": run.name, "tried": {r.name: v for v, r in sorted(mine, key=lambda m: m[1].name)},
+                         "valid": valid, "test": test["nats"], "test_se": test["se_nats"],
+                         "paper": spec.reference.get("test_ce")}
+    atomic_write(summary_file, json.dumps(summary, indent=1))
+    order = list(registry().models)
+    rows = [f"| `{name}` | {row['kept']} | {'; '.join(f'{r} {v:.4f}' for r, v in row['tried'].items())} "
+            f"| {row['valid']:.4f} | {row['test']:.4f} ± {row['test_se']:.4f} "
+            f"| {'-' if row['paper'] is None else format(row['paper'], '.3f')} |"
+            for name, row in sorted(summary.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))]
     table = "\n".join(["| model | kept run | validation of each run tried | kept: validation | test | paper |",
                        "| --- | --- | --- | ---: | ---: | ---: |", *rows])
     print(table)
-    (args.out / "summary.md").write_text(table + "\n")
+    atomic_write(args.out / "summary.md", table + "\n")
 
 
 if __name__ == "__main__":
