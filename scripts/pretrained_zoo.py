@@ -5,8 +5,8 @@ budget >= `--tune-from` is trained once per dropout in `--dropouts`. At the 512 
 learning rate is chosen first (docs/reproductions.md: at 2e-3 the 3x512 LSTM stays on the
 unigram plateau): one run per rate in `--lrs` at dropout `--lr-search-dropout`, then the other
 dropouts at the best rate (5 runs instead of all 9 pairs). The run with the best validation
-cross-entropy is kept. Then each kept run is scored on the test split and its Hub publication is
-prepared (`zoo push --dry-run --json`), and a table beside the paper's Table 1 is printed and
+cross-entropy is kept. Then each kept run is scored on the test split and written as a Hub-ready
+folder, OUT/<model>/hub (`zoo push --to-dir`: weights, public config.json, model card), and a table beside the paper's Table 1 is printed and
 written to OUT/summary.md (with OUT/summary.json: one row per model, kept across calls, so the
 models can be trained a few at a time).
 
@@ -113,9 +113,8 @@ def main() -> None:
         mine = [(best_valid(run), run) for run in tried[name]]
         valid, run = min(mine)
         test = json.loads(zoo("eval", "--model", str(run), "--json"))
-        published = json.loads(zoo("push", str(run), "--repo-id", f"{args.hub_org}/{name.replace('.', '-')}",
-                                   "--dry-run", "--json"))
-        atomic_write(run.parent / "publish.json", json.dumps(published, indent=1))
+        zoo("push", str(run), "--repo-id", f"{args.hub_org}/{name.replace('.', '-')}", "--to-dir",
+            str(run.parent / "hub"), "--overwrite-card")
         summary[name] = {"kept": run.name, "tried": {r.name: v for v, r in sorted(mine, key=lambda m: m[1].name)},
                          "valid": valid, "test": test["nats"], "test_se": test["se_nats"],
                          "paper": spec.reference.get("test_ce")}

@@ -171,6 +171,41 @@ def test_no_reproduces_section_outside_a_run_or_for_other_text(tmp_path):
     assert "## Reproduces" in prepare(run, "alice/gru", model_name="gru-3x75.warpeace").card  # the user says so
 
 
+def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):
+    """`zoo push --to-dir` writes the three files a push would commit; committed as a repository
+    on the loopback Hub, they pull at that commit, pass the checks and evaluate to the figures of
+    the checkpoint they came from. A second write keeps the card unless told, and neither the
+    source checkpoint nor a run is ever written over."""
+    source = tmp_path / "source"  # a copy: `zoo eval` records its figures in a checkpoint it is given
+    shutil.copytree(PRETRAINED / "lstm-2x128.sample", source)
+    folder = tmp_path / "exported"
+    written = zoo_cmd(hub, tmp_path / "home", "push", str(source), "--repo-id", "alice/exported", "--to-dir", str(folder),
+                      "--json")
+    assert written.returncode == 0, written.stderr
+    assert json.loads(written.stdout)["written"] == ["README.md", "config.json", "model.safetensors"]
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    assert (folder / WEIGHTS).read_bytes() == (source / WEIGHTS).read_bytes()
+
+    rev = _commit(hub["root"] / "mirrors/models/alice/exported", {p.name: p.read_bytes() for p in folder.iterdir()})
+    pulled = zoo_cmd(hub, tmp_path / "home", "pull", f"alice/exported@{rev}")
+    assert pulled.returncode == 0, pulled.stderr
+    scores = [json.loads(zoo_cmd(hub, tmp_path / "home", "eval", "--model", model, "--json", "--resamples", "0",
+                                 offline=True).stdout)["nats"] for model in (f"hf:alice/exported@{rev}", str(source))]
+    assert scores[0] == scores[1]
+
+    (folder / "README.md").write_text("# my own words\n")
+    again = zoo_cmd(hub, tmp_path / "home", "push", str(source), "--repo-id", "alice/exported", "--to-dir", str(folder))
+    assert again.returncode == 0 and (folder / "README.md").read_text() == "# my own words\n"
+    for target, fragment in [(source, "is the checkpoint being published"), (tmp_path / "run", "holds a training run")]:
+        if not target.exists():
+            target.mkdir()
+            (target / "run.json").write_text("{}")
+        before = {p.name: p.read_bytes() for p in target.iterdir()}
+        refused = zoo_cmd(hub, tmp_path / "home", "push", str(source), "--repo-id", "a/b", "--to-dir", str(target))
+        assert refused.returncode == 1 and fragment in refused.stderr and refused.stderr.count("\n") == 1
+        assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+
+
 def test_a_refused_push_is_one_line(hub, tmp_path):
     """olah accepts no uploads: the refusal (as a missing token's 401 would) is one line."""
     run = tmp_path / "run"

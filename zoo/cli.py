@@ -445,13 +445,16 @@ def yaml_scalar(text: str) -> Any:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--repo-id", required=True, help="The Hub repository, e.g. alice/lstm-3x512-warpeace (created if needed).")
 @click.option("--dry-run", is_flag=True, help="Show what would be published (files, checksums, the card) and stop.")
-@click.option("--overwrite-card", is_flag=True, help="Replace the repository's README.md if it has one.")
+@click.option("--to-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write the files into DIR instead of uploading: a Hub-ready folder (publish it with `hf upload`) "
+                   "that also loads as a checkpoint.")
+@click.option("--overwrite-card", is_flag=True, help="Replace the repository's (or DIR's) README.md if it has one.")
 @click.option("--private", is_flag=True, help="Create the repository private.")
 @click.option("--license", "license_", default="mit", show_default=True, help="The card's license field.")
 @click.option("--reproduces", "model_name", metavar="NAME",
               help="The registry model whose published figure the card cites (default: the model the run trained).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def push(directory, repo_id, dry_run, overwrite_card, private, license_, model_name, as_json) -> None:
+def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_, model_name, as_json) -> None:
     """Publish a checkpoint (a run directory: its best epoch) on the Hugging Face Hub.
 
     \b
@@ -461,7 +464,17 @@ def push(directory, repo_id, dry_run, overwrite_card, private, license_, model_n
     """
     from . import hub
 
+    if dry_run and to_dir:
+        raise click.UsageError("--dry-run shows the files and --to-dir writes them: choose one")
     upload = hub.prepare(directory, repo_id, license_, model_name)
+    if to_dir:
+        written = hub.save(upload, to_dir, overwrite_card=overwrite_card)
+        if as_json:
+            _emit_json({"repo_id": repo_id, "directory": str(Path(to_dir).resolve()), "written": written,
+                        "files": upload.describe()})
+        else:
+            click.echo(f"wrote {', '.join(written)} to {to_dir}; publish them with `hf upload {repo_id} {to_dir}`")
+        return
     if dry_run:
         if as_json:
             _emit_json({"repo_id": repo_id, "files": upload.describe(), "card": upload.card})

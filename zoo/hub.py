@@ -17,7 +17,7 @@ from typing import Any
 
 from .checkpoint import CONFIG, WEIGHTS, checkpoint_dir, read_config
 from .errors import ZooError
-from .fileio import sha256_bytes
+from .fileio import atomic_write, sha256_bytes
 
 CARD = "README.md"
 FILES = (WEIGHTS, CONFIG, CARD)
@@ -85,10 +85,12 @@ def _explain(exc: Exception, where: str, offline: bool) -> str:
 
 @dataclass
 class Upload:
-    """What a push publishes: file names -> bytes (and the card's text, for people)."""
+    """What a push publishes: file names -> bytes (and the card's text, for people), and the
+    checkpoint folder they come from."""
 
     files: dict[str, bytes]
     card: str
+    source: Path
 
     def describe(self) -> list[dict[str, Any]]:
         return [{"path": name, "bytes": len(data), "sha256": sha256_bytes(data)} for name, data in self.files.items()]
@@ -109,7 +111,25 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     card = model_card(public, repo_id, license, reproduces=reproduces)
     return Upload({WEIGHTS: (folder / WEIGHTS).read_bytes(),
                    CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"),
-                   CARD: card.encode("utf-8")}, card)
+                   CARD: card.encode("utf-8")}, card, folder)
+
+
+def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) -> list[str]:
+    """Write `upload` into `directory` as the Hub repository would hold it: a folder that `hf
+    upload` publishes as it is, and a checkpoint every zoo command loads. As in a push, an existing
+    card is kept unless `overwrite_card`. Returns the files written. The checkpoint it came from
+    and a training run are never written over (their config.json holds more than the public one)."""
+    target = Path(directory)
+    if target.exists() and target.resolve() == upload.source.resolve():
+        raise ZooError(f"{target} is the checkpoint being published: choose another directory")
+    if (target / "run.json").exists():
+        raise ZooError(f"{target} holds a training run: choose another directory")
+    target.mkdir(parents=True, exist_ok=True)
+    files = {name: data for name, data in upload.files.items()
+             if not (name == CARD and (target / CARD).exists() and not overwrite_card)}
+    for name, data in files.items():
+        atomic_write(target / name, data)
+    return sorted(files)
 
 
 def _public_config(config: dict[str, Any]) -> dict[str, Any]:
