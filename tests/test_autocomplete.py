@@ -140,7 +140,8 @@ def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     result = json.loads(out)
     assert result["task"] == "autocomplete" and result["accuracy"] > 0.95 and result["top3"] >= result["accuracy"]
     card = zoo.hub.prepare(run, "someone/cycle").card  # eval wrote the metrics the model card reports
-    assert "test word accuracy" in card and "zoo autocomplete --model" in card and "nats/char" not in card
+    assert "name: word accuracy" in card and "split: test" in card and "zoo autocomplete --model" in card
+    assert "nats/char" not in card
     code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars",
                              "--out", str(tmp_path / "acc"), "--quiet", "--json")
     assert code == 0, err

@@ -127,6 +127,13 @@ def test_push_publishes_weights_config_and_card_without_local_paths(tmp_path):
     assert "training" not in published
     card = plan["card"]
     assert card.startswith("---\nlibrary_name: rnn-zoo\n") and "- rnn-zoo\n- gru\n" in card and "value: 1.4" in card
+    from huggingface_hub import ModelCard
+
+    assert "&id" not in card  # plain YAML, no anchors
+    metadata = ModelCard(card).data  # as the Hub's own client reads it
+    assert metadata.library_name == "rnn-zoo" and "gru" in metadata.tags and metadata.license == "mit"
+    assert {(r.dataset_split, r.metric_type, r.metric_value) for r in metadata.eval_results} == {
+        ("test", "cross-entropy", 1.4), ("validation", "cross-entropy", 1.5)}
     assert "zoo eval --model hf:alice/gru-notes@<revision>" in card
 
 

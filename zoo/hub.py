@@ -217,21 +217,24 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
     size = f"{dataset['characters']:,}" if isinstance(dataset.get("characters"), int) else "?"
     words = model.get("task") == "autocomplete"
     unit = "nats per scored character" if words else "nats/char"
-    results = []
-    for split in ("test", "valid"):
-        if f"{split}_nats" in metrics:
-            results.append({"type": "cross-entropy", "name": f"{split} {'word-level ' if words else ''}cross-entropy ({unit})",
-                            "value": round(float(metrics[f"{split}_nats"]), 4)})
-        if f"{split}_accuracy" in metrics:
-            results.append({"type": "accuracy", "name": f"{split} word accuracy", "value": round(float(metrics[f"{split}_accuracy"]), 4)})
     task = ({"type": "text-classification", "name": "autocomplete (the word being typed)"} if words else
             {"type": "text-generation", "name": "character-level language modeling"})
+    results = []  # model-index: one result per split the checkpoint was scored on
+    for split, hub_split in (("test", "test"), ("valid", "validation")):
+        scores = []
+        if f"{split}_nats" in metrics:
+            scores.append({"type": "cross-entropy", "name": f"{'word-level ' if words else ''}cross-entropy ({unit})",
+                           "value": round(float(metrics[f"{split}_nats"]), 4)})
+        if f"{split}_accuracy" in metrics:
+            scores.append({"type": "accuracy", "name": "word accuracy", "value": round(float(metrics[f"{split}_accuracy"]), 4)})
+        if scores:
+            name = dataset.get("name", "unknown")
+            results.append({"task": dict(task), "dataset": {"name": name, "type": name, "split": hub_split},  # copies: no YAML anchors
+                            "metrics": scores})
     front = {"library_name": "rnn-zoo", "license": license,
              "tags": ["rnn-zoo", arch, "character-level", "autocomplete" if words else "language-model", "recurrent"],
              "datasets": [dataset["name"]] if dataset.get("name") else [],
-             "model-index": [{"name": repo_id.split("/")[-1], "results": [{
-                 "task": task, "dataset": {"name": dataset.get("name", "unknown"), "type": dataset.get("name", "unknown")},
-                 "metrics": results}]}] if results else []}
+             "model-index": [{"name": repo_id.split("/")[-1], "results": results}] if results else []}
     return _card_template().render(
         front_matter=yaml.safe_dump(front, sort_keys=False).strip(), name=repo_id.split("/")[-1], repo_id=repo_id,
         words=words, unit=unit, shape=shape, size=size, version=config.get("zoo_version", __version__),
