@@ -5,10 +5,11 @@ budget >= `--tune-from` is trained once per dropout in `--dropouts`. At the 512 
 learning rate is chosen first (docs/reproductions.md: at 2e-3 the 3x512 LSTM stays on the
 unigram plateau): one run per rate in `--lrs` at dropout `--lr-search-dropout`, then the other
 dropouts at the best rate (5 runs instead of all 9 pairs). The run with the best validation
-cross-entropy is kept. Then each kept run is scored on the test split and written as a Hub-ready
-folder, OUT/<model>/hub (`zoo push --to-dir`: weights, public config.json, model card), and a table beside the paper's Table 1 is printed and
-written to OUT/summary.md (with OUT/summary.json: one row per model, kept across calls, so the
-models can be trained a few at a time).
+cross-entropy is kept. As soon as a model's runs are done, its kept run is scored on the test
+split and written as a Hub-ready folder, OUT/<model>/hub (`zoo push --to-dir`: weights, public
+config.json, model card), and its row of the table beside the paper's Table 1 goes into
+OUT/summary.md (and OUT/summary.json: one row per model, kept across calls, so the models can be
+trained a few at a time).
 
     python scripts/pretrained_zoo.py --data warpeace=warpeace.txt --data linux=linux.txt --device cuda --jobs 6
     python scripts/pretrained_zoo.py --data warpeace=warpeace.txt --models rnn-3x132.warpeace --epochs 1   # a check
@@ -25,6 +26,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -103,31 +105,41 @@ def main() -> None:
         sys.exit(f"no registry model matches {args.models!r} with its dataset given by --data")
 
     print(f"{len(models)} models, {args.jobs} runs at a time", flush=True)
-    with ThreadPoolExecutor(args.jobs) as pool, ThreadPoolExecutor(len(models)) as per_model:
-        tried = dict(zip(models, per_model.map(lambda item: tune(*item, pool, args), models.items())))
+    lock = threading.Lock()
 
-    # One row per model, kept across calls: a call on a few models updates their rows only.
-    summary_file = args.out / "summary.json"
-    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
-    for name, spec in models.items():
-        mine = [(best_valid(run), run) for run in tried[name]]
+    def finish(name: str, spec) -> None:
+        """Once a model's runs are trained: score the kept one, write its Hub-ready folder and its
+        row of the summary (at once, so a long call leaves each finished model's results behind)."""
+        mine = [(best_valid(run), run) for run in tune(name, spec, pool, args)]
         valid, run = min(mine)
         test = json.loads(zoo("eval", "--model", str(run), "--json"))
         zoo("push", str(run), "--repo-id", f"{args.hub_org}/{name.replace('.', '-')}", "--to-dir",
             str(run.parent / "hub"), "--overwrite-card")
-        summary[name] = {"kept": run.name, "tried": {r.name: v for v, r in sorted(mine, key=lambda m: m[1].name)},
-                         "valid": valid, "test": test["nats"], "test_se": test["se_nats"],
-                         "paper": spec.reference.get("test_ce")}
+        row = {"kept": run.name, "tried": {r.name: v for v, r in sorted(mine, key=lambda m: m[1].name)},
+               "valid": valid, "test": test["nats"], "test_se": test["se_nats"], "paper": spec.reference.get("test_ce")}
+        with lock:
+            write_summary(args.out, {name: row})
+        print(f"{name}: kept {run.name}, test {test['nats']:.4f}", flush=True)
+
+    with ThreadPoolExecutor(args.jobs) as pool, ThreadPoolExecutor(len(models)) as per_model:
+        list(per_model.map(lambda item: finish(*item), models.items()))
+    print((args.out / "summary.md").read_text(), end="")
+
+
+def write_summary(out: Path, rows: dict) -> None:
+    """Update OUT/summary.json with `rows` (one per model, kept across calls: a call on a few
+    models changes their rows only) and render OUT/summary.md in registry order."""
+    summary_file = out / "summary.json"
+    summary = {**(json.loads(summary_file.read_text()) if summary_file.is_file() else {}), **rows}
     atomic_write(summary_file, json.dumps(summary, indent=1))
     order = list(registry().models)
-    rows = [f"| `{name}` | {row['kept']} | {'; '.join(f'{r} {v:.4f}' for r, v in row['tried'].items())} "
-            f"| {row['valid']:.4f} | {row['test']:.4f} ± {row['test_se']:.4f} "
-            f"| {'-' if row['paper'] is None else format(row['paper'], '.3f')} |"
-            for name, row in sorted(summary.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))]
-    table = "\n".join(["| model | kept run | validation of each run tried | kept: validation | test | paper |",
-                       "| --- | --- | --- | ---: | ---: | ---: |", *rows])
-    print(table)
-    atomic_write(args.out / "summary.md", table + "\n")
+    lines = [f"| `{name}` | {row['kept']} | {'; '.join(f'{r} {v:.4f}' for r, v in row['tried'].items())} "
+             f"| {row['valid']:.4f} | {row['test']:.4f} ± {row['test_se']:.4f} "
+             f"| {'-' if row['paper'] is None else format(row['paper'], '.3f')} |"
+             for name, row in sorted(summary.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))]
+    table = ["| model | kept run | validation of each run tried | kept: validation | test | paper |",
+             "| --- | --- | --- | ---: | ---: | ---: |", *lines]
+    atomic_write(out / "summary.md", "\n".join(table) + "\n")
 
 
 if __name__ == "__main__":
