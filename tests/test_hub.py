@@ -203,10 +203,12 @@ def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):
     (folder / "README.md").write_text("# my own words\n")
     again = zoo_cmd(hub, tmp_path / "home", "push", str(source), "--repo-id", "alice/exported", "--to-dir", str(folder))
     assert again.returncode == 0 and (folder / "README.md").read_text() == "# my own words\n"
-    for target, fragment in [(source, "is the checkpoint being published"), (tmp_path / "run", "holds a training run")]:
-        if not target.exists():
-            target.mkdir()
-            (target / "run.json").write_text("{}")
+    zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), tmp_path / "epoch",
+                        training={"optimizer": "rmsprop"})
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text("{}")
+    for target, fragment in [(source, "is the checkpoint being published"), (tmp_path / "run", "holds a training run"),
+                             (tmp_path / "epoch", "holds a training run or checkpoint")]:
         before = {p.name: p.read_bytes() for p in target.iterdir()}
         refused = zoo_cmd(hub, tmp_path / "home", "push", str(source), "--repo-id", "a/b", "--to-dir", str(target))
         assert refused.returncode == 1 and fragment in refused.stderr and refused.stderr.count("\n") == 1

@@ -20,6 +20,7 @@ from .errors import ZooError
 from .fileio import atomic_write, sha256_bytes
 
 CARD = "README.md"
+RUN_RECORD = "run.json"  # a training run's record (zoo.train.RUN_FILE, not imported: zoo.train imports torch)
 FILES = (WEIGHTS, CONFIG, CARD)
 SPEC = re.compile(r"^hf:(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")
 
@@ -117,19 +118,28 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
 def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) -> list[str]:
     """Write `upload` into `directory` as the Hub repository would hold it: a folder that `hf
     upload` publishes as it is, and a checkpoint every zoo command loads. As in a push, an existing
-    card is kept unless `overwrite_card`. Returns the files written. The checkpoint it came from
-    and a training run are never written over (their config.json holds more than the public one)."""
+    card is kept unless `overwrite_card`. Returns the files written. The checkpoint it came from,
+    a training run and a training checkpoint are never written over: their config.json holds more
+    than the public one."""
     target = Path(directory)
     if target.exists() and target.resolve() == upload.source.resolve():
         raise ZooError(f"{target} is the checkpoint being published: choose another directory")
-    if (target / "run.json").exists():
-        raise ZooError(f"{target} holds a training run: choose another directory")
+    if (target / RUN_RECORD).exists() or "training" in _config_or_empty(target):
+        raise ZooError(f"{target} holds a training run or checkpoint: choose another directory")
     target.mkdir(parents=True, exist_ok=True)
     files = {name: data for name, data in upload.files.items()
              if not (name == CARD and (target / CARD).exists() and not overwrite_card)}
     for name, data in files.items():
         atomic_write(target / name, data)
     return sorted(files)
+
+
+def _config_or_empty(folder: Path) -> dict[str, Any]:
+    try:
+        config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def _public_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +167,7 @@ SOURCES = {
 
 def _trained_name(checkpoint: Path) -> str | None:
     """The --model a run was trained as, for a checkpoint inside a run (RUN/epochs/NNNN)."""
-    record = checkpoint.parent.parent / "run.json"
+    record = checkpoint.parent.parent / RUN_RECORD
     try:
         name = json.loads(record.read_text(encoding="utf-8")).get("model")
     except (OSError, ValueError, AttributeError):
