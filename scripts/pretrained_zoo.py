@@ -107,7 +107,7 @@ def main() -> None:
     print(f"{len(models)} models, {args.jobs} runs at a time", flush=True)
     lock = threading.Lock()
 
-    def finish(name: str, spec) -> None:
+    def finish(name: str, spec, pool: ThreadPoolExecutor) -> None:
         """Once a model's runs are trained: score the kept one, write its Hub-ready folder and its
         row of the summary (at once, so a long call leaves each finished model's results behind)."""
         mine = [(best_valid(run), run) for run in tune(name, spec, pool, args)]
@@ -122,7 +122,7 @@ def main() -> None:
         print(f"{name}: kept {run.name}, test {test['nats']:.4f}", flush=True)
 
     with ThreadPoolExecutor(args.jobs) as pool, ThreadPoolExecutor(len(models)) as per_model:
-        list(per_model.map(lambda item: finish(*item), models.items()))
+        list(per_model.map(lambda item: finish(*item, pool), models.items()))
     print((args.out / "summary.md").read_text(), end="")
 
 
