@@ -178,6 +178,25 @@ def test_no_reproduces_section_outside_a_run_or_for_other_text(tmp_path):
     assert "## Reproduces" in prepare(run, "alice/gru", model_name="gru-3x75.warpeace").card  # the user says so
 
 
+def test_a_hub_ready_folder_publishes_its_own_card(tmp_path):
+    """A folder `--to-dir` wrote, its card edited since, publishes that card as it is; published
+    to another repository, or with --reproduces, it gets a new card."""
+    from zoo.hub import prepare, save
+
+    zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), tmp_path / "ckpt")
+    folder = tmp_path / "folder"
+    save(prepare(tmp_path / "ckpt", "alice/gru"), folder)
+    written = (folder / "README.md").read_text()
+    assert prepare(folder, "alice/gru").card == written
+    (folder / "README.md").write_text(written.replace("# gru\n", "# gru\n\nMy own words.\n"))
+    assert "My own words." in prepare(folder, "alice/gru").card
+    elsewhere = prepare(folder, "bob/gru").card
+    assert "My own words." not in elsewhere and "hf:bob/gru@" in elsewhere and "hf:alice/gru@" not in elsewhere
+    result = subprocess.run([sys.executable, "-m", "zoo", "push", str(folder), "--repo-id", "alice/gru", "--dry-run",
+                             "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "My own words." in json.loads(result.stdout)["card"]
+
+
 def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):
     """`zoo push --to-dir` writes the three files a push would commit; committed as a repository
     on the loopback Hub, they pull at that commit, pass the checks and evaluate to the figures of

@@ -101,18 +101,32 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     """The files a push of `directory` (a checkpoint or run directory: its best epoch) publishes:
     the weights, config.json without anything local (paths, optimizer state) and a model card.
     `model_name` is the registry model the checkpoint reproduces (default: the one its run
-    trained); the card cites that entry's published figure."""
+    trained); the card cites that entry's published figure. A folder with a card of its own for
+    this repository (one `--to-dir` wrote, perhaps edited since) publishes that card as it is."""
     folder = checkpoint_dir(directory)
     config = read_config(folder)
     public = _public_config(config)
-    if model_name:
-        reproduces = _reproduces(model_name, public, asked=True)
-    else:
-        reproduces = _reproduces(_trained_name(folder), public, asked=False)
-    card = model_card(public, repo_id, license, reproduces=reproduces)
+    card = None if model_name else _own_card(folder, repo_id)
+    if card is None:
+        if model_name:
+            reproduces = _reproduces(model_name, public, asked=True)
+        else:
+            reproduces = _reproduces(_trained_name(folder), public, asked=False)
+        card = model_card(public, repo_id, license, reproduces=reproduces)
     return Upload({WEIGHTS: (folder / WEIGHTS).read_bytes(),
                    CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"),
                    CARD: card.encode("utf-8")}, card, folder)
+
+
+def _own_card(folder: Path, repo_id: str) -> str | None:
+    """The README.md of a Hub-ready folder, unless its loading lines (`hf:ORG/NAME@`) name another
+    repository than `repo_id` (a pulled checkpoint published again elsewhere gets a new card)."""
+    try:
+        card = (folder / CARD).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    named = set(re.findall(r"hf:([\w.-]+/[\w.-]+)@", card))
+    return card if named <= {repo_id} else None
 
 
 def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) -> list[str]:
