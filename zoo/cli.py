@@ -446,7 +446,7 @@ def yaml_scalar(text: str) -> Any:
 @click.option("--repo-id", required=True, help="The Hub repository, e.g. alice/lstm-3x512-warpeace (created if needed).")
 @click.option("--dry-run", is_flag=True, help="Show what would be published (files, checksums, the card) and stop.")
 @click.option("--to-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write the files into DIR instead of uploading: a Hub-ready folder (publish it with `hf upload`) "
+              help="Write the files into DIR instead of uploading: a Hub-ready folder (publish it, card as it is, with `zoo push DIR` or `hf upload`) "
                    "that also loads as a checkpoint.")
 @click.option("--overwrite-card", is_flag=True, help="Replace the repository's (or DIR's) README.md if it has one.")
 @click.option("--private", is_flag=True, help="Create the repository private.")
@@ -473,7 +473,7 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
             _emit_json({"repo_id": repo_id, "directory": str(Path(to_dir).resolve()), "written": written,
                         "files": upload.describe()})
         else:
-            click.echo(f"wrote {', '.join(written)} to {to_dir}; publish them with `hf upload {repo_id} {to_dir}`")
+            click.echo(f"wrote {', '.join(written)} to {to_dir}; publish them with `zoo push {to_dir} --repo-id {repo_id}`")
         return
     if dry_run:
         if as_json:
