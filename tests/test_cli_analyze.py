@@ -222,3 +222,66 @@ def test_a_later_analyzer_that_cannot_run_stops_all_before_any_work(zoo_cli, che
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,char-probs", "--quiet")
     assert code == 1 and "analyzer 'char-probs' compares with a reference model: pass --reference" in err
     assert not (tmp_path / "reports").exists()  # not even saturation's report
+
+
+class _Crashes(zoo.Analyzer):
+    """A third party's analyzer with a bug in its `run`."""
+
+    name, requires = "crashes", frozenset()
+
+    def run(self, model, data, **params):
+        return {}["missing"]
+
+
+class _BadTemplate(zoo.Analyzer):
+    """A third party's analyzer whose report template does not parse."""
+
+    name, requires = "bad-template", frozenset()
+
+    def run(self, model, data, **params):
+        return zoo.Report(self.name, summary={"n": 1})
+
+
+@pytest.fixture
+def broken_analyzers(tmp_path):
+    from zoo.plugins import plugins
+
+    template = tmp_path / "templates" / "bad.html.j2"
+    template.parent.mkdir()
+    template.write_text('{% extends "report.html.j2" %}{% block content %}{{ summary.n {% endblock %}')
+    _BadTemplate.template = template
+
+    class ThirdParty:
+        @zoo.hookimpl
+        def zoo_register_analyzers(self, register):
+            register("crashes", _Crashes)
+            register("bad-template", _BadTemplate)
+
+    plugins.cache_clear()
+    plugins().register(ThirdParty(), "third-party")
+    yield
+    plugins.cache_clear()
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("crashes", "analyzer 'crashes' from plugin 'third-party' failed: KeyError: 'missing'"),
+    ("bad-template", "analyzer 'bad-template' from plugin 'third-party' failed: TemplateSyntaxError"),
+])
+def test_a_broken_third_party_analyzer_is_one_line_naming_its_plugin(zoo_cli, checkpoint, tmp_path, monkeypatch,
+                                                                      broken_analyzers, name, fragment):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ZOO_PLUGIN_TRACEBACK", raising=False)
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", name, "--text", "the cat sat.", "--quiet")
+    assert code == 1 and err.count("\n") == 1 and fragment in err and "ZOO_PLUGIN_TRACEBACK=1" in err, err
+    assert not (tmp_path / "reports").exists()
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", "the cat sat.",
+                             "--quiet")
+    assert code == 0, err  # the rest of the zoo is untouched
+
+
+def test_a_report_that_cannot_be_written_is_one_line(zoo_cli, checkpoint, tmp_path):
+    (tmp_path / "a-file").write_text("mine\n")
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", "the cat sat.",
+                             "--out", str(tmp_path / "a-file" / "report"), "--quiet")
+    assert code == 1 and err.count("\n") == 1 and f"cannot write the report to {tmp_path / 'a-file' / 'report'}" in err, err
+    assert (tmp_path / "a-file").read_text() == "mine\n"

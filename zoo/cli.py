@@ -686,6 +686,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
 
     from .analysis import AnalysisData, analyze as run_analysis, describe_model, get_analyzer
     from .checkpoint import read_config
+    from .plugins import blame
     from .report import write_report
 
     if bool(model_spec) == bool(models_glob):
@@ -752,9 +753,10 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
                       "weights_sha256": saved.get("weights_sha256")}}
     results = {}
     for runner in runners:
-        report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
         target = Path(out) / runner.name if out and len(runners) > 1 else Path(out or Path("reports") / label / runner.name)
-        write_report(report, target, runner.template)
+        with blame("analyzer", runner.name):
+            report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
+            write_report(report, target, runner.template)
         results[runner.name] = {"report": str(target / "report.html"), "summary": report.summary}
         if not as_json:
             click.echo(f"{runner.name}: {target / 'report.html'}")

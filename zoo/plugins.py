@@ -9,6 +9,7 @@ same name make that name unusable (an error naming both) without disabling anyth
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import importlib
@@ -255,3 +256,22 @@ class Plugins:
 def plugins() -> Plugins:
     """The process-wide plugin set, discovered on first use."""
     return Plugins()
+
+
+@contextlib.contextmanager
+def blame(kind: str, name: str):
+    """Run a registered thing's code (an analyzer's `run`, its template) so that a failure in it is
+    one line naming the plugin, not a traceback: a broken plugin stops its own command, nothing
+    more, and its author reads which one failed. ZOO_PLUGIN_TRACEBACK=1 also prints where."""
+    try:
+        yield
+    except ZooError:
+        raise
+    except Exception as exc:
+        entry = plugins().entries[kind].get(name)
+        owner = f" from plugin '{entry.plugin}'" if entry else ""
+        if os.environ.get("ZOO_PLUGIN_TRACEBACK", "") not in ("", "0"):
+            traceback.print_exc()
+        first = str(exc).strip().partition("\n")[0]
+        raise ZooError(f"{kind} '{name}'{owner} failed: {type(exc).__name__}: {first} "
+                       "(ZOO_PLUGIN_TRACEBACK=1 shows where)") from exc

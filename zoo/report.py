@@ -97,15 +97,24 @@ def render_html(report: Report, template: str | Path | None = None) -> str:
 
 def write_report(report: Report, directory: str | Path, template: str | Path | None = None) -> Path:
     """Write `report` into `directory` (replacing an earlier report there), atomically."""
-    import numpy as np
-
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ZooError(f"cannot write a report to {directory}: it is a file")
     if directory.is_dir() and any(directory.iterdir()) and not (directory / "report.json").is_file():
         raise ZooError(f"{directory} holds files that are not a zoo report: choose another --out")
-    directory.parent.mkdir(parents=True, exist_ok=True)
     html = render_html(report, template)  # before anything touches the disk: a template error writes nothing
+    try:
+        _write(report, directory, html)
+    except OSError as exc:  # a full disk, a folder without write permission: the earlier report stays
+        raise ZooError(f"cannot write the report to {directory}: {exc.strerror or exc}") from exc
+    return directory
+
+
+def _write(report: Report, directory: Path, html: str) -> None:
+    """Every file into a staging folder beside `directory`, then one rename swaps it in."""
+    import numpy as np
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
     try:
         staging.chmod(usual_mode(directory=True))
@@ -128,4 +137,3 @@ def write_report(report: Report, directory: str | Path, template: str | Path | N
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return directory
