@@ -333,3 +333,32 @@ def test_a_failing_hook_shows_its_traceback_on_request(site):
     assert "error: zoo_register_architectures raised RuntimeError: bad registration" in quiet.stdout
     traced = run_zoo("list", env_extra={"PYTHONPATH": str(where), "ZOO_PLUGIN_TRACEBACK": "1"})
     assert "Traceback (most recent call last)" in traced.stderr and 'plug_raise.py", line 6' in traced.stderr
+
+
+CRASHING_CONSTRUCTOR = """
+import zoo
+from zoo_classic.models import GRU
+
+@zoo.hookimpl
+def zoo_register_architectures(register):
+    register("crash", "plug_crash:Crash", summary="raises when built")
+
+class Crash(GRU):
+    arch = "crash"
+
+    def __init__(self, config, **kw):
+        raise RuntimeError("boom in init")
+"""
+
+
+def test_an_architecture_whose_constructor_raises_is_one_line_naming_its_plugin(site, tmp_path):
+    env = {"PYTHONPATH": str(site("plug_crash", CRASHING_CONSTRUCTOR))}
+    expected = "architecture 'crash' from plugin 'plug_crash' failed: RuntimeError: boom in init"
+    info = run_zoo("info", "crash-2x8", env_extra=env)
+    assert info.returncode == 1 and expected in info.stderr and "Traceback" not in info.stderr
+    out = tmp_path / "run"
+    trained = run_zoo("train", "--model", "crash-2x8", "--data", "sample", "--epochs", "1", "--out", str(out), env_extra=env)
+    assert trained.returncode == 1 and expected in trained.stderr and "Traceback" not in trained.stderr
+    assert not out.exists()
+    traced = run_zoo("info", "crash-2x8", env_extra={**env, "ZOO_PLUGIN_TRACEBACK": "1"})
+    assert "Traceback (most recent call last)" in traced.stderr and "plug_crash.py" in traced.stderr

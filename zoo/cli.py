@@ -147,10 +147,11 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         spec = resolve(name)
         config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
         data = {"name": spec.name, "registered": spec.registered, **{k: v for k, v in spec.to_dict().items() if k not in ("name", "registered")}}
-    cls = architecture(config.arch)
-    config = cls.resolve_config(config)
+    from .plugins import blame, plugins
+
+    with blame("architecture", config.arch):
+        config = architecture(config.arch).resolve_config(config)
     data["config"] = config.to_dict()
-    from .plugins import plugins
 
     data["plugin"] = plugins().provider("architecture", config.arch)
     data["parameters"] = _parameter_counts(config)

@@ -24,7 +24,7 @@ from typing import Any
 from .config import BIAS_KINDS, INPUT_KINDS, TASKS, ModelConfig
 from .errors import ZooError
 from .fileio import atomic_write, zoo_home
-from .plugins import plugins
+from .plugins import blame, plugins
 
 NAME = re.compile(r"^(?P<arch>[a-z][a-z0-9_]*)-(?P<layers>[1-9][0-9]*)x(?P<hidden>[1-9][0-9]*)(?:\.(?P<tag>[a-z0-9][a-z0-9_-]*))?$")
 
@@ -368,4 +368,6 @@ def create_model(name: str | ModelConfig, vocab_size: int | None = None, vocab: 
         config = name.replace(**({"vocab_size": vocab_size} if vocab_size else {}), **overrides)
     else:
         config = resolve(name).config(vocab_size, **overrides)
-    return architecture(config.arch)(config, vocab=vocab)
+    cls = architecture(config.arch)
+    with blame("architecture", config.arch):  # a plugin's broken constructor: one line naming it
+        return cls(config, vocab=vocab)
