@@ -132,6 +132,7 @@ def test_push_publishes_weights_config_and_card_without_local_paths(tmp_path):
     assert "&id" not in card  # plain YAML, no anchors
     metadata = ModelCard(card).data  # as the Hub's own client reads it
     assert metadata.library_name == "rnn-zoo" and "gru" in metadata.tags and metadata.license == "mit"
+    assert metadata.datasets == ["notes"]  # an identifier, not the file's name
     assert {(r.dataset_split, r.metric_type, r.metric_value) for r in metadata.eval_results} == {
         ("test", "cross-entropy", 1.4), ("validation", "cross-entropy", 1.5)}
     assert "zoo eval --model hf:alice/gru-notes@<revision>" in card
@@ -151,6 +152,9 @@ def test_the_card_cites_the_figure_its_registry_model_reproduces(tmp_path):
     assert "## Reproduces" in card and "Table 1: `gru-3x75.warpeace`, 3 layers of 75 GRU units" in card
     assert "the 64 column" in card and "The paper's test cross-entropy: 1.472 nats/char; this model's: 1.2500." in card
     assert prepare(run / "epochs" / "0001", "alice/gru").card == card  # an epoch of the run is the same model
+    from huggingface_hub import ModelCard
+
+    assert ModelCard(card).data.datasets == ["warpeace"]  # the registry's name for the text, not warpeace.txt
     result = subprocess.run([sys.executable, "-m", "zoo", "push", str(run), "--repo-id", "alice/gru", "--dry-run",
                              "--reproduces", "lstm-3x64.warpeace"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and result.stderr.count("\n") == 1

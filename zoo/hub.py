@@ -243,6 +243,10 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
     unit = "nats per scored character" if words else "nats/char"
     task = ({"type": "text-classification", "name": "autocomplete (the word being typed)"} if words else
             {"type": "text-generation", "name": "character-level language modeling"})
+    # The Hub's `datasets:` wants an identifier, not the file the run read: the registry's name
+    # for the text a reproduced figure was measured on, else the file's name without its suffix.
+    name = dataset.get("name")
+    dataset_id = (reproduces or {}).get("dataset") or (Path(str(name)).stem if name else None)
     results = []  # model-index: one result per split the checkpoint was scored on
     for split, hub_split in (("test", "test"), ("valid", "validation")):
         scores = []
@@ -252,12 +256,12 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
         if f"{split}_accuracy" in metrics:
             scores.append({"type": "accuracy", "name": "word accuracy", "value": round(float(metrics[f"{split}_accuracy"]), 4)})
         if scores:
-            name = dataset.get("name", "unknown")
-            results.append({"task": dict(task), "dataset": {"name": name, "type": name, "split": hub_split},  # copies: no YAML anchors
+            results.append({"task": dict(task), "dataset": {"name": name or "unknown", "type": dataset_id or "unknown",
+                                                            "split": hub_split},  # copies: no YAML anchors
                             "metrics": scores})
     front = {"library_name": "rnn-zoo", "license": license,
              "tags": ["rnn-zoo", arch, "character-level", "autocomplete" if words else "language-model", "recurrent"],
-             "datasets": [dataset["name"]] if dataset.get("name") else [],
+             "datasets": [dataset_id] if dataset_id else [],
              "model-index": [{"name": repo_id.split("/")[-1], "results": results}] if results else []}
     return _card_template().render(
         front_matter=yaml.safe_dump(front, sort_keys=False).strip(), name=repo_id.split("/")[-1], repo_id=repo_id,
