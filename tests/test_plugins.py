@@ -343,11 +343,19 @@ from zoo_classic.models import GRU
 def zoo_register_architectures(register):
     register("crash", "plug_crash:Crash", summary="raises when built")
 
+    register("slip", "plug_crash:Slip", summary="raises when run")
+
 class Crash(GRU):
     arch = "crash"
 
     def __init__(self, config, **kw):
         raise RuntimeError("boom in init")
+
+class Slip(GRU):
+    arch = "slip"
+
+    def forward(self, *args, **kw):
+        return super().forward(None)  # the base class fails on what this plugin passed it
 """
 
 
@@ -362,3 +370,34 @@ def test_an_architecture_whose_constructor_raises_is_one_line_naming_its_plugin(
     assert not out.exists()
     traced = run_zoo("info", "crash-2x8", env_extra={**env, "ZOO_PLUGIN_TRACEBACK": "1"})
     assert "Traceback (most recent call last)" in traced.stderr and "plug_crash.py" in traced.stderr
+
+
+def test_a_plugin_that_fails_while_it_runs_is_one_line_naming_it(site, tmp_path):
+    """An error no code path expected, raised inside a plugin's code (here in the built-in base
+    class it extends, called wrongly): one line naming the plugin zoo called into."""
+    env = {"PYTHONPATH": str(site("plug_crash", CRASHING_CONSTRUCTOR))}
+    out = tmp_path / "run"
+    trained = run_zoo("train", "--model", "slip-1x4", "--data", "sample", "--epochs", "1", "--out", str(out), env_extra=env)
+    assert trained.returncode == 1 and "Traceback" not in trained.stderr
+    assert trained.stderr.splitlines()[-1].startswith("zoo: error: plugin 'plug_crash' failed: AttributeError: ")
+    traced = run_zoo("train", "--model", "slip-1x4", "--data", "sample", "--epochs", "1", "--out", str(tmp_path / "b"),
+                     env_extra={**env, "ZOO_TRACEBACK": "1"})
+    assert "Traceback (most recent call last)" in traced.stderr and "plug_crash.py" in traced.stderr
+
+
+def test_an_unexpected_error_outside_plugins_is_one_line(monkeypatch, zoo_cli):
+    import zoo.registry
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", "/runs/x")
+
+    monkeypatch.setattr(zoo.registry, "resolve", disk_full)
+    code, _, err = zoo_cli("info", "lstm-2x8")
+    assert code == 1 and err == "zoo: error: OSError: [Errno 28] No space left on device: '/runs/x'\n"
+
+    def bug(*args, **kwargs):
+        return {}["missing"]
+
+    monkeypatch.setattr(zoo.registry, "resolve", bug)
+    code, _, err = zoo_cli("info", "lstm-2x8")
+    assert code == 1 and err.startswith("zoo: error: unexpected KeyError: 'missing': a bug in zoo") and err.count("\n") == 1

@@ -786,3 +786,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as exc:  # still one line: which plugin, out of memory, the system, or our bug
+        from .plugins import explain
+
+        click.echo(f"zoo: error: {explain(exc)}", err=True)
+        sys.exit(1)

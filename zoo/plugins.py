@@ -258,6 +258,54 @@ def plugins() -> Plugins:
     return Plugins()
 
 
+def _tracebacks_wanted() -> bool:
+    return any(os.environ.get(var, "") not in ("", "0") for var in ("ZOO_PLUGIN_TRACEBACK", "ZOO_TRACEBACK"))
+
+
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip().partition(chr(10))[0]}"
+
+
+def culprit(exc: BaseException) -> str | None:
+    """The plugin whose code `exc` came out of: the outermost plugin frame of its traceback, the
+    code zoo called into (a third-party cell that fails inside a built-in base class it extends is
+    the third party's failure)."""
+    if plugins.cache_info().currsize == 0:
+        return None  # discovery never finished: no plugin's code was called
+    owners: dict[str, str] = {}  # top-level module -> plugin
+    found = plugins()
+    for info in found.info.values():
+        owners.setdefault(info.module.partition(":")[0].partition(".")[0], info.name)
+    for table in found.entries.values():
+        for entry in table.values():
+            module = entry.target if isinstance(entry.target, str) else getattr(entry.target, "__module__", None)
+            if module:
+                owners.setdefault(module.partition(":")[0].partition(".")[0], entry.plugin)
+    owners.pop("zoo", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", "")).partition(".")[0]
+        if module in owners:
+            return owners[module]
+        tb = tb.tb_next
+    return None
+
+
+def explain(exc: Exception) -> str:
+    """One line for an exception nothing else caught: the plugin it came from, running out of
+    memory, or a bug in zoo itself; ZOO_TRACEBACK=1 prints the traceback first."""
+    if _tracebacks_wanted():
+        traceback.print_exception(exc)
+    plugin = culprit(exc)
+    if plugin is not None:
+        return f"plugin '{plugin}' failed: {_first_line(exc)} (ZOO_PLUGIN_TRACEBACK=1 shows where)"
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return f"out of memory: {_first_line(exc)} (a smaller --batch-size or model may fit)"
+    if isinstance(exc, OSError):  # the system's refusal (disk full, permissions), not a bug
+        return _first_line(exc)
+    return f"unexpected {_first_line(exc)}: a bug in zoo, please report it with the traceback ZOO_TRACEBACK=1 prints"
+
+
 @contextlib.contextmanager
 def blame(kind: str, name: str):
     """Run a registered thing's code (an analyzer's `run`, its template) so that a failure in it is
@@ -270,8 +318,6 @@ def blame(kind: str, name: str):
     except Exception as exc:
         entry = plugins().entries[kind].get(name)
         owner = f" from plugin '{entry.plugin}'" if entry else ""
-        if os.environ.get("ZOO_PLUGIN_TRACEBACK", "") not in ("", "0"):
+        if _tracebacks_wanted():
             traceback.print_exc()
-        first = str(exc).strip().partition("\n")[0]
-        raise ZooError(f"{kind} '{name}'{owner} failed: {type(exc).__name__}: {first} "
-                       "(ZOO_PLUGIN_TRACEBACK=1 shows where)") from exc
+        raise ZooError(f"{kind} '{name}'{owner} failed: {_first_line(exc)} (ZOO_PLUGIN_TRACEBACK=1 shows where)") from exc
