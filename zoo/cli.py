@@ -1,7 +1,9 @@
 """The ``zoo`` command.
 
-Every subcommand prints human-readable text by default and JSON with ``--json``. Errors a user can
-cause are one line on stderr and exit status 1 (2 for bad usage, as click does). ``zoo --help``,
+Every subcommand prints human-readable text by default and JSON with ``--json``. Every error is
+one line on stderr and exit status 1 (2 for bad usage, as click does): a user's mistake as a
+ZooError, anything else through `zoo.plugins.explain` (the failing plugin, the system, or a bug in
+zoo, with the traceback under ZOO_TRACEBACK=1). ``zoo --help``,
 ``zoo list`` and ``zoo plugins`` never import torch.
 """
 
