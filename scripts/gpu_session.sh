@@ -26,8 +26,6 @@ if [ "$STAGE" = prepare ]; then
   scripts/on_device.sh --fetch
   mkdir -p "$DATA"
   cp ../shared/data/warpeace.txt ../shared/data/linux.txt "$DATA"/
-  grep -qx '/.device-data/' .git/info/exclude 2>/dev/null || echo /.device-data/ >> .git/info/exclude
-  grep -qx '/gpu-results/' .git/info/exclude 2>/dev/null || echo /gpu-results/ >> .git/info/exclude
   du -sh .whl "$DATA"
   exit 0
 fi
