@@ -91,6 +91,11 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["characters"] > 1000
     assert {p.name: p.stat().st_mtime_ns for p in where.iterdir()} == before  # nothing written into the cache
+    described = zoo_cmd(hub, tmp_path, "pull", f"alice/tiny@{rev}", "--json", offline=True)
+    assert described.returncode == 0, described.stderr
+    record = json.loads(described.stdout)
+    assert (record["path"], record["commit"]) == (str(where), rev)
+    assert record["weights_sha256"] == json.loads((where / "config.json").read_text())["weights_sha256"]
     missing = zoo_cmd(hub, tmp_path, "pull", "alice/other@" + rev, offline=True)
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
     assert "is not in the Hugging Face cache and cannot be downloaded (HF_HUB_OFFLINE is set)" in missing.stderr

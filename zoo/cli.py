@@ -496,15 +496,25 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
 
 @cli.command()
 @click.argument("spec")
-def pull(spec) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts: the path, the commit, the weights' sha256.")
+def pull(spec, as_json) -> None:
     """Download a checkpoint into the Hugging Face cache, verify it, and print where it is.
 
     SPEC is org/name@revision (or hf:org/name@revision), or a registry name whose entry pins one.
     With HF_HUB_OFFLINE=1 only what is cached is used.
     """
+    from .checkpoint import read_config
+
     if not spec.startswith("hf:") and "/" in spec:
         spec = "hf:" + spec
-    click.echo(_checkpoint_path(spec, announce=False))
+    path = _checkpoint_path(spec, announce=False)
+    if not as_json:
+        click.echo(path)
+        return
+    # the cache keeps a pinned download under snapshots/<commit>; a shipped checkpoint has no commit
+    commit = path.name if path.parent.name == "snapshots" else None
+    _emit_json({"spec": spec, "path": str(path), "commit": commit,
+                "weights_sha256": read_config(path).get("weights_sha256")})
 
 
 @cli.command("eval")
