@@ -342,7 +342,6 @@ from zoo_classic.models import GRU
 @zoo.hookimpl
 def zoo_register_architectures(register):
     register("crash", "plug_crash:Crash", summary="raises when built")
-
     register("slip", "plug_crash:Slip", summary="raises when run")
 
 class Crash(GRU):

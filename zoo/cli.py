@@ -151,8 +151,9 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         data = {"name": spec.name, "registered": spec.registered, **{k: v for k, v in spec.to_dict().items() if k not in ("name", "registered")}}
     from .plugins import blame, plugins
 
-    with blame("architecture", config.arch):
-        config = architecture(config.arch).resolve_config(config)
+    cls = architecture(config.arch)
+    with blame("architecture", config.arch):  # as create_model: the lookup's errors are zoo's, the call's the plugin's
+        config = cls.resolve_config(config)
     data["config"] = config.to_dict()
 
     data["plugin"] = plugins().provider("architecture", config.arch)
