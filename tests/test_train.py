@@ -100,6 +100,20 @@ def test_resume_refuses_other_data_or_recipe(tiny_text, tmp_path):
         quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "empty", resume=True)
 
 
+def test_a_folder_of_other_files_is_not_made_a_run(tiny_text, tmp_path):
+    corpus = load_corpus(str(tiny_text))
+    mine = tmp_path / "experiments"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(zoo.ZooError, match=r"holds other files \(notes.txt\)"):
+        quiet("rnn-1x8", corpus, Recipe(max_epochs=1, **SMALL), mine)
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "steps").mkdir()  # what a run killed in its first epoch leaves
+    quiet("rnn-1x8", corpus, Recipe(max_epochs=1, **SMALL), tmp_path / "empty")
+    assert (tmp_path / "empty" / "run.json").is_file()
+
+
 def test_early_stopping_and_best_checkpoint(tiny_text, tmp_path):
     corpus = load_corpus(str(tiny_text))
     # A rate this high makes validation loss stop improving at once.

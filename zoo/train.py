@@ -41,6 +41,7 @@ from .fileio import atomic_write
 from .recipe import Recipe
 
 RUN_FILE = "run.json"
+RUN_ENTRIES = {RUN_FILE, "epochs", "steps"}  # all that training writes into a run folder
 TRAINING_STATE = "training.safetensors"
 
 
@@ -437,6 +438,12 @@ def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: b
         raise ZooError(f"{run} already holds a run: pass --resume to continue it, or choose another --out")
     if resume and not previous:
         raise ZooError(f"nothing to resume in {run} (no {RUN_FILE})")
+    if not previous and run.is_dir():
+        # A run writes beside nothing but its own: a folder of the user's is not made a run's.
+        foreign = sorted(p.name for p in run.iterdir() if p.name not in RUN_ENTRIES)
+        if foreign:
+            raise ZooError(f"{run} holds other files ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}): "
+                           "choose a new or empty --out")
     if previous:
         last_dir = run / previous["last"]
         saved = read_config(last_dir)
