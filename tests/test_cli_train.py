@@ -70,6 +70,9 @@ def test_train_refuses_bad_text(tmp_path, capsys, content):
     (["train", "--model", "lstmm-1x8", "--data", "sample", "--epochs", "1"], "unknown model 'lstmm-1x8'"),
     (["eval", "--model", "lstm-2x128"], "has no released weights"),
     (["sample", "--model", "nope-dir"], "unknown model 'nope-dir'"),
+    (["eval", "--model", "runs/no-such-run"], "no checkpoint or run directory at runs/no-such-run"),
+    (["eval", "--model", __file__], "test_cli_train.py is a file, not a checkpoint or run directory"),
+    (["pull", "hf:org/name/extra@abc"], "is not a Hub checkpoint's name"),
 ])
 def test_one_line_errors(capsys, tmp_path, args, fragment):
     code, _, err = run(capsys, *args, *(["--out", tmp_path / "r"] if args[0] == "train" else []))

@@ -232,6 +232,12 @@ def _checkpoint_path(spec: str, announce: bool = True) -> Path:
         if announce:
             click.echo(f"zoo: using {spec} from the Hugging Face cache: {path}", err=True)
         return path
+    if spec.startswith("hf:"):
+        raise ZooError(f"'{spec}' is not a Hub checkpoint's name: write hf:ORG/NAME@REVISION")
+    if Path(spec).exists():
+        raise ZooError(f"{spec} is a file, not a checkpoint or run directory")
+    if "/" in spec or os.sep in spec:  # registry names hold no slash: this was meant as a folder
+        raise ZooError(f"no checkpoint or run directory at {spec}")
     named = resolve(spec)  # a clear error for unknown names
     path = bundled_checkpoint(named)
     if path is None and named.hub:
