@@ -2,6 +2,7 @@
 repositories), never the internet. Every command runs in a subprocess, as huggingface_hub reads
 HF_ENDPOINT, HF_HOME and HF_HUB_OFFLINE when it is imported."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import pytest
 
 import zoo
 from zoo.checkpoint import CONFIG, WEIGHTS
+from zoo.recipe import Recipe
 from zoo.registry import PRETRAINED
 
 OLAH = shutil.which("olah-cli") or str(Path(sys.executable).parent / "olah-cli")
@@ -172,6 +174,11 @@ def test_the_card_cites_the_figure_its_registry_model_reproduces(tmp_path):
                                                       "test_ce": 2.117, "accuracy": 0.5201})
     assert ("The paper's test word-level cross-entropy: 2.117 nats per scored character, accuracy 52.01%; "
             "this model's: 2.5000, 45.00%.") in cited
+    assert "the rate multiplied" not in cited
+    recipe = {**dataclasses.asdict(Recipe.autocomplete()), "max_epochs": 20}
+    assert "passes; kept" in model_card({**words, "recipe": recipe}, "alice/ac")  # Adam's rate stays as it is
+    decayed = model_card({**words, "recipe": {**recipe, "lr_decay": 0.95}}, "alice/ac")  # the paper's decay, kept by --resume
+    assert "20 passes, the rate multiplied by 0.95 each pass after pass 10; kept" in decayed
 
 
 def test_no_reproduces_section_outside_a_run_or_for_other_text(tmp_path):

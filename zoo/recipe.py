@@ -58,10 +58,10 @@ class Recipe:
     @classmethod
     def autocomplete(cls) -> Recipe:
         """Madsen 2019's: Adam with its default parameters, batches of 64 observations of at most
-        200 characters (`seq_length`), two passes over the data, no clipping, no early stop, and
-        forget gates starting open as TensorFlow's LSTM cells (`forget_bias` 1)."""
-        return cls(optimizer="adam", lr=1e-3, batch_size=64, seq_length=200, clip="none", max_epochs=2, patience=0,
-                   forget_bias=1.0)
+        200 characters (`seq_length`), two passes over the data at a constant rate, no clipping, no
+        early stop, and forget gates starting open as TensorFlow's LSTM cells (`forget_bias` 1)."""
+        return cls(optimizer="adam", lr=1e-3, lr_decay=1.0, batch_size=64, seq_length=200, clip="none", max_epochs=2,
+                   patience=0, forget_bias=1.0)
 
     def lr_at(self, epoch: int) -> float:
         """The rate for 1-based `epoch`: decayed once per epoch after `lr_decay_after`."""
