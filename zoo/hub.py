@@ -240,6 +240,8 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
     arch, shape = model.get("arch", "?"), f"{model.get('layers', '?')}x{model.get('hidden', '?')}"
     size = f"{dataset['characters']:,}" if isinstance(dataset.get("characters"), int) else "?"
     words = model.get("task") == "autocomplete"
+    # a word model's recipe is a constant rate; one that decayed within its passes says from when
+    decays = recipe.get("lr_decay", 1) != 1 and recipe.get("max_epochs", 0) > recipe.get("lr_decay_after", 0)
     unit = "nats per scored character" if words else "nats/char"
     task = ({"type": "text-classification", "name": "autocomplete (the word being typed)"} if words else
             {"type": "text-generation", "name": "character-level language modeling"})
@@ -265,7 +267,7 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
              "model-index": [{"name": repo_id.split("/")[-1], "results": results}] if results else []}
     return _card_template().render(
         front_matter=yaml.safe_dump(front, sort_keys=False).strip(), name=repo_id.split("/")[-1], repo_id=repo_id,
-        words=words, unit=unit, shape=shape, size=size, version=config.get("zoo_version", __version__),
+        words=words, decays=decays, unit=unit, shape=shape, size=size, version=config.get("zoo_version", __version__),
         word_count=int(model.get("classes") or 2) - 2, sha256=str(dataset.get("sha256", "?"))[:16],
         model={"arch": arch, "input": "onehot", **model}, dataset={"name": "its dataset", "split": "?", **dataset},
         recipe=recipe, metrics={"epoch": "?", **metrics}, reproduces=reproduces, valid_nats=float(metrics.get("valid_nats", float("nan"))),
