@@ -78,6 +78,15 @@ def test_damaged_checkpoints(ckpt, damage, message):
         zoo.load_checkpoint(path)
 
 
+def test_a_vocabulary_of_another_size_than_the_model(ckpt):
+    _, path = ckpt
+    config = json.loads((path / CONFIG).read_text())
+    config["vocab"]["chars"] = "abcdef"
+    (path / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(zoo.ZooError, match="its vocabulary has 6 characters, its model 7"):
+        zoo.load_checkpoint(path)
+
+
 def test_unknown_architecture_in_a_checkpoint(ckpt):
     _, path = ckpt
     config = json.loads((path / CONFIG).read_text())

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 import zoo
 
@@ -52,6 +53,23 @@ def test_errors_are_one_line(zoo_cli, args, fragment):
     code, out, err = zoo_cli(*args)
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("zoo: error: ") and fragment in err
+
+
+@pytest.mark.parametrize("command", [["eval"], ["sample", "-n", "3"], ["analyze", "--analyzer", "cells"]])
+def test_a_checkpoint_without_a_vocabulary_cannot_read_text(zoo_cli, tmp_path, command):
+    zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab_size=5), tmp_path / "c")
+    code, out, err = zoo_cli(command[0], "--model", str(tmp_path / "c"), *command[1:])
+    assert code == 1 and err == f"zoo: error: {tmp_path / 'c'} has no vocabulary: it cannot read text\n"
+
+
+@pytest.mark.parametrize("device, fragment", [
+    ("tpu", "--device tpu: not a device name torch knows"),
+    ("mps" if not torch.backends.mps.is_available() else "meta", "is not available on this machine"),
+    ("meta", "--device meta is not available on this machine"),
+])
+def test_a_device_that_is_not_there(zoo_cli, device, fragment):
+    code, out, err = zoo_cli("eval", "--model", "lstm-2x128.sample", "--device", device)
+    assert code == 1 and out == "" and err.count("\n") == 1 and fragment in err
 
 
 def test_plugins_json(zoo_cli):

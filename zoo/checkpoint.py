@@ -175,6 +175,9 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
     model_config = ModelConfig.from_dict(config["model"])
     _check_provider(directory, model_config.arch, config.get("plugin"))
     vocab = Vocab.from_dict(config["vocab"]) if config.get("vocab") else None
+    if vocab is not None and len(vocab.chars) != model_config.vocab_size:
+        raise ZooError(f"{directory / CONFIG}: its vocabulary has {len(vocab.chars)} characters, "
+                       f"its model {model_config.vocab_size}")
     tensors = _read_weights(directory, config.get("weights_sha256"))
     model = create_model(model_config, vocab=vocab)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}

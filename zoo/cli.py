@@ -250,12 +250,15 @@ def _checkpoint_path(spec: str, announce: bool = True) -> Path:
 
 def _load_model(spec: str, device: str = "auto"):
     """``(model, its checkpoint directory)`` for a --model value (see `_checkpoint_path`),
-    resolved once: a Hub checkpoint is looked up and verified a single time."""
+    resolved once: a Hub checkpoint is looked up and verified a single time. Every command that
+    loads a model reads text with it, so a checkpoint saved without a vocabulary is refused here."""
     from .checkpoint import checkpoint_dir, load_checkpoint
     from .train import pick_device
 
     path = checkpoint_dir(_checkpoint_path(spec))
     model = load_checkpoint(path)
+    if getattr(model, "vocab", None) is None:
+        raise ZooError(f"{path} has no vocabulary: it cannot read text")
     return (model.to(pick_device(device)) if hasattr(model, "to") else model), path
 
 
@@ -736,8 +739,6 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     for runner in runners:
         runner.check(model)
     refs = {_label(ref): _load_model(ref, device)[0] for ref in references}
-    if getattr(model, "vocab", None) is None:
-        raise ZooError(f"{path} has no vocabulary: it cannot read text")
     corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
     words = _is_autocomplete(model)
     if words:  # its texts are observations, one per line (zoo.autocomplete.as_text)

@@ -91,9 +91,18 @@ class Distributed:
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ZooError(f"--device {name}: not a device name torch knows (auto, cpu, cuda, cuda:N, mps, ...)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ZooError("--device cuda was asked for, but torch sees no CUDA device")
+    try:  # cuda:7 on a machine with one GPU, mps off a Mac, ...; meta holds no numbers
+        if device.type == "meta":
+            raise RuntimeError
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError):
+        raise ZooError(f"--device {name} is not available on this machine") from None
     if device.type == "cuda" and "LOCAL_RANK" in os.environ:
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     return device
