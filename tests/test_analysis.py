@@ -237,6 +237,13 @@ def test_a_directory_that_is_not_a_report_is_never_replaced(tmp_path):
     with pytest.raises(zoo.ZooError, match="not a zoo report"):
         write_report(report, precious)
     assert (precious / "notes.txt").read_text() == "keep me"
+    write_report(report, tmp_path / "r")  # a report's folder, then a file of the user's put into it
+    (tmp_path / "r" / "notes.txt").write_text("keep me too")
+    with pytest.raises(zoo.ZooError, match=r"holds files besides its report \(notes.txt\)"):
+        write_report(report, tmp_path / "r")
+    assert (tmp_path / "r" / "notes.txt").read_text() == "keep me too"
+    (tmp_path / "r" / "notes.txt").unlink()
+    write_report(report, tmp_path / "r")  # its own files only: replaced
 
 
 def test_analysis_data_carries_training_text_and_references():

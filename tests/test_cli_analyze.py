@@ -55,6 +55,16 @@ def test_analyze_json_text_and_out(zoo_cli, checkpoint, tmp_path):
     assert data["saturation"]["report"] == str(tmp_path / "mine" / "report.html")
 
 
+def test_a_report_folder_holding_a_users_file_is_refused_before_any_work(zoo_cli, checkpoint, tmp_path):
+    (tmp_path / "out" / "cells").mkdir(parents=True)
+    (tmp_path / "out" / "cells" / "notes.txt").write_text("keep me")
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,cells",
+                             "--text", "the cat sat on the mat.\n" * 20, "--out", str(tmp_path / "out"), "--quiet")
+    assert code == 1 and "holds files that are not a zoo report" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cells"]  # saturation did not run either
+    assert (tmp_path / "out" / "cells" / "notes.txt").read_text() == "keep me"
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--analyzer", "nope"], "unknown analyzer 'nope'"),
     (["--analyzer", "cells", "--set", "colour=red"], "no selected analyzer has a parameter 'colour'"),

@@ -98,3 +98,12 @@ def test_cli_fit_and_eval(tiny_text, tmp_path, capsys):
 
     result = json.loads(capsys.readouterr().out)
     assert 0 < result["nats"] < math.log(16)
+
+
+@pytest.mark.parametrize("present, fragment", [("config.json", "already holds a model"), ("notes.txt", "holds other files")])
+def test_cli_fit_never_writes_beside_other_files(zoo_cli, tiny_text, tmp_path, present, fragment):
+    (tmp_path / "ng").mkdir()
+    (tmp_path / "ng" / present).write_text("keep me")
+    code, _, err = zoo_cli("baseline", "fit", "ngram", "--order", "2", "--data", str(tiny_text), "--out", str(tmp_path / "ng"), "--quiet")
+    assert code == 1 and fragment in err
+    assert [p.name for p in (tmp_path / "ng").iterdir()] == [present] and (tmp_path / "ng" / present).read_text() == "keep me"

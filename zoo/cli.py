@@ -426,6 +426,8 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
     out = Path(out or f"runs/{name}-{order}.{corpus.name.removesuffix('.txt')}")
     if (out / "config.json").exists():
         raise ZooError(f"{out} already holds a model: choose another --out")
+    if out.is_dir() and any(out.iterdir()):  # the fit writes its files there: never beside a user's
+        raise ZooError(f"{out} holds other files: choose a new or empty --out")
     vocab, ids, valid_ids, _ = encoded_splits(corpus)
     cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
             valid_ids=valid_ids, progress=not quiet, **options)
@@ -710,7 +712,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     from .analysis import AnalysisData, analyze as run_analysis, describe_model, get_analyzer
     from .checkpoint import read_config
     from .plugins import blame
-    from .report import write_report
+    from .report import check_report_dir, write_report
 
     if bool(model_spec) == bool(models_glob):
         raise ZooError("give either --model or --models")
@@ -772,9 +774,13 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         runner.check_inputs(analysed)
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}
+    targets = {runner.name: Path(out) / runner.name if out and len(runners) > 1
+               else Path(out or Path("reports") / label / runner.name) for runner in runners}
+    for target in targets.values():  # before any work: a folder that cannot take its report
+        check_report_dir(target)
     results = {}
     for runner in runners:
-        target = Path(out) / runner.name if out and len(runners) > 1 else Path(out or Path("reports") / label / runner.name)
+        target = targets[runner.name]
         with blame("analyzer", runner.name):
             report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
             write_report(report, target, runner.template)

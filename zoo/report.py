@@ -95,13 +95,31 @@ def render_html(report: Report, template: str | Path | None = None) -> str:
     )
 
 
-def write_report(report: Report, directory: str | Path, template: str | Path | None = None) -> Path:
-    """Write `report` into `directory` (replacing an earlier report there), atomically."""
+def check_report_dir(directory: str | Path) -> None:
+    """Refuse a folder a report cannot replace whole: a file, or a folder holding anything but an
+    earlier report's own files. Writing replaces the folder, so no one else's file may be in it."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ZooError(f"cannot write a report to {directory}: it is a file")
-    if directory.is_dir() and any(directory.iterdir()) and not (directory / "report.json").is_file():
-        raise ZooError(f"{directory} holds files that are not a zoo report: choose another --out")
+    entries = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+    if not entries:
+        return
+    try:
+        files = json.loads((directory / "report.json").read_text(encoding="utf-8"))["files"]
+        own = {"report.json", files["html"], files["arrays"], *files["figures"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ZooError(f"{directory} holds files that are not a zoo report: choose another --out") from None
+    others = [name for name in entries if name not in own]
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise ZooError(f"{directory} holds files besides its report ({shown}), which a new report would "
+                       "replace: move them or choose another --out")
+
+
+def write_report(report: Report, directory: str | Path, template: str | Path | None = None) -> Path:
+    """Write `report` into `directory` (replacing an earlier report there), atomically."""
+    directory = Path(directory)
+    check_report_dir(directory)
     html = render_html(report, template)  # before anything touches the disk: a template error writes nothing
     try:
         _write(report, directory, html)
