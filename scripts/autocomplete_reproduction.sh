@@ -7,7 +7,10 @@
 #   WIDTH=128 WORDS=4096 EPOCHS=6 MODELS="gru-2 lstm-2" DATA=../shared/data/warpeace.txt \
 #     scripts/autocomplete_reproduction.sh        # the CPU run of docs/autocomplete.md
 #
-# A run that exists is continued to EPOCHS (--resume), not started again.
+# A run that exists is continued to EPOCHS (--resume), not started again. PARALLEL=1 trains the
+# models at once (one GPU has room for all three). TRAIN_SECONDS stops training after that long
+# and goes on with what the runs finished (each keeps its last whole epoch), so a call with a time
+# limit still ends with the figures; the log says which run stopped early, and at which pass.
 set -euo pipefail
 ZOO=${ZOO:-.venv/bin/zoo}
 DATA=${DATA:-text8}
@@ -17,26 +20,57 @@ EPOCHS=${EPOCHS:-2}
 MODELS=${MODELS:-gru-2 lstm-2 nlstm-1}
 OUT=${OUT:-runs/autocomplete}
 DEVICE=${DEVICE:-auto}
+PARALLEL=${PARALLEL:-0}
+TRAIN_SECONDS=${TRAIN_SECONDS:-0}  # 0: no limit
 mkdir -p "$OUT"
-runs=()
-for model in $MODELS; do
-  arch=${model%-*}; layers=${model#*-}
-  name="$arch-${layers}x$WIDTH"
+limit=(); [ "$TRAIN_SECONDS" -gt 0 ] && limit=(timeout "$TRAIN_SECONDS")  # SIGTERM: runs write atomically
+
+train_one() {  # MODEL (gru-2, ...) RUN: train or continue it; a run stopped by TRAIN_SECONDS is kept
+  local arch=${1%-*} layers=${1#*-} run=$2 args
+  local name="$arch-${layers}x$WIDTH" status=0
   if [ "$WIDTH" = 600 ] && [ "$DATA" = text8 ]; then
     args=(--model "$name.text8")                      # the registry entries: embedding 600, 16,386 classes
   else
     args=(--model "$name" --input embedding --words "$WORDS")
     [ "$arch" = gru ] && args+=(--set reset=before)  # TensorFlow's GRUCell, as the article's
   fi
-  run="$OUT/$name"
   if [ -f "$run/run.json" ]; then
-    "$ZOO" train --model "${args[1]}" --task autocomplete --data "$DATA" --out "$run" --device "$DEVICE" \
-      --epochs "$EPOCHS" --resume --quiet
-  else
-    "$ZOO" train "${args[@]}" --task autocomplete --data "$DATA" --out "$run" --device "$DEVICE" --epochs "$EPOCHS" --quiet
+    args=(--model "${args[1]}" --resume)
   fi
-  "$ZOO" eval --model "$run" --json > "$OUT/$name.test.json"
+  "${limit[@]}" "$ZOO" train "${args[@]}" --task autocomplete --data "$DATA" --out "$run" --device "$DEVICE" \
+    --epochs "$EPOCHS" --quiet || status=$?
+  if [ "$status" = 124 ] && [ -f "$run/run.json" ]; then
+    echo "$name: stopped by TRAIN_SECONDS=$TRAIN_SECONDS; its last whole pass: $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["last"])' "$run/run.json")"
+  elif [ "$status" = 124 ]; then
+    echo "$name: not one pass within TRAIN_SECONDS=$TRAIN_SECONDS" >&2
+    return 124
+  elif [ "$status" != 0 ]; then
+    return "$status"
+  fi
+}
+
+runs=() pids=()
+for model in $MODELS; do
+  run="$OUT/${model}x$WIDTH"  # gru-2 -> gru-2x600
   runs+=("$run")
+  if [ "$PARALLEL" = 1 ]; then
+    train_one "$model" "$run" & pids+=($!)
+  else
+    train_one "$model" "$run"
+  fi
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+trained=()  # under TRAIN_SECONDS, the runs that finished a pass; every run, otherwise
+for run in "${runs[@]}"; do
+  [ -f "$run/run.json" ] && trained+=("$run")
+done
+if [ "$failed" = 1 ] && [ "$TRAIN_SECONDS" = 0 ] || [ "${#trained[@]}" = 0 ]; then
+  exit 1
+fi
+runs=("${trained[@]}")
+for run in "${runs[@]}"; do
+  "$ZOO" eval --model "$run" --json > "$OUT/$(basename "$run").test.json"
 done
 refs=()
 for run in "${runs[@]:1}"; do refs+=(--reference "$run"); done

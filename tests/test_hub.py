@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import zoo
+import zoo.hub
 from zoo.checkpoint import CONFIG, WEIGHTS
 from zoo.recipe import Recipe
 from zoo.registry import PRETRAINED
@@ -257,6 +258,18 @@ def test_a_refused_push_is_one_line(hub, tmp_path):
     result = zoo_cmd(hub, tmp_path / "home", "push", str(run), "--repo-id", "alice/new")
     assert result.returncode == 1 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "alice/new" in result.stderr
+
+
+@pytest.mark.parametrize("repo_id, fragment", [
+    ("bad repo", "write it as owner/name"),
+    ("lstm-2x128", "write it as owner/name"),  # the Hub would take it; `hf:` and the card could not name it
+    ("alice/lstm--2x128", "Cannot have -- or .."),
+])
+def test_a_repository_id_the_hub_would_refuse_is_refused_before_anything_is_prepared(tmp_path, repo_id, fragment):
+    run = tmp_path / "run"
+    zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), run)
+    with pytest.raises(zoo.ZooError, match=fragment):
+        zoo.hub.prepare(run, repo_id)
 
 
 def test_registry_hub_entries_are_pinned_to_commits(tmp_path):

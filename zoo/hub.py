@@ -22,7 +22,8 @@ from .fileio import atomic_write, sha256_bytes
 CARD = "README.md"
 RUN_RECORD = "run.json"  # a training run's record (zoo.train.RUN_FILE, not imported: zoo.train imports torch)
 FILES = (WEIGHTS, CONFIG, CARD)
-SPEC = re.compile(r"^hf:(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")
+REPO_ID = r"[A-Za-z0-9][\w.-]*/[\w.-]+"  # owner/name: what `hf:` names and a card tells users to load
+SPEC = re.compile(rf"^hf:(?P<repo>{REPO_ID})(?:@(?P<revision>[\w./-]+))?$")
 
 
 def parse_spec(spec: str) -> tuple[str, str | None] | None:
@@ -97,12 +98,26 @@ class Upload:
         return [{"path": name, "bytes": len(data), "sha256": sha256_bytes(data)} for name, data in self.files.items()]
 
 
+def check_repo_id(repo_id: str) -> None:
+    """Refuse, before anything is prepared, a repository id the Hub would refuse or that `hf:`
+    could not name (a bare name: the card's loading lines need the owner)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    if not re.fullmatch(REPO_ID, repo_id):
+        raise ZooError(f"--repo-id {repo_id!r}: write it as owner/name, e.g. alice/lstm-2x128-warpeace")
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise ZooError(f"--repo-id {repo_id!r}: {str(exc).splitlines()[0]}") from None
+
+
 def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_name: str | None = None) -> Upload:
     """The files a push of `directory` (a checkpoint or run directory: its best epoch) publishes:
     the weights, config.json without anything local (paths, optimizer state) and a model card.
     `model_name` is the registry model the checkpoint reproduces (default: the one its run
     trained); the card cites that entry's published figure. A folder with a card of its own for
     this repository (one `--to-dir` wrote, perhaps edited since) publishes that card as it is."""
+    check_repo_id(repo_id)
     folder = checkpoint_dir(directory)
     config = read_config(folder)
     public = _public_config(config)
