@@ -243,8 +243,12 @@ def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):
                         training={"optimizer": "rmsprop"})
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "run.json").write_text("{}")
+    (tmp_path / "bert").mkdir()  # another library's model folder
+    (tmp_path / "bert" / "config.json").write_text('{"model_type": "bert"}')
+    (tmp_path / "bert" / "model.safetensors").write_bytes(b"not ours")
     for target, fragment in [(source, "is the checkpoint being published"), (tmp_path / "run", "holds a training run"),
-                             (tmp_path / "epoch", "holds a training run or checkpoint")]:
+                             (tmp_path / "epoch", "holds a training run or checkpoint"),
+                             (tmp_path / "bert", "that is not a zoo checkpoint's")]:
         before = {p.name: p.read_bytes() for p in target.iterdir()}
         refused = zoo_cmd(hub, tmp_path / "home", "push", str(source), "--repo-id", "a/b", "--to-dir", str(target))
         assert refused.returncode == 1 and fragment in refused.stderr and refused.stderr.count("\n") == 1

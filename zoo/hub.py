@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import CONFIG, WEIGHTS, checkpoint_dir, read_config
+from .checkpoint import CONFIG, FORMAT, WEIGHTS, checkpoint_dir, read_config
 from .errors import ZooError
 from .fileio import atomic_write, sha256_bytes
 
@@ -153,8 +153,12 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
     target = Path(directory)
     if target.exists() and target.resolve() == upload.source.resolve():
         raise ZooError(f"{target} is the checkpoint being published: choose another directory")
-    if (target / RUN_RECORD).exists() or "training" in _config_or_empty(target):
+    existing = _config_or_empty(target)
+    if (target / RUN_RECORD).exists() or "training" in existing:
         raise ZooError(f"{target} holds a training run or checkpoint: choose another directory")
+    if existing.get("format") != FORMAT and any((target / name).exists() for name in (WEIGHTS, CONFIG)):
+        # an earlier export is replaced; anyone else's weights or config (a transformers model) never
+        raise ZooError(f"{target} holds a {WEIGHTS} or {CONFIG} that is not a zoo checkpoint's: choose another directory")
     target.mkdir(parents=True, exist_ok=True)
     files = {name: data for name, data in upload.files.items()
              if not (name == CARD and (target / CARD).exists() and not overwrite_card)}
