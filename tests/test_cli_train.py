@@ -37,6 +37,17 @@ def test_eval_reports_nats_bits_and_error_and_records_it(trained, capsys):
     assert code == 0 and "valid cross-entropy" in out and "bits/char" in out
 
 
+def test_eval_says_how_many_characters_it_read_as_unknown(trained, tmp_path, capsys):
+    other = tmp_path / "other.txt"
+    other.write_text("the cat sat ~ on the mat.\n" * 40, encoding="utf-8")  # '~' is not in tiny.txt
+    code, out, err = run(capsys, "eval", "--model", trained, "--data", other, "--json")
+    assert code == 0 and json.loads(out)["unknown_characters"] == 4  # the test split's 4 lines
+    code, out, err = run(capsys, "eval", "--model", trained, "--data", other)
+    assert code == 0 and err.startswith("note: 4 of them are not in the model's vocabulary")
+    code, out, err = run(capsys, "eval", "--model", trained)
+    assert code == 0 and err == ""
+
+
 def test_resume_keeps_the_runs_recipe(trained, tiny_text, capsys):
     """--resume continues with the run's own recipe (batch 8 x 20 here, not the defaults), only
     --epochs given; a flag that would change the recipe is refused with one line."""

@@ -566,7 +566,8 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
     else:
         text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
         ids = torch.from_numpy(model.vocab.encode(text))
-        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(char_losses(model, ids), resamples)}
+        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(char_losses(model, ids), resamples),
+                  "unknown_characters": model.vocab.unknown_count(text)}
         metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"]}
     if Path(model_spec).is_dir():  # a user's directory; weights shipped with the zoo are never written
         update_config(model_spec, metrics={**metrics, f"{part}_data_sha256": corpus.sha256})
@@ -581,6 +582,9 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
         click.echo(f"{part} cross-entropy on {corpus.name} ({result['characters']:,} characters): "
                    f"{result['nats']:.4f}{_pm(result['se_nats'])} nats/char, "
                    f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char")
+        if result["unknown_characters"]:
+            click.echo(f"note: {result['unknown_characters']:,} of them are not in the model's vocabulary and were "
+                       f"scored as its unknown-character stand-in {model.vocab.unk!r}", err=True)
 
 
 def _pm(se: float | None) -> str:

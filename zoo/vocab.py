@@ -53,13 +53,19 @@ class Vocab:
     def __repr__(self) -> str:
         return f"Vocab({len(self)} characters, unk={self.unk!r})"
 
+    def _lookup(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(codes, ids, known) of `text`'s characters, in one vectorized pass."""
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        pos = np.minimum(np.searchsorted(self._sorted, codes), len(self._sorted) - 1)
+        return codes, self._order[pos], self._sorted[pos] == codes
+
+    def unknown_count(self, text: str) -> int:
+        """How many characters of `text` are outside the vocabulary (read as `unk`, if any)."""
+        return int((~self._lookup(text)[2]).sum())
+
     def encode(self, text: str) -> np.ndarray:
         """The ids of `text` as an int64 array (one vectorized lookup, no Python loop)."""
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        pos = np.searchsorted(self._sorted, codes)
-        pos_clipped = np.minimum(pos, len(self._sorted) - 1)
-        known = self._sorted[pos_clipped] == codes
-        ids = self._order[pos_clipped]
+        codes, ids, known = self._lookup(text)
         if not known.all():
             if self.unk is None:
                 missing = sorted({chr(c) for c in codes[~known][:10000]})
