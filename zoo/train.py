@@ -97,9 +97,9 @@ def pick_device(name: str = "auto") -> torch.device:
         raise ZooError(f"--device {name}: not a device name torch knows (auto, cpu, cuda, cuda:N, mps, ...)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ZooError("--device cuda was asked for, but torch sees no CUDA device")
-    try:  # cuda:7 on a machine with one GPU, mps off a Mac, ...; meta holds no numbers
-        if device.type == "meta":
-            raise RuntimeError
+    if device.type == "meta":
+        raise ZooError("--device meta holds shapes, not numbers: choose cpu or cuda")
+    try:  # cuda:7 on a machine with one GPU, mps off a Mac, ...
         torch.empty(0, device=device)
     except (RuntimeError, AssertionError):
         raise ZooError(f"--device {name} is not available on this machine") from None
