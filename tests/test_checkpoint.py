@@ -55,15 +55,6 @@ def test_corrupt_weights_are_refused(ckpt):
         zoo.load_checkpoint(path)
 
 
-def test_weights_that_do_not_fit_the_config(ckpt):
-    _, path = ckpt
-    config = json.loads((path / CONFIG).read_text())
-    config["model"]["hidden"] = 16
-    (path / CONFIG).write_text(json.dumps(config))
-    with pytest.raises(zoo.ZooError, match=r"do not fit its config: head.weight is \[7, 8\], the config needs \[7, 16\]"):
-        zoo.load_checkpoint(path)
-
-
 @pytest.mark.parametrize("damage, message", [
     (lambda p: (p / CONFIG).unlink(), "config.json is missing"),
     (lambda p: (p / WEIGHTS).unlink(), "model.safetensors is missing"),
@@ -78,21 +69,17 @@ def test_damaged_checkpoints(ckpt, damage, message):
         zoo.load_checkpoint(path)
 
 
-def test_a_vocabulary_of_another_size_than_the_model(ckpt):
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["model"].update(hidden=16), r"do not fit its config: head.weight is \[7, 8\], the config needs \[7, 16\]"),
+    (lambda c: c["vocab"].update(chars="abcdef"), "its vocabulary has 6 characters, its model 7"),
+    (lambda c: c["model"].update(arch="mgu"), "'mgu' is not installed; to get it: pip install"),
+])
+def test_a_config_that_does_not_fit_its_weights_or_the_installed_plugins(ckpt, edit, message):
     _, path = ckpt
     config = json.loads((path / CONFIG).read_text())
-    config["vocab"]["chars"] = "abcdef"
+    edit(config)
     (path / CONFIG).write_text(json.dumps(config))
-    with pytest.raises(zoo.ZooError, match="its vocabulary has 6 characters, its model 7"):
-        zoo.load_checkpoint(path)
-
-
-def test_unknown_architecture_in_a_checkpoint(ckpt):
-    _, path = ckpt
-    config = json.loads((path / CONFIG).read_text())
-    config["model"]["arch"] = "mgu"
-    (path / CONFIG).write_text(json.dumps(config))
-    with pytest.raises(zoo.ZooError, match="'mgu' is not installed; to get it: pip install"):
+    with pytest.raises(zoo.ZooError, match=message):
         zoo.load_checkpoint(path)
 
 
