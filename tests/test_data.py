@@ -153,9 +153,10 @@ def test_zip_member(served):
 
 
 def test_failed_download_leaves_nothing_behind(served, tmp_path):
-    with pytest.raises(zoo.ZooError, match="cannot download"):
+    with pytest.raises(zoo.ZooError, match="cannot download") as refused:
         load_corpus("gone", progress=False)
     assert list((tmp_path / "home" / "datasets" / "gone").iterdir()) == []
+    assert f"offline, put the file at {tmp_path / 'home' / 'datasets' / 'gone'}" in str(refused.value)
 
 
 def test_dataset_without_a_download(served):

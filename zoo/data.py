@@ -164,7 +164,8 @@ def _download(url: str, target: Path, progress: bool) -> None:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         Path(tmp).unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or exc
-        raise ZooError(f"cannot download {url}: {reason}") from None
+        raise ZooError(f"cannot download {url}: {reason} (offline, put the file at {target}, "
+                       "or pass its path to --data)") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
