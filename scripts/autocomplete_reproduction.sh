@@ -49,17 +49,16 @@ train_one() {  # MODEL (gru-2, ...) RUN: train or continue it; a run stopped by 
   fi
 }
 
-runs=() pids=()
+runs=() pids=() failed=0
 for model in $MODELS; do
   run="$OUT/${model}x$WIDTH"  # gru-2 -> gru-2x600
   runs+=("$run")
   if [ "$PARALLEL" = 1 ]; then
     train_one "$model" "$run" & pids+=($!)
   else
-    train_one "$model" "$run"
+    train_one "$model" "$run" || failed=1
   fi
 done
-failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 trained=()  # under TRAIN_SECONDS, the runs that finished a pass; every run, otherwise
 for run in "${runs[@]}"; do
