@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The GPU work issues 10 and 11 leave for a session that is lent the device machine, as stages
-# whose results, packed at the end into one file, $OUT/gpu-results.tar.gz (the device tool brings
-# back at most 8 files), come back; the summaries are printed too. A session has 15 minutes of device time, a minute or more of it
-# spent starting the machine, and one call may last 10 minutes: so one call runs several stages,
-# in the order given, within one time limit (LIMIT seconds, default 540); a stage that finds
-# under a minute left is skipped and says so.
+# The GPU work issues 10 and 11 leave for a session that is lent the device machine, as stages.
+# A session has 15 minutes of device time, a minute or more of it spent starting the machine, and
+# one call may last 10 minutes: so one call runs several stages, in the order given, within one
+# time limit (LIMIT seconds, default 540); a stage that finds under a minute left is skipped and
+# says so. Their files come back packed into one, $OUT/gpu-results.tar.gz (the device tool brings
+# back at most 8 files), and the summaries are printed at the end.
 #
 # Here, once, where pip and ../shared/data are (the device machine has neither network nor data):
 #   scripts/gpu_session.sh prepare
