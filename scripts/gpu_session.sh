@@ -119,7 +119,9 @@ run_stage() {
       > "$RES/autocomplete.log" 2>&1 || echo "autocomplete stopped: see autocomplete.log"
     cp runs/autocomplete600/accuracy.json "$RES/autocomplete-accuracy.json" 2>/dev/null || true
     cp runs/autocomplete600/accuracy/accuracy.png "$RES/autocomplete-accuracy.png" 2>/dev/null || true
-    timeout "$(stop_in)" python3 scripts/connectivity_horizons.py runs/autocomplete600/*-*x*/ --windows 20 \
+    local trained=()  # a model stopped before its first pass has no run to measure
+    for run in runs/autocomplete600/*-*x*/; do [ -f "$run/run.json" ] && trained+=("$run"); done
+    timeout "$(stop_in)" python3 scripts/connectivity_horizons.py "${trained[@]}" --windows 20 \
       --figure "$RES/autocomplete-horizons.png" --json "$RES/autocomplete-horizons.json" \
       > "$RES/autocomplete-horizons.txt" 2>&1 || echo "horizons stopped: see autocomplete-horizons.txt"
     pack_runs runs/autocomplete600 autocomplete-runs.tar.gz
