@@ -100,3 +100,26 @@ def test_architecture_options_from_the_command_line(tmp_path, tiny_text):
     assert done.value.code in (0, None)
     model = json.loads((out / "epochs" / "0001" / "config.json").read_text())["model"]
     assert (model["options"]["depth"], model["input"], model["embed_dim"], model["bias"]) == (3, "embedding", 4, "double")
+
+
+def test_eval_never_writes_into_a_checkpoint_the_zoo_ships(capsys):
+    from zoo.registry import PRETRAINED
+
+    shipped = PRETRAINED / "lstm-2x128.sample"
+    before = {p.name: p.read_bytes() for p in shipped.iterdir()}
+    code, out, err = run(capsys, "eval", "--model", shipped, "--json", "--resamples", "0")
+    assert code == 0, err
+    assert "checkpoint" not in json.loads(out)  # not recorded
+    assert {p.name: p.read_bytes() for p in shipped.iterdir()} == before
+
+
+def test_eval_of_a_read_only_checkpoint_prints_its_figures_and_says_they_were_not_recorded(trained, capsys,
+                                                                                          monkeypatch):
+    def refuse(path, data):  # what a folder the user cannot write gives (root can write anywhere: injected)
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("zoo.checkpoint.atomic_write", refuse)
+    code, out, err = run(capsys, "eval", "--model", trained, "--json", "--resamples", "0")
+    assert code == 0 and json.loads(out)["nats"] > 0 and "checkpoint" not in json.loads(out)
+    assert err.startswith("zoo: warning: the figures were not recorded in") and err.count("\n") == 1
+    assert err.rstrip().endswith("config.json: Permission denied")

@@ -94,6 +94,10 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["characters"] > 1000
     assert {p.name: p.stat().st_mtime_ns for p in where.iterdir()} == before  # nothing written into the cache
+    by_path = zoo_cmd(hub, tmp_path, "eval", "--model", str(where), "--json", "--resamples", "0", offline=True)
+    assert by_path.returncode == 0, by_path.stderr  # the path `zoo pull` printed: still the cache's
+    assert {p.name: (p.is_symlink(), p.stat().st_mtime_ns) for p in where.iterdir()} == {
+        name: (True, mtime) for name, mtime in before.items()}
     described = zoo_cmd(hub, tmp_path, "pull", f"alice/tiny@{rev}", "--json", offline=True)
     assert described.returncode == 0, described.stderr
     record = json.loads(described.stdout)

@@ -80,6 +80,17 @@ def checkpoint_dir(directory: str | Path) -> Path:
     return directory
 
 
+def is_shared(directory: str | Path) -> bool:
+    """Whether a checkpoint belongs to someone else, so that commands read it and never write into
+    it: a download in the Hugging Face cache (``models--org--name/snapshots/<commit>``, whose files
+    link into the cache's blobs), or a checkpoint shipped inside the zoo package."""
+    from .registry import PRETRAINED
+
+    path = checkpoint_dir(directory).resolve()
+    in_hub_cache = path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--")
+    return in_hub_cache or path.is_relative_to(PRETRAINED.resolve())
+
+
 def read_config(directory: str | Path) -> dict[str, Any]:
     """The checkpoint's config.json, checked; no torch needed."""
     directory = checkpoint_dir(directory)

@@ -544,11 +544,11 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
     The whole split is read as one sequence with the state carried. For an autocomplete model:
     the word-level cross-entropy and accuracy over its split's observations, padding and unknown
     words not scored (Madsen 2019). The figure is also written into the checkpoint's config.json
-    (metrics).
+    (metrics), unless the checkpoint is a download in the Hugging Face cache or ships with the zoo.
     """
     import torch
 
-    from .checkpoint import read_config, update_config
+    from .checkpoint import is_shared, read_config, update_config
     from .evaluate import char_losses, summarize
 
     model, path = _load_model(model_spec, device)
@@ -569,9 +569,12 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
         result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(char_losses(model, ids), resamples),
                   "unknown_characters": model.vocab.unknown_count(text)}
         metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"]}
-    if Path(model_spec).is_dir():  # a user's directory; weights shipped with the zoo are never written
-        update_config(model_spec, metrics={**metrics, f"{part}_data_sha256": corpus.sha256})
-        result["checkpoint"] = str(path)
+    if Path(model_spec).is_dir() and not is_shared(path):  # never into the Hub cache or the zoo package
+        try:
+            update_config(path, metrics={**metrics, f"{part}_data_sha256": corpus.sha256})
+            result["checkpoint"] = str(path)
+        except OSError as exc:  # a read-only folder: the figures are still printed
+            warnings.warn(f"the figures were not recorded in {path / 'config.json'}: {exc.strerror or exc}")
     if as_json:
         _emit_json(result)
     elif result.get("task") == "autocomplete":
