@@ -55,6 +55,18 @@ def test_analyze_json_text_and_out(zoo_cli, checkpoint, tmp_path):
     assert data["saturation"]["report"] == str(tmp_path / "mine" / "report.html")
 
 
+def test_all_runs_every_analyzer_the_model_and_inputs_allow_and_names_the_others(zoo_cli, checkpoint, tmp_path):
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "all", "--text",
+                             "the cat (sat) on the mat.\n" * 20, "--out", str(tmp_path / "all"), "--quiet")
+    assert code == 0, err
+    ran = sorted(p.name for p in (tmp_path / "all").iterdir())
+    assert {"cells", "saturation", "connectivity"} <= set(ran) and (tmp_path / "all/cells/report.html").is_file()
+    skipped = dict(line.removeprefix("zoo: skipped ").split(": ", 1) for line in err.splitlines())
+    assert "needs the model's training split" in skipped["oracles"]  # --text: no training split
+    assert "pass --reference" in skipped["char-probs"] and "it needs words" in skipped["accuracy-by-known-chars"]
+    assert sorted([*ran, *skipped]) == sorted(zoo.plugins.plugins().names("analyzer"))
+
+
 def test_a_report_folder_holding_a_users_file_is_refused_before_any_work(zoo_cli, checkpoint, tmp_path):
     (tmp_path / "out" / "cells").mkdir(parents=True)
     (tmp_path / "out" / "cells" / "notes.txt").write_text("keep me")
@@ -73,11 +85,18 @@ def test_a_report_folder_holding_a_users_file_is_refused_before_any_work(zoo_cli
     (["--analyzer", "cells", "--cells", "1:16"], "unit 16 is out of range for layers.1.c (16 units: 0-15)"),
     (["--analyzer", "saturation", "--cells", "1:1"], "--cells is for the cells analyzer"),
     (["--analyzer", "saturation", "--data", "missing.txt"], "missing.txt"),
+    # what an analyzer lacks is found before any analyzer runs, the first one included
+    (["--analyzer", "cells,model-map", "--reference", "{checkpoint}"], "model-map places at least three models"),
+    (["--analyzer", "cells,saturation", "--set", "left=0.9", "--set", "right=0.1"], "left (0.9) must be below right"),
+    (["--analyzer", "cells,error-overlap", "--text", "the cat sat"], "compares with n-gram models fitted to the model's"),
+    (["--analyzer", "cells,training-kl", "--reference", "{checkpoint}"], "training-kl follows a training run"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(zoo_cli, checkpoint, tmp_path, monkeypatch, args, fragment):
     monkeypatch.chdir(tmp_path)
-    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), *args, "--quiet")
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), *[a.format(checkpoint=checkpoint) for a in args],
+                             "--quiet")
     assert code == 1 and out == "" and err.count("\n") == 1 and fragment in err, err
+    assert not (tmp_path / "reports").exists()
     assert not (tmp_path / "reports").exists()
 
 

@@ -175,8 +175,9 @@ class Analyzer(ABC):
             what = "; ".join(f"{m}: {CAPABILITIES.get(m, 'unknown capability')}" for m in missing)
             raise ZooError(f"analyzer '{self.name}' cannot run on this model: it needs {what}")
 
-    def check_inputs(self, data: AnalysisData) -> None:
-        """Raise a one-line `ZooError` when `data` lacks what `needs` asks for."""
+    def check_inputs(self, data: AnalysisData, params: dict[str, Any]) -> None:
+        """Raise a one-line `ZooError` when `data` lacks what `needs` asks for. An analyzer whose
+        needs depend on its (resolved) `params` or on what else it was given checks that here too."""
         if len(data.ids) < 2:
             raise ZooError("the text to analyse needs at least two characters")
         if "train" in self.needs and not data.train_text:
@@ -241,7 +242,7 @@ def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str 
             text = vocab.decode(ids.tolist()) if vocab is not None else None
         data = AnalysisData(ids=ids, text=text, vocab=vocab, train_text=train_text,
                             references=dict(references or {}), progress=progress)
-    runner.check_inputs(data)
+    runner.check_inputs(data, resolved)
     report = runner.run(model, data, **resolved)
     from . import __version__
 

@@ -686,7 +686,9 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
               help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights (lstm-2x128.sample ships with the zoo).")
 @click.option("--models", "models_glob", help="Several models at once, e.g. 'runs/*.warpeace' (model-map): the checkpoint "
                                                  "and run directories it matches; the first is the model, the others its references.")
-@click.option("--analyzer", "analyzer_names", required=True, help="Analyzer name(s), comma-separated (listed below).")
+@click.option("--analyzer", "analyzer_names", required=True,
+              help="Analyzer name(s), comma-separated (listed below), or 'all': every analyzer that this model and "
+                   "these inputs allow, the others named on stderr with what they lack.")
 @click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
 @click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
@@ -734,19 +736,38 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     names = [n.strip() for n in analyzer_names.split(",") if n.strip()]
     if not names:
         raise ZooError("--analyzer needs at least one analyzer name (see `zoo list`)")
+    every = names == ["all"]
+    if every:
+        from .plugins import plugins
+
+        names = plugins().names("analyzer")
     runners = [get_analyzer(n) for n in dict.fromkeys(names)]
     if cells:
         if not any(r.name == "cells" for r in runners):
             raise ZooError("--cells is for the cells analyzer: add it to --analyzer")
         settings = (*settings, f"cells.cells={cells}")
     given = _split_settings(settings, runners)
-    for runner in runners:
-        runner.resolve_params(given[runner.name])
+    resolved = {runner.name: runner.resolve_params(given[runner.name]) for runner in runners}  # bad values: refused now
+
+    def applicable(runners: list, check) -> list:
+        """`runners` that pass `check`; with 'all', the others are left out and said on stderr."""
+        kept = []
+        for runner in runners:
+            try:
+                check(runner)
+                kept.append(runner)
+            except ZooError as exc:
+                if not every:
+                    raise
+                reason = str(exc).removeprefix(f"analyzer '{runner.name}' ")
+                click.echo(f"zoo: skipped {runner.name}: {reason}", err=True)
+        if not kept:
+            raise ZooError("no analyzer applies to this model and these inputs")
+        return kept
 
     model, path = _load_model(model_spec, device)
     saved = read_config(path)
-    for runner in runners:
-        runner.check(model)
+    runners = applicable(runners, lambda runner: runner.check(model))
     refs = {_label(ref): _load_model(ref, device)[0] for ref in references}
     corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
     words = _is_autocomplete(model)
@@ -777,11 +798,11 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
                             text=text, vocab=model.vocab, train_text=train_text,
                             references=refs, source=source, progress=not quiet,
                             checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)
-    for runner in runners:  # every analyzer's inputs before any of them runs: all or nothing is refused
-        runner.check_inputs(analysed)
+    # every analyzer's inputs before any of them runs: all or nothing is refused
+    runners = applicable(runners, lambda runner: runner.check_inputs(analysed, resolved[runner.name]))
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}
-    targets = {runner.name: Path(out) / runner.name if out and len(runners) > 1
+    targets = {runner.name: Path(out) / runner.name if out and (len(runners) > 1 or every)
                else Path(out or Path("reports") / label / runner.name) for runner in runners}
     for target in targets.values():  # before any work: a folder that cannot take its report
         check_report_dir(target)

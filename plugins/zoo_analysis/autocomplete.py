@@ -30,21 +30,25 @@ class AccuracyByKnownChars(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "autocomplete.html.j2"
 
+    def check_inputs(self, data, params) -> None:
+        super().check_inputs(data, params)
+        if data.text is None:
+            raise ZooError(f"{self.name} reads text (observations of words), not bare ids")
+        from zoo.autocomplete import from_text
+
+        if not from_text(data.text, params["max_length"]):
+            raise ZooError(f"{self.name}: the text has no letters a-z to autocomplete")
+        for label, ref in data.references.items():
+            if "words" not in getattr(ref, "capabilities", ()):
+                raise ZooError(f"{self.name}: reference '{label}' does not predict words")
+
     def run(self, model, data, *, top, longest, min_characters, max_length, batch) -> Report:
         import numpy as np
 
         from zoo import autocomplete as ac
 
-        if data.text is None:
-            raise ZooError(f"{self.name} reads text (observations of words), not bare ids")
         observations = ac.from_text(data.text, max_length)
-        if not observations:
-            raise ZooError(f"{self.name}: the text has no letters a-z to autocomplete")
-        models = {data.label: model}
-        for label, ref in data.references.items():
-            if "words" not in getattr(ref, "capabilities", ()):
-                raise ZooError(f"{self.name}: reference '{label}' does not predict words")
-            models[label] = ref
+        models = {data.label: model, **data.references}
         curves, overall, arrays = {}, {}, {}
         for label, m in models.items():
             found = ac.predictions(m, ac.encode(observations, m.words), top=top, batch_size=batch, progress=data.progress)

@@ -39,6 +39,12 @@ class ErrorOverlap(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 
+    def check_inputs(self, data, params) -> None:
+        super().check_inputs(data, params)
+        if not data.references and not params["ngram_models"] and not data.train_text:
+            raise ZooError(f"analyzer '{self.name}' compares with n-gram models fitted to the model's training split: "
+                           "pass --data, n-gram directories (--set ngram_models=...) or --reference")
+
     def run(self, model, data, *, threshold, orders, ngram_models) -> Report:
         import numpy as np
 
@@ -244,24 +250,29 @@ class TrainingKL(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 
+    def check_inputs(self, data, params) -> None:
+        super().check_inputs(data, params)
+        if data.checkpoint is None or not (Path(data.checkpoint) / "run.json").is_file():
+            raise ZooError("training-kl follows a training run: pass its run directory as --model")
+        if not run_checkpoints(data.checkpoint, params["epochs"]):
+            raise ZooError(f"training-kl: {data.checkpoint} has no checkpoints within {params['epochs']} epochs; "
+                           "train with --snapshot-every N to keep some")
+        for label, ref in data.references.items():
+            if getattr(ref, "vocab", None) is not None and data.vocab is not None and ref.vocab != data.vocab:
+                raise ZooError(f"training-kl: reference '{label}' has another vocabulary than the run "
+                               "(fit it on the same training split)")
+
     def run(self, model, data, *, epochs, max_chars) -> Report:
         import numpy as np
         import torch
 
         from zoo.checkpoint import load_checkpoint
 
-        if data.checkpoint is None or not (Path(data.checkpoint) / "run.json").is_file():
-            raise ZooError("training-kl follows a training run: pass its run directory as --model")
         points = run_checkpoints(data.checkpoint, epochs)
-        if not points:
-            raise ZooError(f"training-kl: {data.checkpoint} has no checkpoints within {epochs} epochs; "
-                           "train with --snapshot-every N to keep some")
         ids = data.ids[:max_chars + 1]
         targets = ids[1:]
 
         def scored(lm):
-            if getattr(lm, "vocab", None) is not None and data.vocab is not None and lm.vocab != data.vocab:
-                raise ZooError("training-kl: a reference has another vocabulary than the run (fit it on the same training split)")
             with torch.no_grad():
                 lp = lm.log_probs(ids).float().cpu()[:-1]
             return lp, float(-lp.gather(1, targets[:, None]).mean())
@@ -295,12 +306,15 @@ class ModelMap(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 
+    def check_inputs(self, data, params) -> None:
+        super().check_inputs(data, params)
+        if len({data.label, *data.references}) < 3:
+            raise ZooError("model-map places at least three models: pass more with --reference (or --models GLOB)")
+
     def run(self, model, data, *, sample, seed, method, perplexity) -> Report:
         import numpy as np
 
         models = {data.label: model, **data.references}
-        if len(models) < 3:
-            raise ZooError("model-map places at least three models: pass more with --reference (or --models GLOB)")
         p = {label: correct_probabilities(lm, data) for label, lm in models.items()}
         rng = np.random.default_rng(seed)
         n = len(next(iter(p.values())))

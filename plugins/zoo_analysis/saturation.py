@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo import Analyzer, Param, Report
+from zoo import Analyzer, Param, Report, ZooError
 from zoo.analysis import STREAM_PARAMS
 
 def _layer_and_gate(name: str) -> tuple[int, str]:
@@ -34,14 +34,16 @@ class Saturation(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "saturation.html.j2"
 
+    def check_inputs(self, data, params) -> None:
+        super().check_inputs(data, params)
+        if params["left"] >= params["right"]:
+            raise ZooError(f"saturation: left ({params['left']}) must be below right ({params['right']})")
+
     def run(self, model, data, *, left, right, majority, bins, streams, chunk) -> Report:
         import torch
 
-        from zoo import ZooError
         from zoo.analysis import stream_trace
 
-        if left >= right:
-            raise ZooError(f"saturation: left ({left}) must be below right ({right})")
         gates = list(model.gates)
         closed = {g: 0 for g in gates}
         opened = {g: 0 for g in gates}
