@@ -460,3 +460,11 @@ def test_connectivity_of_a_model_without_a_step_function():
     torch.testing.assert_close(rows, direct, rtol=1e-5, atol=1e-8 * float(direct.max()))
     with pytest.raises(zoo.ZooError, match="method=sweep needs a recurrent model's step function"):
         connectivity_matrix(GradientsOnly(inner), ids, method="sweep")
+
+
+def test_connectivity_refuses_what_it_cannot_do_before_it_starts():
+    inner = _model("gru-2x10", QUOTED, seed=2, scale=0.5)
+    with pytest.raises(zoo.ZooError, match="method=sweep needs a recurrent model's step function"):
+        zoo.analyze(GradientsOnly(inner), "connectivity", QUOTED[:31], method="sweep")
+    with pytest.raises(zoo.ZooError, match="start=30 leaves no target in a text of 31 characters"):
+        zoo.analyze(inner, "connectivity", QUOTED[:31], start=30)

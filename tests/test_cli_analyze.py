@@ -90,6 +90,7 @@ def test_a_report_folder_holding_a_users_file_is_refused_before_any_work(zoo_cli
     (["--analyzer", "cells,saturation", "--set", "left=0.9", "--set", "right=0.1"], "left (0.9) must be below right"),
     (["--analyzer", "cells,error-overlap", "--text", "the cat sat"], "compares with n-gram models fitted to the model's"),
     (["--analyzer", "cells,training-kl", "--reference", "{checkpoint}"], "training-kl follows a training run"),
+    (["--analyzer", "saturation,cells", "--cells", "7:1"], "cells: no layer or internal '7'"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(zoo_cli, checkpoint, tmp_path, monkeypatch, args, fragment):
     monkeypatch.chdir(tmp_path)

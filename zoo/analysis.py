@@ -175,9 +175,10 @@ class Analyzer(ABC):
             what = "; ".join(f"{m}: {CAPABILITIES.get(m, 'unknown capability')}" for m in missing)
             raise ZooError(f"analyzer '{self.name}' cannot run on this model: it needs {what}")
 
-    def check_inputs(self, data: AnalysisData, params: dict[str, Any]) -> None:
+    def check_inputs(self, model: Any, data: AnalysisData, params: dict[str, Any]) -> None:
         """Raise a one-line `ZooError` when `data` lacks what `needs` asks for. An analyzer whose
-        needs depend on its (resolved) `params` or on what else it was given checks that here too."""
+        needs depend on its (resolved) `params`, on the model or on what else it was given checks
+        that here too, so that nothing runs when any selected analyzer would fail."""
         if len(data.ids) < 2:
             raise ZooError("the text to analyse needs at least two characters")
         if "train" in self.needs and not data.train_text:
@@ -242,7 +243,7 @@ def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str 
             text = vocab.decode(ids.tolist()) if vocab is not None else None
         data = AnalysisData(ids=ids, text=text, vocab=vocab, train_text=train_text,
                             references=dict(references or {}), progress=progress)
-    runner.check_inputs(data, resolved)
+    runner.check_inputs(model, data, resolved)
     report = runner.run(model, data, **resolved)
     from . import __version__
 

@@ -799,7 +799,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
                             references=refs, source=source, progress=not quiet,
                             checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)
     # every analyzer's inputs before any of them runs: all or nothing is refused
-    runners = applicable(runners, lambda runner: runner.check_inputs(analysed, resolved[runner.name]))
+    runners = applicable(runners, lambda runner: runner.check_inputs(model, analysed, resolved[runner.name]))
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}
     targets = {runner.name: Path(out) / runner.name if out and (len(runners) > 1 or every)

@@ -30,8 +30,8 @@ class AccuracyByKnownChars(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "autocomplete.html.j2"
 
-    def check_inputs(self, data, params) -> None:
-        super().check_inputs(data, params)
+    def check_inputs(self, model, data, params) -> None:
+        super().check_inputs(model, data, params)
         if data.text is None:
             raise ZooError(f"{self.name} reads text (observations of words), not bare ids")
         from zoo.autocomplete import from_text

@@ -46,18 +46,23 @@ class Cells(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "cells.html.j2"
 
+    def check_inputs(self, model, data, params) -> None:
+        super().check_inputs(model, data, params)
+        if data.text is None:
+            raise ZooError("cells: the analysis needs the text (a model with a vocabulary, or text instead of ids)")
+        units, _ = _units(model, params["state"])
+        for cell in params["cells"]:  # an unknown cell fails before any analyzer runs
+            units.parse(cell)
+
     def run(self, model, data, *, features, state, top, rank_by, thresholds, cells, excerpt_start,
             excerpt_length, columns, streams, chunk) -> Report:
         import numpy as np
 
         from zoo.analysis import stream_trace, text_features
 
-        if data.text is None:
-            raise ZooError("cells: the analysis needs the text (a model with a vocabulary, or text instead of ids)")
-        names, squash = _recorded_names(model, state)
-        widths = [model.config.hidden] * len(names)
-        units = _UnitIndex(names, widths)
-        chosen = [units.parse(c) for c in cells]  # unknown cells fail before any work
+        units, squash = _units(model, state)
+        names = units.names
+        chosen = [units.parse(c) for c in cells]
         feats = text_features(data.text, list(features) or None)
         if not feats:
             raise ZooError("cells: no text features are available (the features plugin failed to load?)")
@@ -101,7 +106,7 @@ class Cells(Analyzer):
         summary = {"characters": n, "state": "tanh(c)" if squash else "h", "recorded": names,
                    "units": units.total, "rank_by": rank_by, "features": table,
                    "excerpt": {"start": start, "stop": stop}, "chosen": [units.label(u) for u in chosen]}
-        html = {"text": text, "labels": units.labels(), "names": names, "width": widths[0],
+        html = {"text": text, "labels": units.labels(), "names": names, "width": units.widths[0],
                 "values": base64.b64encode(quantized.tobytes()).decode("ascii"),
                 "panels": [{"title": t, "unit": int(u), "label": units.label(u)} for t, u, _ in panels]}
         arrays = {"correlation": result["r"], "feature_names": np.array(list(feats)),
@@ -110,6 +115,12 @@ class Cells(Analyzer):
                   "unit_std": result["std"], "unit_labels": np.array(units.labels()),
                   "excerpt": excerpt.astype(np.float16)}
         return Report(self.name, summary=summary, arrays=arrays, figures=figures, html=html)
+
+
+def _units(model, state: str) -> tuple[_UnitIndex, bool]:
+    """The units the analysis records, and whether they are squashed with tanh (`_recorded_names`)."""
+    names, squash = _recorded_names(model, state)
+    return _UnitIndex(names, [model.config.hidden] * len(names)), squash
 
 
 def _recorded_names(model, state: str) -> tuple[list[str], bool]:

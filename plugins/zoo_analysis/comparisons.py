@@ -39,8 +39,8 @@ class ErrorOverlap(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 
-    def check_inputs(self, data, params) -> None:
-        super().check_inputs(data, params)
+    def check_inputs(self, model, data, params) -> None:
+        super().check_inputs(model, data, params)
         if not data.references and not params["ngram_models"] and not data.train_text:
             raise ZooError(f"analyzer '{self.name}' compares with n-gram models fitted to the model's training split: "
                            "pass --data, n-gram directories (--set ngram_models=...) or --reference")
@@ -250,8 +250,8 @@ class TrainingKL(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 
-    def check_inputs(self, data, params) -> None:
-        super().check_inputs(data, params)
+    def check_inputs(self, model, data, params) -> None:
+        super().check_inputs(model, data, params)
         if data.checkpoint is None or not (Path(data.checkpoint) / "run.json").is_file():
             raise ZooError("training-kl follows a training run: pass its run directory as --model")
         if not run_checkpoints(data.checkpoint, params["epochs"]):
@@ -306,8 +306,8 @@ class ModelMap(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 
-    def check_inputs(self, data, params) -> None:
-        super().check_inputs(data, params)
+    def check_inputs(self, model, data, params) -> None:
+        super().check_inputs(model, data, params)
         if len({data.label, *data.references}) < 3:
             raise ZooError("model-map places at least three models: pass more with --reference (or --models GLOB)")
 

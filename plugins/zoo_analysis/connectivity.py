@@ -59,6 +59,22 @@ class Connectivity(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "connectivity.html.j2"
 
+    def check_inputs(self, model, data, params) -> None:
+        super().check_inputs(model, data, params)
+        from zoo import RecurrentLM
+
+        if params["method"] == "sweep" and not isinstance(model, RecurrentLM):
+            raise ZooError("connectivity: method=sweep needs a recurrent model's step function; use method=rows")
+        if "words" in model.capabilities:
+            from zoo.autocomplete import from_text
+
+            if data.text is None:
+                raise ZooError("connectivity of a word model reads text (observations of words), not bare ids")
+            if not from_text(data.text):
+                raise ZooError("connectivity: the text has no letters a-z")
+        elif params["start"] >= len(data.ids) - 1:
+            raise ZooError(f"connectivity: start={params['start']} leaves no target in a text of {len(data.ids)} characters")
+
     def run(self, model, data, *, target, norm, space, normalize, start, length, method, block, predictions,
             heatmap) -> Report:
         import numpy as np
@@ -69,9 +85,6 @@ class Connectivity(Analyzer):
             conn, logits = connectivity_matrix(model, window, targets=targets, target=target, norm=norm, space=space,
                                                method=method, block=block)
         else:
-            n = len(data.ids)
-            if start >= n - 1:
-                raise ZooError(f"connectivity: start={start} leaves no target in a text of {n} characters")
             ids = data.ids[start:start + length + 1]  # one more than the window: the last target's next character
             window, targets = ids[:-1], ids[1:]
             text = data.text[start:start + len(window)] if data.text is not None else None
@@ -164,11 +177,7 @@ def _word_window(model, data, start: int, length: int):
 
     from zoo import autocomplete as ac
 
-    if data.text is None:
-        raise ZooError("connectivity of a word model reads text (observations of words), not bare ids")
-    observations = ac.from_text(data.text)
-    if not observations:
-        raise ZooError("connectivity: the text has no letters a-z")
+    observations = ac.from_text(data.text)  # some, and from text: `Connectivity.check_inputs`
     index = min(max(data.text.count("\n", 0, start + 1) - 1, 0), len(observations) - 1)
     encoded = ac.encode([observations[index][:length]], model.words)
     n = int(encoded.lengths[0])

@@ -34,8 +34,8 @@ class Saturation(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "saturation.html.j2"
 
-    def check_inputs(self, data, params) -> None:
-        super().check_inputs(data, params)
+    def check_inputs(self, model, data, params) -> None:
+        super().check_inputs(model, data, params)
         if params["left"] >= params["right"]:
             raise ZooError(f"saturation: left ({params['left']}) must be below right ({params['right']})")
 
