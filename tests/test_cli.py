@@ -19,6 +19,15 @@ def test_list_shows_architectures_and_models(zoo_cli):
     assert "lstm-3x512.warpeace" in out and "  ngram " in out and "  nnn " in out and "Analyzers:\n" in out and "  cells " in out and "  quote " in out
 
 
+def test_list_says_which_named_models_have_weights(zoo_cli):
+    code, out, _ = zoo_cli("list", "--pretrained")
+    assert code == 0 and out.splitlines() == ["Models (1 with weights):",
+                                              "  lstm-2x128.sample            weights: shipped with the zoo"]
+    code, out, _ = zoo_cli("list", "lstm-2x128*", "--json")
+    weights = {m["name"]: m["weights"] for m in json.loads(out)["models"]}
+    assert weights["lstm-2x128.sample"] == "shipped with the zoo" and weights["lstm-2x128.warpeace"] is None
+
+
 def test_list_json_and_pattern(zoo_cli):
     code, out, _ = zoo_cli("list", "*.text8", "--json")
     data = json.loads(out)

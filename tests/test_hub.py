@@ -286,3 +286,14 @@ def test_registry_hub_entries_are_pinned_to_commits(tmp_path):
     result = subprocess.run([sys.executable, "-m", "zoo", "info", "lstm-1x8.x"], capture_output=True, text=True,
                             env={**os.environ, "ZOO_REGISTRY": str(registry)}, timeout=60)
     assert result.returncode == 1 and "revision" in result.stderr and "does not match" in result.stderr
+
+
+def test_zoo_list_shows_where_a_registry_entry_is_pinned(tmp_path):
+    registry = tmp_path / "registry.yaml"
+    rev = "0123456789abcdef0123456789abcdef01234567"
+    registry.write_text(f"schema_version: 1\nmodels:\n  lstm-1x8.x:\n    hub: {{repo_id: alice/tiny, revision: '{rev}'}}\n"
+                        "  lstm-1x8.y: {}\n")
+    result = subprocess.run([sys.executable, "-m", "zoo", "list", "--pretrained"], capture_output=True, text=True,
+                            env={**os.environ, "ZOO_REGISTRY": str(registry)}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [f"  lstm-1x8.x                   weights: hf:alice/tiny@{rev}"]

@@ -46,11 +46,14 @@ def cli() -> None:
 
 @cli.command("list")
 @click.argument("pattern", required=False, default="*")
+@click.option("--pretrained", is_flag=True, help="Only the named models that have weights to use now (shipped with the "
+                                                  "zoo, or pinned on the Hub), and nothing else.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def list_cmd(pattern: str, as_json: bool) -> None:
+def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
     """List architectures, baselines, analyzers (with their parameters), text features and named models.
 
-    PATTERN filters everything with a glob, e.g. 'lstm*' or '*.linux'.
+    PATTERN filters everything with a glob, e.g. 'lstm*' or '*.linux'. A named model's weights,
+    where it has some, are shown beside it: `zoo eval --model NAME` uses them.
     """
     from .plugins import plugins
     from .registry import list_models, registry
@@ -65,6 +68,12 @@ def list_cmd(pattern: str, as_json: bool) -> None:
                 if fnmatch.fnmatchcase(e.name, pattern) or fnmatch.fnmatchcase(e.name, pattern.split("-")[0])]
 
     data = {kind + "s": listed(kind) for kind in ("architecture", "baseline", "analyzer")}
+    def weights(spec) -> str | None:
+        """Where a named model's weights are: shipped with the zoo, or pinned on the Hub."""
+        if spec.bundled:
+            return "shipped with the zoo"
+        return f"hf:{spec.hub['repo_id']}@{spec.hub['revision']}" if spec.hub else None
+
     data["models"] = [
         {
             "name": name,
@@ -73,8 +82,10 @@ def list_cmd(pattern: str, as_json: bool) -> None:
             "task": reg.models[name].task,
             "installed": reg.models[name].arch in found.entries["architecture"],
             "reference_test_ce": (reg.models[name].reference or {}).get("test_ce"),
+            "weights": weights(reg.models[name]),
         }
         for name in list_models(pattern)
+        if weights(reg.models[name]) or not pretrained
     ]
     data["features"] = listed("feature")
     for row in data["analyzers"]:  # the registration's summary stays; the record adds needs and parameters
@@ -83,7 +94,7 @@ def list_cmd(pattern: str, as_json: bool) -> None:
     if as_json:
         _emit_json(data)
         return
-    for kind in ("architectures", "baselines", "analyzers", "features"):
+    for kind in () if pretrained else ("architectures", "baselines", "analyzers", "features"):
         click.echo(f"{kind.capitalize()}:")
         for e in data[kind]:
             click.echo(f"  {e['name']:<14} {e['summary']}  [plugin: {e['plugin']}]")
@@ -92,13 +103,17 @@ def list_cmd(pattern: str, as_json: bool) -> None:
                 click.echo(f"  {'':<14} parameters: {params}")
         if not data[kind]:
             click.echo("  (none installed)" if pattern == "*" else f"  (none matching {pattern!r})")
-    click.echo(f"Models ({len(data['models'])}{'' if pattern == '*' else f' matching {pattern!r}'}):")
+    which = ("with weights" if pretrained else "") + ("" if pattern == "*" else f" matching {pattern!r}")
+    click.echo(f"Models ({len(data['models'])}{' ' + which.strip() if which else ''}):")
     for m in data["models"]:
         ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
         if m["task"] != "next-char":
             ref = f"{m['task']}: {ref.replace('CE', 'word-level CE')}"
+        notes = [ref] if ref else []
+        if m["weights"]:
+            notes.append(f"weights: {m['weights']}")
         missing = "" if m["installed"] else f"  (needs architecture '{m['arch']}': not installed)"
-        click.echo(f"  {m['name']:<28} {ref}{missing}")
+        click.echo(f"  {m['name']:<28} {'; '.join(notes)}{missing}".rstrip())
 
 
 def _analyzer_record(name: str) -> dict[str, Any]:
