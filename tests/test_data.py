@@ -49,7 +49,7 @@ def test_missing_and_too_short(tmp_path):
         load_corpus(str(tmp_path / "nope.txt"))
     short = tmp_path / "short.txt"
     short.write_text("hello")
-    with pytest.raises(zoo.ZooError, match="too short"):
+    with pytest.raises(zoo.ZooError, match=r"the validation split has 0 characters \(it needs 2\); the text \(5 characters\) is too short"):
         load_corpus(str(short)).splits()
 
 

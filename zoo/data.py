@@ -46,8 +46,9 @@ class Corpus:
         parts = (self.text[:a], self.text[a:b], self.text[b:])
         for label, part in zip(("training", "validation", "test"), parts):
             if len(part) < 2:
-                raise ZooError(f"{self.name}: the {label} split has {len(part)} characters; the text "
-                               f"({n} characters) is too short for the split {list(self.split)}")
+                has = f"{len(part)} character" + ("" if len(part) == 1 else "s")
+                raise ZooError(f"{self.name}: the {label} split has {has} (it needs 2); the text "
+                               f"({n:,} characters) is too short for the split {list(self.split)}")
         return parts
 
     def describe(self) -> dict[str, Any]:
