@@ -44,6 +44,9 @@ def test_info_shows_spec_and_parameter_count(zoo_cli):
     assert data["config"]["options"] == {"depth": 2, "outer_candidate": "identity"}
     code, out, _ = zoo_cli("info", "lstm-3x512")
     assert code == 0 and "5,427,200 recurrent" in out and "lstm-3x512.linux" in out
+    assert out.startswith("lstm-3x512  (the shape of the registered variants below)\n")
+    code, out, _ = zoo_cli("info", "gru-2x600.text8")
+    assert "  reference    source madsen2019-distill-autocomplete, test_ce 2.117, accuracy 0.5201\n" in out
 
 
 def test_info_on_a_checkpoint_directory(zoo_cli, tmp_path):
@@ -51,6 +54,9 @@ def test_info_on_a_checkpoint_directory(zoo_cli, tmp_path):
     zoo.save_checkpoint(model, tmp_path / "c")
     code, out, _ = zoo_cli("info", str(tmp_path / "c"), "--json")
     assert code == 0 and json.loads(out)["config"]["arch"] == "gru"
+    code, out, _ = zoo_cli("info", str(zoo.registry.PRETRAINED / "lstm-2x128.sample"))
+    assert code == 0 and "  metrics      valid_nats 1.366, epoch 52\n" in out  # for people; --json has every digit
+    assert "sha256 c13eb73953fb…, characters 599,634, split 0.8/0.1/0.1, line_endings lf" in out
 
 
 @pytest.mark.parametrize("args, fragment", [

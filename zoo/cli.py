@@ -177,7 +177,11 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         _emit_json(data)
         return
     title = data.get("name") or data["checkpoint"]
-    click.echo(title + ("" if data.get("registered", True) else "  (not in the registry: an ad-hoc shape)"))
+    if data.get("registered", True):
+        note = ""
+    else:
+        note = "  (the shape of the registered variants below)" if data.get("variants") else "  (not in the registry: an ad-hoc shape)"
+    click.echo(title + note)
     for key in ("arch", "layers", "hidden", "input", "embed_dim", "bias", "dropout", "options"):
         click.echo(f"  {key:<12} {data['config'][key]}")
     if config.task != "next-char":
@@ -187,10 +191,25 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         click.echo(f"  {'plugin':<12} {where['entry_point']} ({where['distribution'] or 'in-process'} {where['version'] or ''})".rstrip())
     for key in ("dataset", "description", "reference", "hub", "variants", "metrics", "zoo_version"):
         if data.get(key):
-            value = ", ".join(data[key]) if key == "variants" else data[key]
-            click.echo(f"  {key:<12} {value}")
+            click.echo(f"  {key:<12} {_readable(data[key])}")
     p = data["parameters"]
     click.echo(f"  parameters   {p['total']:,} ({p['recurrent']:,} recurrent) for a vocabulary of {config.vocab_size}")
+
+
+def _readable(value: Any) -> str:
+    """A config value on one line for people: ``key value`` pairs, floats to 4 places, digests cut."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_readable(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "/".join(map(_readable, value)) if all(isinstance(v, (int, float)) for v in value) \
+            else ", ".join(map(_readable, value))
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value[:12] + "…"  # a sha256: enough to tell files apart (--json has it whole)
+    return str(value)
 
 
 @cli.command("plugins")
