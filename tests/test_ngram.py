@@ -98,6 +98,13 @@ def test_cli_fit_and_eval(tiny_text, tmp_path, capsys):
 
     result = json.loads(capsys.readouterr().out)
     assert 0 < result["nats"] < math.log(16)
+    with pytest.raises(SystemExit) as done:
+        main(["info", str(tmp_path / "ng")])
+        raise SystemExit(0)
+    out = capsys.readouterr().out
+    assert (done.value.code or 0) == 0, out
+    assert "  baseline     ngram: order 2, kenlm_order 3, smoothing modified Kneser-Ney" in out
+    assert f"  metrics      test_nats {result['nats']:.4f}".rstrip("0") in out  # what eval recorded
 
 
 @pytest.mark.parametrize("present, fragment", [("config.json", "already holds a model"), ("notes.txt", "holds other files")])

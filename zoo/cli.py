@@ -156,10 +156,12 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         from .checkpoint import read_config
 
         saved = read_config(name)
-        config = ModelConfig.from_dict(saved["model"])
         data: dict[str, Any] = {"checkpoint": str(Path(name).resolve()), **{k: v for k, v in saved.items() if k != "model"}}
         if "words" in data:  # an autocomplete model's 16k words: their number, not the list
             data["words"] = len(data["words"])
+        if "baseline" in saved:  # a fitted n-gram or n-NN: its plugin's settings, no architecture
+            return _baseline_info(data, as_json)
+        config = ModelConfig.from_dict(saved["model"])
     else:
         spec = resolve(name)
         config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
@@ -186,14 +188,37 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         click.echo(f"  {key:<12} {data['config'][key]}")
     if config.task != "next-char":
         click.echo(f"  {'task':<12} {config.task} ({config.output_size:,} classes: words, padding and unknown)")
-    if data["plugin"]:
+    _echo_sections(data)
+    p = data["parameters"]
+    click.echo(f"  parameters   {p['total']:,} ({p['recurrent']:,} recurrent) for a vocabulary of {config.vocab_size}")
+
+
+def _baseline_info(data: dict[str, Any], as_json: bool) -> None:
+    """`zoo info` on a fitted baseline's directory."""
+    from .plugins import plugins
+
+    baseline = data["baseline"]
+    data["plugin"] = plugins().provider("baseline", baseline["name"])
+    if as_json:
+        _emit_json(data)
+        return
+    settings = {k: v for k, v in baseline.items() if k not in ("name", "history")}
+    if baseline.get("history"):  # per-epoch losses: their count here, the list in --json
+        settings["epochs"] = len(baseline["history"])
+    click.echo(data["checkpoint"])
+    click.echo(f"  {'baseline':<12} {baseline['name']}: {_readable(settings)}")
+    _echo_sections(data)
+    click.echo(f"  {'vocabulary':<12} {len(data['vocab']['chars']) if data.get('vocab') else 'none'} characters")
+
+
+def _echo_sections(data: dict[str, Any]) -> None:
+    """The lines `zoo info` shows after a model's shape: its plugin and what its record holds."""
+    if data.get("plugin"):
         where = data["plugin"]
         click.echo(f"  {'plugin':<12} {where['entry_point']} ({where['distribution'] or 'in-process'} {where['version'] or ''})".rstrip())
     for key in ("dataset", "description", "reference", "hub", "variants", "metrics", "zoo_version"):
         if data.get(key):
             click.echo(f"  {key:<12} {_readable(data[key])}")
-    p = data["parameters"]
-    click.echo(f"  parameters   {p['total']:,} ({p['recurrent']:,} recurrent) for a vocabulary of {config.vocab_size}")
 
 
 def _readable(value: Any) -> str:
