@@ -50,6 +50,18 @@ def test_full_distributions_sum_to_one_and_agree_with_kenlm(fitted):
     assert (picked - model.target_log_probs(test)).abs().max() < 0.05
 
 
+def test_a_prediction_reads_only_its_order_so_sampling_passes_only_that(fitted):
+    from zoo.sample import sample
+
+    model, vocab, test = fitted
+    for end in (3, 40, 500):  # the last row from the whole text or from its last `order` characters: the same
+        torch.testing.assert_close(model.log_probs(test[:end])[-1], model.log_probs(test[end - model.order:end])[-1])
+    a = sample(model, "the ", 120, temperature=0.8, seed=5)
+    assert a == sample(model, "the ", 120, temperature=0.8, seed=5) and len(a) == 120 and set(a) <= set(vocab.chars)
+    greedy = sample(model, "the ", 1, temperature=0)
+    assert greedy == vocab.chars[int(model.log_probs(torch.from_numpy(vocab.encode("the ")))[-1].argmax())]
+
+
 def test_context_crosses_line_breaks(tmp_path):
     """After "a" + newline always comes "x", after "b" + newline "y": only a model whose context
     reaches across the newline can tell which."""
@@ -105,6 +117,11 @@ def test_cli_fit_and_eval(tiny_text, tmp_path, capsys):
     assert (done.value.code or 0) == 0, out
     assert "  baseline     ngram: order 2, kenlm_order 3, smoothing modified Kneser-Ney" in out
     assert f"  metrics      test_nats {result['nats']:.4f}".rstrip("0") in out  # what eval recorded
+    with pytest.raises(SystemExit) as done:
+        main(["sample", "--model", str(tmp_path / "ng"), "--prime", "the ", "-n", "40", "--seed", "1"])
+        raise SystemExit(0)
+    out = capsys.readouterr().out
+    assert (done.value.code or 0) == 0 and out.startswith("the ") and len(out) == len("the ") + 40 + 1
 
 
 @pytest.mark.parametrize("present, fragment", [("config.json", "already holds a model"), ("notes.txt", "holds other files")])

@@ -30,6 +30,12 @@ def test_learns_a_deterministic_pattern(tmp_path):
     history = model.meta["baseline"]["history"]
     assert history[-1]["valid_nats"] < history[0]["valid_nats"]
     assert abs(-model.target_log_probs(ids[3000:]).mean() - math.log(2) / 3) < 0.05  # the pattern's entropy per char
+    from zoo.sample import sample
+
+    text = "x" + sample(model, "x", 600, seed=0)  # drawn from what it learned: the pattern, with coin flips
+    assert {text[i + 1] for i, c in enumerate(text[:-1]) if c in "ab"} == {"y"}
+    assert {text[i + 1] for i, c in enumerate(text[:-1]) if c == "y"} == {"x"}
+    assert 0.35 < text.count("a") / (text.count("a") + text.count("b")) < 0.65
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])

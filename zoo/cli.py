@@ -692,7 +692,7 @@ def autocomplete(model_spec, text, count, device, as_json) -> None:
 @click.option("--seed", type=int, help="For reproducible samples.")
 @click.option("--device", default="auto", show_default=True)
 def sample(model_spec, prime, length, temperature, seed, device) -> None:
-    """Generate text from a trained model."""
+    """Generate text from a trained model, or from a fitted baseline (n-gram, n-NN)."""
     from .sample import sample as generate
 
     model, _ = _load_model(model_spec, device)

@@ -1,4 +1,10 @@
-"""Text generation: prime the model with a string, then draw one character at a time."""
+"""Text generation: prime the model with a string, then draw one character at a time.
+
+A recurrent model carries its state from one character to the next. Any other language model
+(the n-gram and n-NN baselines) is asked for the distribution after the text so far; where it
+declares how many characters a prediction reads (``order``, the paper's n), it is given only
+those, so each character costs the same however long the sample grows.
+"""
 
 from __future__ import annotations
 
@@ -13,28 +19,42 @@ from .errors import ZooError
 def sample(model: Any, prime: str, length: int, temperature: float = 1.0, seed: int | None = None) -> str:
     """`length` characters continuing `prime`. Temperature divides the logits (lower: more
     conservative); 0 takes the most likely character every time."""
-    if model.vocab is None:
+    from .recurrent import RecurrentLM
+
+    if getattr(model, "vocab", None) is None:
         raise ZooError("this model has no vocabulary attached; sample from a trained checkpoint")
-    if getattr(model.config, "task", "next-char") != "next-char":
+    if getattr(getattr(model, "config", None), "task", "next-char") != "next-char":
         raise ZooError("this model predicts words, not the next character: try `zoo autocomplete`")
+    if "log_probs" not in getattr(model, "capabilities", ()):
+        raise ZooError("this model gives no next-character distribution to sample from")
     if temperature < 0:
         raise ZooError("temperature must be >= 0")
     if length < 0:
         raise ZooError("the number of characters must be >= 0")
-    model.eval()
-    device = next(model.parameters()).device
+    recurrent = isinstance(model, RecurrentLM)
+    if recurrent:
+        model.eval()
+    device = next(model.parameters()).device if recurrent else torch.device("cpu")
     generator = torch.Generator(device=device)
     generator.manual_seed(seed if seed is not None else torch.seed())
-    prime = prime or model.vocab.chars[0]
-    ids = torch.from_numpy(model.vocab.encode(prime)).to(device)[None]
-    logits, state = model(ids)
+    ids = torch.from_numpy(model.vocab.encode(prime or model.vocab.chars[0])).to(device)
+    if recurrent:
+        logits, state = model(ids[None])
+        last = logits[0, -1]
+    else:
+        context = getattr(model, "order", None)
+        last = model.log_probs(ids[-context:] if context else ids)[-1]
     out = []
     for _ in range(length):
-        last = logits[0, -1]
         if temperature == 0:
             nxt = last.argmax()
         else:
-            nxt = torch.multinomial(torch.softmax(last / temperature, -1), 1, generator=generator)[0]
+            nxt = torch.multinomial(torch.softmax(last.double() / temperature, -1), 1, generator=generator)[0]
         out.append(int(nxt))
-        logits, state = model(nxt.view(1, 1), state)
+        if recurrent:
+            logits, state = model(nxt.view(1, 1), state)
+            last = logits[0, -1]
+        else:
+            ids = torch.cat([ids, nxt.view(1).to(ids.device)])
+            last = model.log_probs(ids[-context:] if context else ids)[-1]
     return model.vocab.decode(out)
