@@ -280,6 +280,20 @@ def test_a_repository_id_the_hub_would_refuse_is_refused_before_anything_is_prep
         zoo.hub.prepare(run, repo_id)
 
 
+def test_a_baseline_or_a_folder_without_weights_is_not_pushed(tmp_path):
+    baseline = tmp_path / "ngram"
+    baseline.mkdir()
+    (baseline / CONFIG).write_text(json.dumps({"format": "zoo-checkpoint", "format_version": 1,
+                                               "baseline": {"name": "ngram", "order": 2}}))
+    with pytest.raises(zoo.ZooError, match="is a fitted ngram baseline: zoo push publishes recurrent checkpoints"):
+        zoo.hub.prepare(baseline, "alice/ngram")
+    bare = tmp_path / "bare"
+    zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab_size=5), bare)
+    (bare / WEIGHTS).unlink()
+    with pytest.raises(zoo.ZooError, match="model.safetensors is missing"):
+        zoo.hub.prepare(bare, "alice/bare")
+
+
 def test_registry_hub_entries_are_pinned_to_commits(tmp_path):
     registry = tmp_path / "registry.yaml"
     registry.write_text("schema_version: 1\nmodels:\n  lstm-1x8.x:\n    hub: {repo_id: alice/tiny, revision: main}\n")

@@ -644,8 +644,10 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
         click.echo(f"{part} cross-entropy on {corpus.name} ({result['characters']:,} characters): "
                    f"{result['nats']:.4f}{_pm(result['se_nats'])} nats/char, "
                    f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char")
-        if result["unknown_characters"]:
-            click.echo(f"note: {result['unknown_characters']:,} of them are not in the model's vocabulary and were "
+        unknown = result["unknown_characters"]
+        if unknown:
+            verbs = ("is", "was") if unknown == 1 else ("are", "were")
+            click.echo(f"note: {unknown:,} of them {verbs[0]} not in the model's vocabulary and {verbs[1]} "
                        f"scored as its unknown-character stand-in {model.vocab.unk!r}", err=True)
 
 

@@ -120,6 +120,11 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     check_repo_id(repo_id)
     folder = checkpoint_dir(directory)
     config = read_config(folder)
+    if "baseline" in config:
+        raise ZooError(f"{folder} is a fitted {config['baseline'].get('name', '')} baseline: zoo push publishes recurrent "
+                       "checkpoints (a baseline is fitted again in minutes with `zoo baseline fit`)")
+    if not (folder / WEIGHTS).is_file():
+        raise ZooError(f"no checkpoint at {folder}: {WEIGHTS} is missing")
     public = _public_config(config)
     card = None if model_name else _own_card(folder, repo_id)
     if card is None:
