@@ -68,6 +68,8 @@ def test_bptt_batches_are_contiguous_streams():
         assert torch.equal(stream, torch.arange(b * 249, b * 249 + 240))
     with pytest.raises(zoo.ZooError, match="too few"):
         bptt_batches(torch.arange(50), batch_size=10, seq_length=10)
+    with pytest.raises(zoo.ZooError, match="^1,500 characters are too few for batches of 1,000 streams x 10 steps"):
+        bptt_batches(torch.arange(1500), batch_size=1000, seq_length=10)
 
 
 class _Server:

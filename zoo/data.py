@@ -202,8 +202,8 @@ def bptt_batches(ids, batch_size: int, seq_length: int):
     per_stream = (len(ids) - 1) // batch_size
     windows = per_stream // seq_length
     if windows < 1:
-        raise ZooError(f"{len(ids)} characters are too few for batches of {batch_size} streams x "
-                       f"{seq_length} steps: lower --batch-size or --seq-length")
+        raise ZooError(f"{len(ids):,} characters are too few for batches of {batch_size:,} streams x "
+                       f"{seq_length:,} steps: lower --batch-size or --seq-length")
     usable = windows * seq_length
     x = ids[: batch_size * per_stream].view(batch_size, per_stream)[:, :usable]
     y = ids[1 : batch_size * per_stream + 1].view(batch_size, per_stream)[:, :usable]
