@@ -221,17 +221,19 @@ def _echo_sections(data: dict[str, Any]) -> None:
             click.echo(f"  {key:<12} {_readable(data[key])}")
 
 
-def _readable(value: Any) -> str:
-    """A config value on one line for people: ``key value`` pairs, floats to 4 places, digests cut."""
+def _readable(value: Any, key: str = "") -> str:
+    """A config value on one line for people: ``key value`` pairs (a section within a section in
+    parentheses), floats to 4 places, counts with thousands separators, digests cut."""
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_readable(v)}" for k, v in value.items())
+        return ", ".join(f"{k} ({_readable(v, k)})" if isinstance(v, dict) else f"{k} {_readable(v, k)}"
+                         for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return "/".join(map(_readable, value)) if all(isinstance(v, (int, float)) for v in value) \
             else ", ".join(map(_readable, value))
     if isinstance(value, float):
         return f"{value:.4f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        return str(value) if key.endswith("seed") else f"{value:,}"
     if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
         return value[:12] + "…"  # a sha256: enough to tell files apart (--json has it whole)
     return str(value)
