@@ -468,3 +468,14 @@ def test_connectivity_refuses_what_it_cannot_do_before_it_starts():
         zoo.analyze(GradientsOnly(inner), "connectivity", QUOTED[:31], method="sweep")
     with pytest.raises(zoo.ZooError, match="start=30 leaves no target in a text of 31 characters"):
         zoo.analyze(inner, "connectivity", QUOTED[:31], start=30)
+
+
+def test_a_reference_with_another_vocabulary_reads_the_text_in_its_own():
+    from zoo.evaluate import char_losses
+
+    text = QUOTED * 3
+    model, other = _model("lstm-1x8", text, seed=1), _model("gru-1x8", text + "~#", seed=2)  # 2 more characters
+    assert other.vocab != model.vocab
+    report = zoo.analyze(model, "error-overlap", text, references={"other": other})
+    own = torch.exp(-torch.as_tensor(char_losses(other, torch.from_numpy(other.vocab.encode(text)))))
+    np.testing.assert_allclose(report.arrays["p_other"], own.numpy(), rtol=1e-5)

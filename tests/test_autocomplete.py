@@ -206,6 +206,10 @@ def test_resume_gives_the_uninterrupted_run(cycle_text, tmp_path):
     (["sample", "--model", "{run}"], "predicts words"),
     (["analyze", "--model", "{run}", "--analyzer", "oracles"], "log_probs"),
     (["autocomplete", "--model", "{plain}", "the"], "not an autocomplete model"),
+    (["analyze", "--model", "{run}", "--analyzer", "accuracy-by-known-chars", "--reference", "{plain}"],
+     "reference 'plain' cannot be compared: it needs words"),
+    (["analyze", "--model", "{plain}", "--analyzer", "char-probs", "--reference", "{run}", "--text", "abba"],
+     "cannot be compared: it needs log_probs"),
     (["train", "--model", "lstm-1x4", "--data", "{text}", "--words", "10"], "--words is for --task autocomplete"),
     (["train", "--model", "lstm-1x4", "--data", "{empty}", "--task", "autocomplete"], "too few"),
 ])

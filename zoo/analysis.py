@@ -183,6 +183,12 @@ class Analyzer(ABC):
             raise ZooError("the text to analyse needs at least two characters")
         if "train" in self.needs and not data.train_text:
             raise ZooError(f"analyzer '{self.name}' needs the model's training split: pass --data (or train_text=...)")
+        compared = self.requires & {"log_probs", "words"}  # what the model predicts: a reference must predict it too
+        for label, ref in data.references.items():
+            lacking = sorted(compared - frozenset(getattr(ref, "capabilities", ())))
+            if lacking:
+                what = "; ".join(f"{m}: {CAPABILITIES[m]}" for m in lacking)
+                raise ZooError(f"analyzer '{self.name}': reference '{label}' cannot be compared: it needs {what}")
         if "reference" in self.needs and not data.references:
             raise ZooError(f"analyzer '{self.name}' compares with a reference model: pass --reference")
 

@@ -38,9 +38,6 @@ class AccuracyByKnownChars(Analyzer):
 
         if not from_text(data.text, params["max_length"]):
             raise ZooError(f"{self.name}: the text has no letters a-z to autocomplete")
-        for label, ref in data.references.items():
-            if "words" not in getattr(ref, "capabilities", ()):
-                raise ZooError(f"{self.name}: reference '{label}' does not predict words")
 
     def run(self, model, data, *, top, longest, min_characters, max_length, batch) -> Report:
         import numpy as np

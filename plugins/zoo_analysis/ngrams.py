@@ -65,12 +65,20 @@ def ngram_models(data, orders, directories=()) -> dict:
 
 def correct_probabilities(model, data):
     """p(the next character) at every position of the analysed text (numpy, len(ids) - 1), the
-    model's own fastest way (`zoo.evaluate.char_losses`)."""
+    model's own fastest way (`zoo.evaluate.char_losses`). A model whose vocabulary is not the
+    analysed one (a reference trained on other text) reads the text in its own vocabulary: the
+    positions are the same characters, and the ids of another vocabulary would mean others."""
     import numpy as np
+    import torch
 
     from zoo.evaluate import char_losses
 
-    return np.exp(-char_losses(model, data.ids))
+    ids, vocab = data.ids, getattr(model, "vocab", None)
+    if vocab is not None and data.vocab is not None and vocab != data.vocab:
+        if data.text is None:
+            raise ZooError("a model with another vocabulary than the analysed one needs the text, not bare ids")
+        ids = torch.from_numpy(vocab.encode(data.text))
+    return np.exp(-char_losses(model, ids))
 
 
 def ngram_probabilities(data, orders, directories=()) -> dict:
