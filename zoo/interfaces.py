@@ -51,10 +51,14 @@ class Baseline(ABC):
     paper's n), ``directory`` (where to write), ``valid_ids`` (for early stopping, if any),
     ``sections`` (dataset description etc. for config.json), ``progress``, and whatever
     ``--set KEY=VALUE`` options the user gave.
+
+    `order`, where a prediction reads a bounded context, is how many characters it reads (the
+    paper's n): `zoo sample` then passes only those, and None means the whole text so far.
     """
 
     name: ClassVar[str] = ""
     vocab: Vocab
+    order: int | None = None
 
     @classmethod
     @abstractmethod
