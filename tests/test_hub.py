@@ -103,6 +103,8 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     record = json.loads(described.stdout)
     assert (record["path"], record["commit"]) == (str(where), rev)
     assert record["weights_sha256"] == json.loads((where / "config.json").read_text())["weights_sha256"]
+    named = zoo_cmd(hub, tmp_path, "pull", "alice", offline=True)  # a user's name without the repository
+    assert named.returncode == 1 and named.stderr.rstrip().endswith("a Hub repository is pulled as ORG/NAME@REVISION")
     missing = zoo_cmd(hub, tmp_path, "pull", "alice/other@" + rev, offline=True)
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
     assert "is not in the Hugging Face cache and cannot be downloaded (HF_HUB_OFFLINE is set)" in missing.stderr

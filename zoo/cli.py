@@ -578,8 +578,15 @@ def pull(spec, as_json) -> None:
     """
     from .checkpoint import read_config
 
+    from .registry import resolve
+
     if not spec.startswith("hf:") and "/" in spec:
         spec = "hf:" + spec
+    elif not spec.startswith("hf:"):
+        try:
+            resolve(spec)
+        except ZooError as exc:  # neither a registry name nor a repository: say how to write both
+            raise ZooError(f"{exc}; a Hub repository is pulled as ORG/NAME@REVISION") from None
     path = _checkpoint_path(spec, announce=False)
     if not as_json:
         click.echo(path)
