@@ -123,3 +123,15 @@ def test_eval_of_a_read_only_checkpoint_prints_its_figures_and_says_they_were_no
     assert code == 0 and json.loads(out)["nats"] > 0 and "checkpoint" not in json.loads(out)
     assert err.startswith("zoo: warning: the figures were not recorded in") and err.count("\n") == 1
     assert err.rstrip().endswith("config.json: Permission denied")
+
+
+def test_eval_refuses_a_changed_text_but_not_other_line_endings_asked_for(tiny_text, tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--model", "lstm-1x8", "--data", tiny_text, "--line-endings", "crlf",
+                       "--out", tmp_path / "crlf", "--epochs", "1", "--batch-size", "8", "--seq-length", "20", "--quiet")
+    assert code == 0, err
+    code, out, err = run(capsys, "eval", "--model", tmp_path / "crlf", "--line-endings", "lf", "--json", "--resamples", "0")
+    assert code == 0 and json.loads(out)["unknown_characters"] == 0, err  # LF: the model's '\r' is never asked for
+    tiny_text.write_text(tiny_text.read_text() + "the end.\n")
+    for endings in ((), ("--line-endings", "crlf")):  # the text itself changed: refused, whatever the line endings
+        code, out, err = run(capsys, "eval", "--model", tmp_path / "crlf", *endings)
+        assert code == 1 and "has changed since the model was trained on it" in err

@@ -337,9 +337,11 @@ def _trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progre
     source = data or trained_on.get("source") or trained_on.get("name")
     if not source:
         raise ZooError("this checkpoint does not record its dataset: pass --data")
-    corpus = load_corpus(source, line_endings=line_endings or trained_on.get("line_endings", "lf"),
+    trained_endings = trained_on.get("line_endings", "lf")
+    corpus = load_corpus(source, line_endings=line_endings or trained_endings,
                          split=fractions or (None if data else trained_on.get("split")), progress=progress)
-    if not data and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
+    same_text = not data and line_endings in (None, trained_endings)  # other line endings: another text, asked for
+    if same_text and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
         raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): pass --data explicitly")
     return corpus
 
