@@ -114,6 +114,22 @@ def test_a_folder_of_other_files_is_not_made_a_run(tiny_text, tmp_path):
     assert (tmp_path / "empty" / "run.json").is_file()
 
 
+def test_one_process_trains_a_run_at_a_time(tiny_text, tmp_path):
+    from zoo.train import hold_run
+
+    corpus = load_corpus(str(tiny_text))
+    run = tmp_path / "run"
+    quiet("rnn-1x8", corpus, Recipe(max_epochs=1, **SMALL), run)
+    with hold_run(run):  # as a training process holds it; another open of the directory is refused the same
+        with pytest.raises(zoo.ZooError, match="is being trained by another process"):
+            quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)
+    quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)  # released: it goes on
+    assert len(json.loads((run / "run.json").read_text())["history"]) == 2
+    with pytest.raises(zoo.ZooError, match="too few for batches"):  # fails before a first epoch ...
+        quiet("rnn-1x8", corpus, Recipe(max_epochs=1, **{**SMALL, "batch_size": 10**6}), tmp_path / "new")
+    assert not (tmp_path / "new").exists()  # ... and leaves no empty folder behind
+
+
 def test_early_stopping_and_best_checkpoint(tiny_text, tmp_path):
     corpus = load_corpus(str(tiny_text))
     # A rate this high makes validation loss stop improving at once.

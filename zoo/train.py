@@ -20,7 +20,9 @@ gradient; rank 0 validates, writes checkpoints and shows progress.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -189,6 +191,48 @@ class TrainResult:
     model: Any = None  # the trained model as it is after the last epoch (this process's copy)
 
 
+@contextlib.contextmanager
+def hold_run(run: Path):
+    """Hold the run directory for this process while it trains: a second `zoo train` on the same
+    --out (a --resume started twice, say) is refused in one line instead of interleaving its
+    epochs with this one's. The lock is the kernel's advisory lock on the directory itself
+    (`fcntl.flock`), so nothing is added to the run, and it ends with the process however that
+    ends. Folders made here and left empty (the training failed before its first epoch) are
+    removed. Under torchrun, rank 0 holds it; where `fcntl` does not exist, nothing is held."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        fcntl = None
+    if fcntl is None or os.environ.get("RANK", "0") != "0":
+        yield
+        return
+    made = [d for d in (run, *run.parents) if not d.exists()]  # the run folder and any parent made for it
+    run.mkdir(parents=True, exist_ok=True)
+    handle = os.open(run, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ZooError(f"{run} is being trained by another process: wait for it to end, or choose another --out") from None
+        yield
+    finally:
+        os.close(handle)
+        for folder in made:  # innermost first; one that holds something stays, with those above it
+            if not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
+
+
+def _holding_the_run(func):
+    """Run a training function with its run directory held (`hold_run`)."""
+    @functools.wraps(func)
+    def holding(model_name, corpus, recipe, out, *args, **kwargs):
+        with hold_run(Path(out)):
+            return func(model_name, corpus, recipe, out, *args, **kwargs)
+    return holding
+
+
+@_holding_the_run
 def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resume: bool = False,
           device: str = "auto", progress: bool = True, log: Callable[[str], None] = print,
           overrides: dict[str, Any] | None = None, snapshot_every: int = 0) -> TrainResult:
@@ -287,6 +331,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
     return _result(run, history, stopped_early, model)
 
 
+@_holding_the_run
 def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resume: bool = False,
                        device: str = "auto", progress: bool = True, log: Callable[[str], None] = print,
                        overrides: dict[str, Any] | None = None, words: int | None = None) -> TrainResult:
