@@ -135,3 +135,14 @@ def test_eval_refuses_a_changed_text_but_not_other_line_endings_asked_for(tiny_t
     for endings in ((), ("--line-endings", "crlf")):  # the text itself changed: refused, whatever the line endings
         code, out, err = run(capsys, "eval", "--model", tmp_path / "crlf", *endings)
         assert code == 1 and "has changed since the model was trained on it" in err
+
+
+def test_ctrl_c_during_training_says_what_was_kept_and_how_to_go_on(trained, tiny_text, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):  # Ctrl-C while the resumed run trains its third epoch
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("zoo.train.train", interrupted)
+    code, out, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", trained,
+                         "--epochs", "3", "--resume", "--quiet")
+    assert code == 130 and err == f"zoo: interrupted; {trained} keeps its 2 finished epoch(s): run the same command " \
+                                  "again to continue\n"

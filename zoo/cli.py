@@ -24,6 +24,10 @@ from .errors import ZooError
 NOMINAL_VOCAB = 87  # for parameter counts when a model's vocabulary is not known yet
 
 
+class ZooInterrupted(ZooError):
+    """Ctrl-C, with what the user should know about what was kept (exit status 130)."""
+
+
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
@@ -421,7 +425,7 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     from .data import load_corpus
     from .recipe import Recipe
     from .registry import resolve
-    from .train import saved_recipe, train as run_training, train_autocomplete
+    from .train import read_run, saved_recipe, train as run_training, train_autocomplete
 
     overrides: dict[str, Any] = {k: v for k, v in (("input", input_kind), ("embed_dim", embed_dim), ("bias", bias)) if v}
     if settings:
@@ -444,12 +448,19 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     base = saved if saved is not None else dataclasses.asdict(Recipe.autocomplete() if task == "autocomplete" else Recipe())
     recipe = Recipe(**{**base, **given})
     log = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
-    if task == "autocomplete":
-        result = train_autocomplete(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
-                                    log=log, overrides=overrides, words=words)
-    else:
-        result = run_training(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
-                              log=log, overrides=overrides, snapshot_every=snapshot_every)
+    try:
+        if task == "autocomplete":
+            result = train_autocomplete(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
+                                        log=log, overrides=overrides, words=words)
+        else:
+            result = run_training(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
+                                  log=log, overrides=overrides, snapshot_every=snapshot_every)
+    except KeyboardInterrupt:  # Ctrl-C: say what was kept and how to go on
+        kept = (read_run(out) or {}).get("history") or []
+        if kept and os.environ.get("RANK", "0") == "0":
+            how = "run the same command again" if resume else "add --resume to the same command"
+            raise ZooInterrupted(f"interrupted; {out} keeps its {len(kept)} finished epoch(s): {how} to continue") from None
+        raise
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     summary = {"run": str(result.run), "epochs": result.epochs, "best_epoch": result.best_epoch,
@@ -898,6 +909,9 @@ def main(argv: list[str] | None = None) -> None:
     warnings.showwarning = _show_warning
     try:
         cli.main(args=argv, prog_name="zoo", standalone_mode=False)
+    except ZooInterrupted as exc:
+        click.echo(f"zoo: {exc}", err=True)
+        sys.exit(130)
     except ZooError as exc:
         click.echo(f"zoo: error: {exc}", err=True)
         sys.exit(1)
