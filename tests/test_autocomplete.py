@@ -119,6 +119,10 @@ def test_a_trained_model_completes_words_it_has_learned(trained):
     suggestions = ac.suggest(model, "delta", count=3)
     assert len(suggestions) == 3 and all(w not in ("<pad>", "<unk>") for w, _ in suggestions)
     assert sum(p for _, p in ac.suggest(model, "alpha ", count=8)) == pytest.approx(1, abs=1e-3)
+    # a long text is read as one observation would be: its last words within max_length
+    a, b = "alpha beta " * 50 + "zeta e", "gamma delta " * 50 + "alpha beta " * 5 + "zeta e"
+    assert ac.suggest(model, a, max_length=30) == ac.suggest(model, b, max_length=30)
+    assert ac.suggest(model, a, max_length=30) == ac.suggest(model, " ".join(a.split()[-6:]))  # " alpha beta alpha beta zeta e"
 
 
 def test_accuracy_by_known_chars_on_known_answers():

@@ -238,15 +238,20 @@ def summarize(found: dict[str, np.ndarray], top: int = 3) -> dict[str, Any]:
             "scored_characters": n}
 
 
-def suggest(model, prefix: str, count: int = 5) -> list[tuple[str, float]]:
+def suggest(model, prefix: str, count: int = 5, max_length: int = MAX_LENGTH) -> list[tuple[str, float]]:
     """The `count` most likely words for the word being typed at the end of `prefix` (the next
-    word, when `prefix` ends with a space), with their probabilities."""
+    word, when `prefix` ends with a space), with their probabilities. The model reads what it was
+    trained on, one observation: the end of `prefix`, at most `max_length` characters from a
+    space on (the state starts at zero there, as in training)."""
     import torch
 
     _check(model)
     text = " " + normalize(prefix)
     if prefix[-1:].isspace() and len(text) > 1:
         text += " "
+    if len(text) > max_length:  # the last words that fit, the one being typed among them
+        tail = text[-max_length:]
+        text = tail[tail.find(" "):] if " " in tail else tail
     ids = torch.from_numpy(char_vocab().encode(text))[None].to(next(model.parameters()).device)
     with torch.no_grad():
         logits, _ = model(ids)

@@ -697,10 +697,12 @@ def autocomplete(model_spec, text, count, device, as_json) -> None:
 
     TEXT is normalized as the model's training text was (lower case a-z, digits spelled out).
     """
-    from .autocomplete import suggest
+    from .autocomplete import MAX_LENGTH, suggest
+    from .checkpoint import read_config
 
-    model, _ = _load_model(model_spec, device)
-    found = suggest(model, text, count)
+    model, path = _load_model(model_spec, device)
+    built = (read_config(path).get("dataset") or {}).get("autocomplete") or {}
+    found = suggest(model, text, count, max_length=built.get("max_length", MAX_LENGTH))
     if as_json:
         _emit_json({"text": text, "suggestions": [{"word": w, "probability": p} for w, p in found]})
         return
