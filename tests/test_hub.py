@@ -76,11 +76,12 @@ def hub(tmp_path_factory):
         server.wait(timeout=30)
 
 
-def zoo_cmd(hub, home: Path, *args, offline=False):
+def zoo_cmd(hub, home: Path, *args, offline=False, cwd=None):
     env = {**os.environ, "HF_ENDPOINT": hub["endpoint"], "HF_HOME": str(home), "HF_HUB_DISABLE_TELEMETRY": "1"}
     if offline:
         env["HF_HUB_OFFLINE"] = "1"
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=cwd)
 
 
 def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
@@ -94,6 +95,10 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["characters"] > 1000
     assert {p.name: p.stat().st_mtime_ns for p in where.iterdir()} == before  # nothing written into the cache
+    analysed = zoo_cmd(hub, tmp_path, "analyze", "--model", f"hf:alice/tiny@{rev}", "--analyzer", "saturation",
+                       "--max-chars", "2000", "--quiet", offline=True, cwd=tmp_path)
+    assert analysed.returncode == 0, analysed.stderr  # one folder for the checkpoint, not hf:alice/ and a subfolder
+    assert analysed.stdout == f"saturation: reports/hf-alice-tiny@{rev}/saturation/report.html\n"
     by_path = zoo_cmd(hub, tmp_path, "eval", "--model", str(where), "--json", "--resamples", "0", offline=True)
     assert by_path.returncode == 0, by_path.stderr  # the path `zoo pull` printed: still the cache's
     assert {p.name: (p.is_symlink(), p.stat().st_mtime_ns) for p in where.iterdir()} == {

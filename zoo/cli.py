@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -783,7 +784,8 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 @click.option("--reference", "references", multiple=True, help="A model to compare with (checkpoint, run or baseline directory); repeatable.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An analyzer parameter (ANALYZER.KEY=VALUE for one analyzer); repeatable.")
 @click.option("--cells", help="Cells for the cells analyzer to show, e.g. 2:46,2:13 (same as --set cells=...).")
-@click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: reports/<model>/<analyzer>; with several analyzers, one subdirectory each).")
+@click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: reports/<model>/<analyzer>, hf:org/name@rev as "
+                                                              "hf-org-name@rev; with several analyzers, one subdirectory each).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print each analyzer's summary as JSON.")
@@ -887,8 +889,9 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     runners = applicable(runners, lambda runner: runner.check_inputs(model, analysed, resolved[runner.name]))
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}
+    folder = re.sub(r"[^\w.@+-]+", "-", label).strip("-")  # hf:org/name@rev: one folder, no colon
     targets = {runner.name: Path(out) / runner.name if out and (len(runners) > 1 or every)
-               else Path(out or Path("reports") / label / runner.name) for runner in runners}
+               else Path(out or Path("reports") / folder / runner.name) for runner in runners}
     for target in targets.values():  # before any work: a folder that cannot take its report
         check_report_dir(target)
     results = {}
