@@ -54,6 +54,12 @@ def test_info_on_a_checkpoint_directory(zoo_cli, tmp_path):
     zoo.save_checkpoint(model, tmp_path / "c")
     code, out, _ = zoo_cli("info", str(tmp_path / "c"), "--json")
     assert code == 0 and json.loads(out)["config"]["arch"] == "gru"
+    assert json.loads(out)["weights"].startswith("verified")
+    config = json.loads((tmp_path / "c" / "config.json").read_text())
+    config["model"]["hidden"] = 9  # a config edited by hand: the weights no longer fit
+    (tmp_path / "c" / "config.json").write_text(json.dumps(config))
+    code, out, _ = zoo_cli("info", str(tmp_path / "c"))
+    assert code == 0 and "  weights      refused: the weights in" in out and "do not fit its config" in out
     code, out, _ = zoo_cli("info", str(zoo.registry.PRETRAINED / "lstm-2x128.sample"))
     assert code == 0 and "  metrics      valid_nats 1.366, epoch 52\n" in out  # for people; --json has every digit
     assert "sha256 c13eb73953fb…, characters 599,634, split 0.8/0.1/0.1, line_endings lf" in out

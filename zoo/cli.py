@@ -167,6 +167,7 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         if "baseline" in saved:  # a fitted n-gram or n-NN: its plugin's settings, no architecture
             return _baseline_info(data, as_json)
         config = ModelConfig.from_dict(saved["model"])
+        data["weights"] = _weights_check(name)
     else:
         spec = resolve(name)
         config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
@@ -196,6 +197,19 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     _echo_sections(data)
     p = data["parameters"]
     click.echo(f"  parameters   {p['total']:,} ({p['recurrent']:,} recurrent) for a vocabulary of {config.vocab_size}")
+    if "weights" in data:
+        click.echo(f"  weights      {data['weights']}")
+
+
+def _weights_check(directory: str) -> str:
+    """What loading a checkpoint directory finds: its weights verified, or why it is refused."""
+    from .checkpoint import load_checkpoint
+
+    try:
+        load_checkpoint(directory)
+    except ZooError as exc:
+        return f"refused: {exc}"
+    return "verified: they match config.json's sha256 and the model's shapes"
 
 
 def _baseline_info(data: dict[str, Any], as_json: bool) -> None:
