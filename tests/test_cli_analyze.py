@@ -315,3 +315,13 @@ def test_a_report_that_cannot_be_written_is_one_line(zoo_cli, checkpoint, tmp_pa
                              "--out", str(tmp_path / "a-file" / "report"), "--quiet")
     assert code == 1 and err.count("\n") == 1 and f"cannot write the report to {tmp_path / 'a-file' / 'report'}" in err, err
     assert (tmp_path / "a-file").read_text() == "mine\n"
+
+
+def test_references_that_share_a_folder_name_keep_apart(zoo_cli, checkpoint, tmp_path):
+    for parent in ("a", "b"):
+        shutil.copytree(checkpoint, tmp_path / parent / "m")
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "char-probs", "--reference",
+                             str(tmp_path / "a" / "m"), "--reference", str(tmp_path / "b" / "m"),
+                             "--text", "the cat sat on the mat.\n" * 20, "--out", str(tmp_path / "out"), "--json", "--quiet")
+    assert code == 0, err
+    assert sorted(json.loads(out)["char-probs"]["summary"]["references"]) == ["b/m", "m"]

@@ -342,9 +342,23 @@ def _load_model(spec: str, device: str = "auto"):
     return (model.to(pick_device(device)) if hasattr(model, "to") else model), path
 
 
-def _label(spec: str) -> str:
-    """A model's name in reports: its directory's name, or the name it was given by."""
-    return Path(spec).resolve().name if Path(spec).is_dir() else spec
+def _labels(specs: list[str]) -> list[str]:
+    """The models' names in reports: a directory's name, or the name a model was given by. The
+    first (the analysed model) keeps its name; a later one that would repeat an earlier one's
+    takes more of its path (runs/a/lstm against runs/b/lstm: b/lstm), or a number."""
+    labels: list[str] = []
+    for spec in specs:
+        path = Path(spec).resolve() if Path(spec).is_dir() else None
+        label, depth = (path.name if path else spec), 1
+        while label in labels and path and depth < len(path.parts) - 1:
+            depth += 1
+            label = "/".join(path.parts[-depth:])
+        base, n = label, 1
+        while label in labels:  # the same model given twice
+            n += 1
+            label = f"{base} ({n})"
+        labels.append(label)
+    return labels
 
 
 def _trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progress: bool):
@@ -869,7 +883,8 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     model, path = _load_model(model_spec, device)
     saved = read_config(path)
     runners = applicable(runners, lambda runner: runner.check(model))
-    refs = {_label(ref): _load_model(ref, device)[0] for ref in references}
+    label, *ref_labels = _labels([model_spec, *references])
+    refs = {name: _load_model(ref, device)[0] for name, ref in zip(ref_labels, references)}
     corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
     words = _is_autocomplete(model)
     if words:  # its texts are observations, one per line (zoo.autocomplete.as_text)
@@ -894,7 +909,6 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         source["max_chars"] = max_chars
     if not text.strip():
         raise ZooError("there is no text to analyse" + (" (an autocomplete model reads letters a-z)" if words else ""))
-    label = _label(model_spec)
     analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text.replace("\n", " ") if words else text)),
                             text=text, vocab=model.vocab, train_text=train_text,
                             references=refs, source=source, progress=not quiet,
