@@ -73,6 +73,7 @@ def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
                 if fnmatch.fnmatchcase(e.name, pattern) or fnmatch.fnmatchcase(e.name, pattern.split("-")[0])]
 
     data = {kind + "s": listed(kind) for kind in ("architecture", "baseline", "analyzer")}
+
     def weights(spec) -> str | None:
         """Where a named model's weights are: shipped with the zoo, or pinned on the Hub."""
         if spec.bundled:
