@@ -63,8 +63,10 @@ def test_resume_keeps_the_runs_recipe(trained, tiny_text, capsys):
 
 
 def test_sample(trained, capsys):
-    code, out, _ = run(capsys, "sample", "--model", trained, "--prime", "the ", "-n", "40", "--seed", "1")
-    assert code == 0 and out.startswith("the ") and len(out.rstrip("\n")) == 44
+    code, out, err = run(capsys, "sample", "--model", trained, "--prime", "the ", "-n", "40", "--seed", "1")
+    assert code == 0 and out.startswith("the ") and len(out.rstrip("\n")) == 44 and err == ""
+    code, out, err = run(capsys, "sample", "--model", trained, "--prime", "the ~~", "-n", "5")  # '~' is not in tiny.txt
+    assert code == 0 and err.startswith("note: 2 character(s) of --prime are not in the model's vocabulary")
 
 
 @pytest.mark.parametrize("content", [b"", b"\xff\xfe\xfa"])

@@ -752,6 +752,10 @@ def sample(model_spec, prime, length, temperature, seed, device) -> None:
     from .sample import sample as generate
 
     model, _ = _load_model(model_spec, device)
+    unknown = model.vocab.unknown_count(prime)
+    if unknown:  # read as the unknown stand-in: the model never saw them
+        click.echo(f"note: {unknown:,} character(s) of --prime are not in the model's vocabulary and are read as "
+                   f"its unknown-character stand-in {model.vocab.unk!r}", err=True)
     click.echo(prime + generate(model, prime, length, temperature, seed))
 
 
