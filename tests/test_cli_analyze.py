@@ -91,6 +91,7 @@ def test_a_report_folder_holding_a_users_file_is_refused_before_any_work(zoo_cli
     (["--analyzer", "cells,error-overlap", "--text", "the cat sat"], "compares with n-gram models fitted to the model's"),
     (["--analyzer", "cells,training-kl", "--reference", "{checkpoint}"], "training-kl follows a training run"),
     (["--analyzer", "saturation,cells", "--cells", "7:1"], "cells: no layer or internal '7'"),
+    (["--analyzer", "saturation,cells", "--set", "features=quote,nope"], "unknown feature 'nope'"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(zoo_cli, checkpoint, tmp_path, monkeypatch, args, fragment):
     monkeypatch.chdir(tmp_path)

@@ -51,8 +51,12 @@ class Cells(Analyzer):
         if data.text is None:
             raise ZooError("cells: the analysis needs the text (a model with a vocabulary, or text instead of ids)")
         units, _ = _units(model, params["state"])
-        for cell in params["cells"]:  # an unknown cell fails before any analyzer runs
+        for cell in params["cells"]:  # an unknown cell or feature fails before any analyzer runs
             units.parse(cell)
+        from zoo.plugins import plugins
+
+        for feature in params["features"]:
+            plugins().get("feature", feature)
 
     def run(self, model, data, *, features, state, top, rank_by, thresholds, cells, excerpt_start,
             excerpt_length, columns, streams, chunk) -> Report:
