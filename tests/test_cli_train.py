@@ -148,3 +148,11 @@ def test_ctrl_c_during_training_says_what_was_kept_and_how_to_go_on(trained, tin
                          "--epochs", "3", "--resume", "--quiet")
     assert code == 130 and err == f"zoo: interrupted; {trained} keeps its 2 finished epoch(s): run the same command " \
                                   "again to continue\n"
+
+
+@pytest.mark.parametrize("command", [["train", "--model", "lstm-1x8"], ["baseline", "fit", "ngram", "--order", "2"]])
+def test_an_out_folder_that_cannot_be_made_is_one_line(tiny_text, tmp_path, capsys, command):
+    (tmp_path / "afile").write_text("keep me")
+    code, out, err = run(capsys, *command, "--data", tiny_text, "--out", tmp_path / "afile" / "run", "--quiet")
+    assert code == 1 and err.startswith("zoo: error: cannot make the") and "Not a directory" in err, err
+    assert err.count("\n") == 1 and (tmp_path / "afile").read_text() == "keep me"

@@ -207,7 +207,10 @@ def hold_run(run: Path):
         yield
         return
     made = [d for d in (run, *run.parents) if not d.exists()]  # the run folder and any parent made for it
-    run.mkdir(parents=True, exist_ok=True)
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ZooError(f"cannot make the run folder {run}: {exc.strerror or exc}") from None
     handle = os.open(run, os.O_RDONLY)
     try:
         try:
