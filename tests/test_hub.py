@@ -299,6 +299,11 @@ def test_a_baseline_or_a_folder_without_weights_is_not_pushed(tmp_path):
     (bare / WEIGHTS).unlink()
     with pytest.raises(zoo.ZooError, match="model.safetensors is missing"):
         zoo.hub.prepare(bare, "alice/bare")
+    good = tmp_path / "good"
+    zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab_size=5), good)
+    (tmp_path / "afile").write_text("keep me")
+    with pytest.raises(zoo.ZooError, match="cannot make the folder .*afile/hub: Not a directory"):
+        zoo.hub.save(zoo.hub.prepare(good, "alice/good"), tmp_path / "afile" / "hub")
 
 
 def test_registry_hub_entries_are_pinned_to_commits(tmp_path):

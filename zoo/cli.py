@@ -532,10 +532,9 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
         raise ZooError(f"{out} already holds a model: choose another --out")
     if out.is_dir() and any(out.iterdir()):  # the fit writes its files there: never beside a user's
         raise ZooError(f"{out} holds other files: choose a new or empty --out")
-    try:  # the folder is the user's choice: a path that cannot be made is theirs to fix, not the plugin's
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ZooError(f"cannot make the folder {out}: {exc.strerror or exc}") from None
+    from .fileio import make_folder
+
+    make_folder(out)  # here: a path that cannot be made is the user's to fix, not the plugin's failure
     vocab, ids, valid_ids, _ = encoded_splits(corpus)
     cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
             valid_ids=valid_ids, progress=not quiet, **options)

@@ -17,7 +17,7 @@ from typing import Any
 
 from .checkpoint import CONFIG, FORMAT, WEIGHTS, checkpoint_dir, read_config
 from .errors import ZooError
-from .fileio import atomic_write, sha256_bytes
+from .fileio import atomic_write, make_folder, sha256_bytes
 
 CARD = "README.md"
 RUN_RECORD = "run.json"  # a training run's record (zoo.train.RUN_FILE, not imported: zoo.train imports torch)
@@ -164,7 +164,7 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
     if existing.get("format") != FORMAT and any((target / name).exists() for name in (WEIGHTS, CONFIG)):
         # an earlier export is replaced; anyone else's weights or config (a transformers model) never
         raise ZooError(f"{target} holds a {WEIGHTS} or {CONFIG} that is not a zoo checkpoint's: choose another directory")
-    target.mkdir(parents=True, exist_ok=True)
+    make_folder(target)
     files = {name: data for name, data in upload.files.items()
              if not (name == CARD and (target / CARD).exists() and not overwrite_card)}
     for name, data in files.items():

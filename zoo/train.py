@@ -39,7 +39,7 @@ from .checkpoint import load_checkpoint, read_config, save_checkpoint
 from .data import Corpus, bptt_batches, build_vocab, encoded_splits
 from .errors import ZooError
 from .evaluate import char_losses
-from .fileio import atomic_write
+from .fileio import atomic_write, make_folder
 from .recipe import Recipe
 
 RUN_FILE = "run.json"
@@ -207,10 +207,7 @@ def hold_run(run: Path):
         yield
         return
     made = [d for d in (run, *run.parents) if not d.exists()]  # the run folder and any parent made for it
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ZooError(f"cannot make the run folder {run}: {exc.strerror or exc}") from None
+    make_folder(run, "the run folder")
     handle = os.open(run, os.O_RDONLY)
     try:
         try:
