@@ -326,3 +326,12 @@ def test_references_that_share_a_folder_name_keep_apart(zoo_cli, checkpoint, tmp
                              "--text", "the cat sat on the mat.\n" * 20, "--out", str(tmp_path / "out"), "--json", "--quiet")
     assert code == 0, err
     assert sorted(json.loads(out)["char-probs"]["summary"]["references"]) == ["b/m", "m"]
+
+
+def test_a_zoo_home_that_cannot_be_written_is_one_line(zoo_cli, checkpoint, tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("keep me")
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "afile"))  # the n-gram models' cache cannot be made there
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "oracles", "--out",
+                             str(tmp_path / "out"), "--quiet")
+    assert code == 1 and err.startswith("zoo: error: cannot make the n-gram cache folder") and err.count("\n") == 1
+    assert err.rstrip().endswith("set ZOO_HOME to a folder you can write") and not (tmp_path / "out").exists()

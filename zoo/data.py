@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ZooError
-from .fileio import atomic_write, zoo_home
+from .fileio import atomic_write, make_folder, zoo_home
 
 LINE_ENDINGS = ("lf", "crlf", "keep")
 UNKNOWN = "\ufffd"  # the vocabulary's stand-in for characters the training split never shows
@@ -129,7 +129,7 @@ def _dataset_bytes(name: str, entry: dict[str, Any], progress: bool) -> bytes:
     target = folder / Path(url).name
     pin = target.with_name(target.name + ".sha256")
     if not target.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder, "the download folder", hint="set ZOO_HOME to a folder you can write")
         _download(url, target, progress)
     data = target.read_bytes()
     actual = hashlib.sha256(data).hexdigest()

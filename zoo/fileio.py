@@ -41,16 +41,16 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         raise
 
 
-def make_folder(path: str | Path, what: str = "the folder") -> Path:
+def make_folder(path: str | Path, what: str = "the folder", hint: str = "") -> Path:
     """`path` made (with its parents) if missing; a path the user chose that cannot be made is one
-    line naming it, not an OSError blamed on whoever tried."""
+    line naming it (and `hint`, what to do), not an OSError blamed on whoever tried."""
     from .errors import ZooError
 
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ZooError(f"cannot make {what} {path}: {exc.strerror or exc}") from None
+        raise ZooError(f"cannot make {what} {path}: {exc.strerror or exc}" + (f"; {hint}" if hint else "")) from None
     return path
 
 

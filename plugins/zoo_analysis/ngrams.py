@@ -32,6 +32,7 @@ def ngram_models(data, orders, directories=()) -> dict:
 
     from zoo.checkpoint import load_checkpoint, read_config
     from zoo.data import zoo_home
+    from zoo.fileio import make_folder
     from zoo.plugins import plugins
 
     models = {}
@@ -47,7 +48,8 @@ def ngram_models(data, orders, directories=()) -> dict:
     ngram = plugins().get("baseline", "ngram").load()
     train_ids = torch.from_numpy(data.vocab.encode(data.train_text))
     key = hashlib.sha256(data.train_text.encode("utf-8") + "".join(data.vocab.chars).encode("utf-8")).hexdigest()[:16]
-    cache = zoo_home() / "oracles" / key
+    cache = make_folder(zoo_home() / "oracles" / key, "the n-gram cache folder",
+                        hint="set ZOO_HOME to a folder you can write")
     from tqdm.auto import tqdm
 
     missing = [n for n in sorted(orders) if not (cache / f"ngram-{n}" / "config.json").is_file()]
