@@ -108,6 +108,9 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     record = json.loads(described.stdout)
     assert (record["path"], record["commit"]) == (str(where), rev)
     assert record["weights_sha256"] == json.loads((where / "config.json").read_text())["weights_sha256"]
+    described = zoo_cmd(hub, tmp_path, "info", f"hf:alice/tiny@{rev}", offline=True)
+    assert described.returncode == 0 and described.stdout.startswith(f"{where}\n"), described.stderr
+    assert "  weights      verified" in described.stdout
     named = zoo_cmd(hub, tmp_path, "pull", "alice", offline=True)  # a user's name without the repository
     assert named.returncode == 1 and named.stderr.rstrip().endswith("a Hub repository is pulled as ORG/NAME@REVISION")
     missing = zoo_cmd(hub, tmp_path, "pull", "alice/other@" + rev, offline=True)

@@ -153,11 +153,15 @@ def _parameter_counts(config) -> dict[str, int]:
 def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     """Show a model's specification and parameter count.
 
-    NAME is a model name (lstm-3x512, gru-2x149.warpeace) or a checkpoint directory.
+    NAME is a model name (lstm-3x512, gru-2x149.warpeace), a checkpoint, run or baseline
+    directory, or a Hub checkpoint (hf:org/name@revision, pulled on first use).
     """
     from .config import ModelConfig
+    from .hub import parse_spec
     from .registry import architecture, resolve
 
+    if parse_spec(name):
+        name = str(_checkpoint_path(name, announce=not as_json))
     if Path(name).is_dir():
         from .checkpoint import read_config
 
