@@ -838,6 +838,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     zoo analyze --model lstm-2x128.sample --analyzer cells,saturation
     zoo analyze --model runs/lstm-3x512.warpeace --analyzer cells --cells 2:46,2:13
     zoo analyze --model runs/gru-2x149.warpeace --analyzer saturation --set right=0.95 --json
+    zoo analyze --model runs/lstm-2x128.warpeace --analyzer all --reference runs/ngram-20.warpeace
 
     The model is analysed on its dataset's test split unless --on, --data or --text say otherwise.
     Everything is checked before any work starts: a model that lacks what an analyzer needs
