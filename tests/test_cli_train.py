@@ -156,3 +156,8 @@ def test_an_out_folder_that_cannot_be_made_is_one_line(tiny_text, tmp_path, caps
     code, out, err = run(capsys, *command, "--data", tiny_text, "--out", tmp_path / "afile" / "run", "--quiet")
     assert code == 1 and err.startswith("zoo: error: cannot make the") and "Not a directory" in err, err
     assert err.count("\n") == 1 and (tmp_path / "afile").read_text() == "keep me"
+
+
+def test_a_checkpoint_given_to_train_as_its_model_says_how_to_continue_a_run(trained, tiny_text, capsys):
+    code, out, err = run(capsys, "train", "--model", trained, "--data", tiny_text, "--quiet")
+    assert code == 1 and "not a checkpoint; to continue a run, pass its folder as --out with --resume" in err

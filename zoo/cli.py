@@ -466,7 +466,14 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
         overrides["options"] = _key_values(settings)
     if resume and overrides:
         raise ZooError("--resume continues a run as it was configured: drop --input, --embed-dim, --bias and --set")
-    task = task or resolve(model_name).task
+    try:
+        named = resolve(model_name)
+    except ZooError:
+        if Path(model_name).is_dir() or model_name.startswith("hf:"):  # a checkpoint where a model name belongs
+            raise ZooError("--model takes a model name to train from scratch (lstm-2x128, gru-2x149.warpeace), not a "
+                           "checkpoint; to continue a run, pass its folder as --out with --resume") from None
+        raise
+    task = task or named.task
     if task == "autocomplete" and snapshot_every:
         raise ZooError("--snapshot-every is for next-char training")
     if task != "autocomplete" and words:
