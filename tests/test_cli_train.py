@@ -161,3 +161,9 @@ def test_an_out_folder_that_cannot_be_made_is_one_line(tiny_text, tmp_path, caps
 def test_a_checkpoint_given_to_train_as_its_model_says_how_to_continue_a_run(trained, tiny_text, capsys):
     code, out, err = run(capsys, "train", "--model", trained, "--data", tiny_text, "--quiet")
     assert code == 1 and "not a checkpoint; to continue a run, pass its folder as --out with --resume" in err
+
+
+def test_a_fit_refused_before_it_writes_leaves_no_folder(tiny_text, tmp_path, capsys):
+    code, out, err = run(capsys, "baseline", "fit", "ngram", "--order", "0", "--data", tiny_text,
+                         "--out", tmp_path / "new" / "ngram", "--quiet")
+    assert code == 1 and "must be at least 1" in err and not (tmp_path / "new").exists()

@@ -543,12 +543,12 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
         raise ZooError(f"{out} already holds a model: choose another --out")
     if out.is_dir() and any(out.iterdir()):  # the fit writes its files there: never beside a user's
         raise ZooError(f"{out} holds other files: choose a new or empty --out")
-    from .fileio import make_folder
+    from .fileio import folder_for
 
-    make_folder(out)  # here: a path that cannot be made is the user's to fix, not the plugin's failure
     vocab, ids, valid_ids, _ = encoded_splits(corpus)
-    cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
-            valid_ids=valid_ids, progress=not quiet, **options)
+    with folder_for(out):  # made here: a path that cannot be made is the user's to fix, not the plugin's failure
+        cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
+                valid_ids=valid_ids, progress=not quiet, **options)
     click.echo(f"{name} (order {order}) fitted on {len(ids):,} characters of {corpus.name}: {out}", err=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -52,6 +53,22 @@ def make_folder(path: str | Path, what: str = "the folder", hint: str = "") -> P
     except OSError as exc:
         raise ZooError(f"cannot make {what} {path}: {exc.strerror or exc}" + (f"; {hint}" if hint else "")) from None
     return path
+
+
+@contextlib.contextmanager
+def folder_for(path: str | Path, what: str = "the folder", hint: str = ""):
+    """`path` made (`make_folder`) for the work inside the block, and the folders made here
+    removed again if the work leaves them empty (it failed before writing anything)."""
+    path = Path(path)
+    made = [d for d in (path, *path.parents) if not d.exists()]  # innermost first
+    make_folder(path, what, hint)
+    try:
+        yield path
+    finally:
+        for folder in made:  # one that holds something stays, with those above it
+            if not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
 
 
 def sha256_bytes(data: bytes) -> str:

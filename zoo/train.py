@@ -39,7 +39,7 @@ from .checkpoint import load_checkpoint, read_config, save_checkpoint
 from .data import Corpus, bptt_batches, build_vocab, encoded_splits
 from .errors import ZooError
 from .evaluate import char_losses
-from .fileio import atomic_write, make_folder
+from .fileio import atomic_write, folder_for
 from .recipe import Recipe
 
 RUN_FILE = "run.json"
@@ -206,21 +206,17 @@ def hold_run(run: Path):
     if fcntl is None or os.environ.get("RANK", "0") != "0":
         yield
         return
-    made = [d for d in (run, *run.parents) if not d.exists()]  # the run folder and any parent made for it
-    make_folder(run, "the run folder")
-    handle = os.open(run, os.O_RDONLY)
-    try:
+    with folder_for(run, "the run folder"):
+        handle = os.open(run, os.O_RDONLY)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ZooError(f"{run} is being trained by another process: wait for it to end, or choose another --out") from None
-        yield
-    finally:
-        os.close(handle)
-        for folder in made:  # innermost first; one that holds something stays, with those above it
-            if not folder.is_dir() or any(folder.iterdir()):
-                break
-            folder.rmdir()
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ZooError(f"{run} is being trained by another process: wait for it to end, "
+                               "or choose another --out") from None
+            yield
+        finally:
+            os.close(handle)
 
 
 def _holding_the_run(func):
