@@ -55,6 +55,8 @@ def test_observations_never_cut_a_word_and_keep_the_text():
     # greedy: the next observation's first word would not have fitted
     for a, b in zip(observations, observations[1:]):
         assert len(a) + 1 + len(b.split()[0]) > 25
+    for text in ("!!! ...\n??", "x" * 30 + "\n!!", "!!\n" + "x" * 30 + " ok", "1984", ""):  # has_observations: from_text's
+        assert ac.has_observations(text, max_length=25) == bool(ac.from_text(text, max_length=25)), text
 
 
 def test_dataset_split_and_vocabulary(cycle_text):

@@ -80,10 +80,18 @@ def as_text(observations: list[str]) -> str:
 def from_text(text: str, max_length: int = MAX_LENGTH) -> list[str]:
     """The observations in an analysed text: each line normalized and packed (a text written by
     `as_text` comes back unchanged; any other text is cut at its newlines and at `max_length`)."""
-    observations = []
+    return list(_observations(text, max_length))
+
+
+def has_observations(text: str, max_length: int = MAX_LENGTH) -> bool:
+    """Whether `from_text` finds any, reading only up to the first (a check before an analysis,
+    where normalizing a whole split would be the analysis's work done twice)."""
+    return next(_observations(text, max_length), None) is not None
+
+
+def _observations(text: str, max_length: int):
     for line in text.split("\n"):
-        observations += pack(normalize(line), max_length)[0]
-    return observations
+        yield from pack(normalize(line), max_length)[0]
 
 
 @dataclass

@@ -34,9 +34,9 @@ class AccuracyByKnownChars(Analyzer):
         super().check_inputs(model, data, params)
         if data.text is None:
             raise ZooError(f"{self.name} reads text (observations of words), not bare ids")
-        from zoo.autocomplete import from_text
+        from zoo.autocomplete import has_observations
 
-        if not from_text(data.text, params["max_length"]):
+        if not has_observations(data.text, params["max_length"]):
             raise ZooError(f"{self.name}: the text has no letters a-z to autocomplete")
 
     def run(self, model, data, *, top, longest, min_characters, max_length, batch) -> Report:

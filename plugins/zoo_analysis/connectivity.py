@@ -66,11 +66,11 @@ class Connectivity(Analyzer):
         if params["method"] == "sweep" and not isinstance(model, RecurrentLM):
             raise ZooError("connectivity: method=sweep needs a recurrent model's step function; use method=rows")
         if "words" in model.capabilities:
-            from zoo.autocomplete import from_text
+            from zoo.autocomplete import has_observations
 
             if data.text is None:
                 raise ZooError("connectivity of a word model reads text (observations of words), not bare ids")
-            if not from_text(data.text):
+            if not has_observations(data.text):
                 raise ZooError("connectivity: the text has no letters a-z")
         elif params["start"] >= len(data.ids) - 1:
             raise ZooError(f"connectivity: start={params['start']} leaves no target in a text of {len(data.ids)} characters")
