@@ -25,7 +25,7 @@ demo: setup
 	$(BIN)/zoo eval --model $(DEMO_MODEL)
 	$(BIN)/zoo sample --model $(DEMO_MODEL) --prime "The " --temperature 0.8 -n 300 --seed 1
 	$(BIN)/zoo analyze --model $(DEMO_MODEL) --analyzer cells,saturation --set excerpt_start=2000
-	@echo "Open reports/$(DEMO_MODEL)/cells/report.html and reports/$(DEMO_MODEL)/saturation/report.html in a browser."
+	@echo "Open reports/$(DEMO_MODEL)/index.html in a browser: it links both reports."
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -44,6 +44,46 @@ def test_analyze_writes_one_report_per_analyzer(zoo_cli, checkpoint, tmp_path, m
     assert len(cells["summary"]["features"]["after-space"]["top"]) == 2
     saturation = json.loads((tmp_path / "reports/lstm-2x16.tiny/saturation/report.json").read_text())
     assert saturation["meta"]["params"]["right"] == 0.8 and "top" not in saturation["meta"]["params"]
+    assert "all reports of this model: reports/lstm-2x16.tiny/index.html" in out
+    index = (tmp_path / "reports/lstm-2x16.tiny/index.html").read_text()
+    assert 'href="cells/report.html"' in index and 'href="saturation/report.html"' in index
+    assert "Gate saturation" in index and "weights " not in index  # one model's weights: not repeated per card
+
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "connectivity", "--quiet",
+                             "--set", "length=20")
+    assert code == 0, err  # a later analysis joins the index, the earlier ones stay listed
+    index = (tmp_path / "reports/lstm-2x16.tiny/index.html").read_text()
+    assert index.count('<article class="card">') == 3 and 'href="connectivity/report.html"' in index
+
+
+def test_the_index_leaves_a_users_page_alone_and_says_when_weights_differ(zoo_cli, checkpoint, tmp_path):
+    text = ["--text", "the cat sat on the mat.\n" * 20, "--quiet"]
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--out",
+                             str(tmp_path / "one"), *text)
+    assert code == 0 and "all reports" not in out and not (tmp_path / "one" / "index.html").exists()  # --out is the report
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "index.html").write_text("<p>my notes</p>")
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,cells", "--out",
+                             str(tmp_path / "mine"), *text)
+    assert code == 0 and "is not a zoo index page: left as it is" in err
+    assert (tmp_path / "mine" / "index.html").read_text() == "<p>my notes</p>"
+
+    code, _, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,cells", "--out",
+                           str(tmp_path / "two"), *text)
+    assert code == 0, err
+    torch.manual_seed(1)  # the same name trained again: other weights
+    model = zoo.create_model("lstm-2x16", vocab_size=len(zoo.load_checkpoint(checkpoint).vocab),
+                             vocab=zoo.load_checkpoint(checkpoint).vocab)
+    retrained = zoo.save_checkpoint(model, tmp_path / "again" / checkpoint.name)
+    code, _, err = zoo_cli("analyze", "--model", str(retrained), "--analyzer", "cells", "--out", str(tmp_path / "two"),
+                           "--set", "cells.top=1", *text)  # one analyzer with --out: into the folder named --out
+    assert code == 1 and "holds files that are not a zoo report" in err  # the index's folder is not one report
+    code, _, err = zoo_cli("analyze", "--model", str(retrained), "--analyzer", "cells,connectivity", "--out",
+                           str(tmp_path / "two"), "--set", "length=20", *text)
+    assert code == 0, err
+    index = (tmp_path / "two" / "index.html").read_text()
+    assert index.count('<article class="card">') == 3 and "made from different weights" in index
 
 
 def test_analyze_json_text_and_out(zoo_cli, checkpoint, tmp_path):
@@ -59,7 +99,8 @@ def test_all_runs_every_analyzer_the_model_and_inputs_allow_and_names_the_others
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "all", "--text",
                              "the cat (sat) on the mat.\n" * 20, "--out", str(tmp_path / "all"), "--quiet")
     assert code == 0, err
-    ran = sorted(p.name for p in (tmp_path / "all").iterdir())
+    ran = sorted(p.name for p in (tmp_path / "all").iterdir() if p.is_dir())
+    assert (tmp_path / "all" / "index.html").read_text().count('<article class="card">') == len(ran)
     assert {"cells", "saturation", "connectivity"} <= set(ran) and (tmp_path / "all/cells/report.html").is_file()
     skipped = dict(line.removeprefix("zoo: skipped ").split(": ", 1) for line in err.splitlines())
     assert "needs the model's training split" in skipped["oracles"]  # --text: no training split
@@ -183,6 +224,10 @@ def test_every_report_renders_in_a_real_browser(zoo_cli, small, tmp_path, tiny_t
         assert "CONSOLE" not in log, (name, [line for line in log.splitlines() if "CONSOLE" in line])
         assert "<h1>" in dom and "made by" in dom
         pages[name] = dom
+    dom, log = open_in_browser(tmp_path / "r" / "index.html", tmp_path)  # links every page, shows their figures
+    assert "CONSOLE" not in log and dom.count('<article class="card">') == len(analyzers)
+    links = set(re.findall(r'href="([^"]+)"', dom)) | set(re.findall(r'<img src="([^"]+)"', dom))
+    assert len(links) >= 2 * len(analyzers) - 1 and all((tmp_path / "r" / link).is_file() for link in links), links
     panels = re.findall(r'<pre class="cell-text"[^>]*>(.*?)</pre>', pages["cells"], re.S)
     assert len(panels) >= 3  # one per non-constant feature, plus the cell picker
     coloured = re.findall(r'<span [^>]*background: rgb\((\d+), (\d+), (\d+)\)[^>]*>', panels[0])

@@ -255,6 +255,7 @@ def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str 
 
     report.meta = {
         "analyzer": runner.name,
+        "about": runner.summary,
         "model": describe_model(model),
         "data": {**data.source, "characters": len(data.ids)},
         "references": sorted(data.references),

@@ -856,7 +856,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     from .analysis import AnalysisData, analyze as run_analysis, describe_model, get_analyzer
     from .checkpoint import read_config
     from .plugins import blame
-    from .report import check_report_dir, write_report
+    from .report import check_report_dir, write_index, write_report
 
     if bool(model_spec) == bool(models_glob):
         raise ZooError("give either --model or --models")
@@ -938,8 +938,9 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}
     folder = re.sub(r"[^\w.@+-]+", "-", label).strip("-")  # hf:org/name@rev: one folder, no colon
-    targets = {runner.name: Path(out) / runner.name if out and (len(runners) > 1 or every)
-               else Path(out or Path("reports") / folder / runner.name) for runner in runners}
+    one_folder_each = not out or len(runners) > 1 or every  # then an index page lists them, beside them
+    home = Path(out or Path("reports") / folder)
+    targets = {runner.name: home / runner.name if one_folder_each else home for runner in runners}
     for target in targets.values():  # before any work: a folder that cannot take its report
         check_report_dir(target)
     results = {}
@@ -951,6 +952,12 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         results[runner.name] = {"report": str(target / "report.html"), "summary": report.summary}
         if not as_json:
             click.echo(f"{runner.name}: {target / 'report.html'}")
+    if one_folder_each:
+        index = write_index(home)
+        if index is None:
+            click.echo(f"zoo: note: {home / 'index.html'} is not a zoo index page: left as it is", err=True)
+        elif not as_json:
+            click.echo(f"all reports of this model: {index}")
     if as_json:
         from .report import jsonable
 

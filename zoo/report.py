@@ -26,7 +26,7 @@ from typing import Any
 
 from .analysis import Report
 from .errors import ZooError
-from .fileio import usual_mode
+from .fileio import atomic_write, usual_mode
 
 TEMPLATES = Path(__file__).parent / "templates"
 BASE_TEMPLATE = "report.html.j2"
@@ -71,16 +71,13 @@ def model_label(meta: dict[str, Any]) -> str:
 
 def render_html(report: Report, template: str | Path | None = None) -> str:
     """The self-contained page for `report`, from the analyzer's template or the shared one."""
-    import jinja2
-
     folders = [str(TEMPLATES)]
     name = BASE_TEMPLATE
     if template is not None:
         template = Path(template)
         folders.insert(0, str(template.parent))
         name = template.name
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folders), autoescape=True,
-                             undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = _environment(folders)
     figures = [(fig, "data:image/png;base64," + base64.b64encode(data).decode("ascii"))
                for fig, data in report.figures.items()]
     return env.get_template(name).render(
@@ -93,6 +90,74 @@ def render_html(report: Report, template: str | Path | None = None) -> str:
         figures=figures,
         data=jsonable(report.html),
     )
+
+
+def _environment(folders: list[str]):
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(folders), autoescape=True,
+                              undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+INDEX = "index.html"
+
+
+def write_index(folder: str | Path) -> Path | None:
+    """Write ``index.html`` in `folder`, a card linking each report found in its subfolders (what
+    `zoo analyze` puts in ``reports/<model>/``), newest analyses included. Returns its path, or
+    None when there is no report to list or an ``index.html`` there is someone else's (never
+    replaced)."""
+    from urllib.parse import quote
+
+    from . import __version__
+
+    folder = Path(folder)
+    page = folder / INDEX
+    if page.exists() and (not page.is_file() or 'name="zoo-page" content="index"' not in
+                          page.read_text(encoding="utf-8", errors="replace")):
+        return None
+    reports = []
+    for record_file in sorted(folder.glob("*/report.json")):
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            meta, files = record["meta"], record["files"]
+            href = f"{quote(record_file.parent.name)}/{quote(files['html'])}"
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a zoo report: nothing to link
+        data = meta.get("data") or {}
+        figure = next(iter(files.get("figures") or []), None)
+        reports.append({
+            "analyzer": meta.get("analyzer", record_file.parent.name), "about": meta.get("about", ""),
+            "href": href, "figure": figure,
+            "thumbnail": f"{quote(record_file.parent.name)}/{quote(figure)}" if figure else None,
+            "data": ", ".join(filter(None, [data.get("name", "text given directly"),
+                                            data.get("split") and f"{data['split']} split",
+                                            data.get("characters") and f"{data['characters']:,} characters"])),
+            "references": meta.get("references") or [],
+            "created": meta.get("created", ""), "made": _when(meta.get("created", "")),
+            "weights": ((meta.get("model") or {}).get("weights_sha256") or "")[:12],
+            "model": model_label(meta)})
+    if not reports:
+        return None
+    html = _environment([str(TEMPLATES)]).get_template("index.html.j2").render(
+        title=f"Reports · {max(reports, key=lambda r: r['created'])['model']}", version=__version__,
+        reports=reports, several_weights=len({r["weights"] for r in reports}) > 1)
+    try:
+        atomic_write(page, html)
+    except OSError as exc:
+        raise ZooError(f"cannot write {page}: {exc.strerror or exc}") from exc
+    return page
+
+
+def _when(created: str) -> str:
+    """An ISO timestamp as people read it: 2026-12-01 05:09 UTC."""
+    import datetime
+
+    try:
+        moment = datetime.datetime.fromisoformat(created).astimezone(datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return created
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def check_report_dir(directory: str | Path) -> None:
