@@ -5,6 +5,7 @@ HF_ENDPOINT, HF_HOME and HF_HUB_OFFLINE when it is imported."""
 import dataclasses
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -98,7 +99,8 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     analysed = zoo_cmd(hub, tmp_path, "analyze", "--model", f"hf:alice/tiny@{rev}", "--analyzer", "saturation",
                        "--max-chars", "2000", "--quiet", offline=True, cwd=tmp_path)
     assert analysed.returncode == 0, analysed.stderr  # one folder for the checkpoint, not hf:alice/ and a subfolder
-    assert analysed.stdout == f"saturation: reports/hf-alice-tiny@{rev}/saturation/report.html\n"
+    assert analysed.stdout.splitlines() == [f"saturation: reports/hf-alice-tiny@{rev}/saturation/report.html",
+                                            f"all reports of this model: reports/hf-alice-tiny@{rev}/index.html"]
     by_path = zoo_cmd(hub, tmp_path, "eval", "--model", str(where), "--json", "--resamples", "0", offline=True)
     assert by_path.returncode == 0, by_path.stderr  # the path `zoo pull` printed: still the cache's
     assert {p.name: (p.is_symlink(), p.stat().st_mtime_ns) for p in where.iterdir()} == {
@@ -226,6 +228,45 @@ def test_a_hub_ready_folder_publishes_its_own_card(tmp_path):
     result = subprocess.run([sys.executable, "-m", "zoo", "push", str(folder), "--repo-id", "alice/gru", "--dry-run",
                              "--json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "My own words." in json.loads(result.stdout)["card"]
+
+
+def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
+    """`--reports` adds each report's numbers and figures under analyses/, shown in the card, with
+    no local path in them; a Hub-ready folder publishes them again; reports of other weights and
+    folders that hold no report are refused in one line."""
+    from zoo.hub import prepare, save
+
+    vocab = zoo.Vocab(list("abcdef "))
+    zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=vocab), tmp_path / "ckpt")
+    reports = tmp_path / "reports"
+    made = subprocess.run([sys.executable, "-m", "zoo", "analyze", "--model", str(tmp_path / "ckpt"), "--analyzer",
+                           "saturation,connectivity", "--text", "abc def fed cab " * 20, "--set", "length=20",
+                           "--out", str(reports), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    upload = prepare(tmp_path / "ckpt", "alice/lstm", reports=reports)
+    figures = {name for name in upload.files if name.endswith(".png")}
+    assert {"analyses/saturation/report.json", "analyses/connectivity/report.json",
+            "analyses/saturation/saturation.png"} <= set(upload.files) and len(figures) >= 3
+    assert not any(name.endswith((".html", ".npz")) for name in upload.files)  # the pages show local paths
+    for name, data in upload.files.items():
+        assert str(tmp_path).encode() not in data, name
+    record = json.loads(upload.files["analyses/saturation/report.json"])
+    assert record["summary"] == json.loads((reports / "saturation/report.json").read_text())["summary"]
+    assert "checkpoint" not in record["meta"]["model"] and record["files"]["figures"]
+    assert "## Analyses" in upload.card and "Gate saturation" in upload.card
+    assert set(re.findall(r"!\[[^]]*\]\(([^)]+)\)", upload.card)) == figures  # every figure shown, from the repository
+
+    folder = tmp_path / "folder"
+    save(upload, folder)
+    assert prepare(folder, "alice/lstm").files == upload.files  # the Hub-ready folder publishes them again
+
+    zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=vocab), tmp_path / "retrained")  # other weights
+    (tmp_path / "empty").mkdir()
+    for model, given, fragment in [(tmp_path / "retrained", reports, "was made from other weights"),
+                                   (tmp_path / "ckpt", tmp_path / "empty", "holds no zoo report")]:
+        result = subprocess.run([sys.executable, "-m", "zoo", "push", str(model), "--repo-id", "alice/lstm", "--reports",
+                                 str(given), "--dry-run"], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1 and fragment in result.stderr and result.stderr.count("\n") == 1, result.stderr
 
 
 def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):

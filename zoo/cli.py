@@ -586,13 +586,17 @@ def yaml_scalar(text: str) -> Any:
 @click.option("--license", "license_", default="mit", show_default=True, help="The card's license field.")
 @click.option("--reproduces", "model_name", metavar="NAME",
               help="The registry model whose published figure the card cites (default: the model the run trained).")
+@click.option("--reports", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="Publish these analyses too (reports/<model>, or one report folder): each report's numbers and "
+                   "figures under analyses/, shown in the card. They must have been made from these weights.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_, model_name, as_json) -> None:
+def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_, model_name, reports, as_json) -> None:
     """Publish a checkpoint (a run directory: its best epoch) on the Hugging Face Hub.
 
     \b
     Uploads model.safetensors, config.json (without local paths or optimizer state) and a model
-    card README.md in one commit, and prints the commit to pin: `zoo pull REPO@COMMIT`. The token
+    card README.md (with --reports, the analyses too) in one commit, and prints the commit to pin:
+    `zoo pull REPO@COMMIT`. The token
     comes from the usual places (`hf auth login`, HF_TOKEN) and is never printed. A Hub-ready
     folder (--to-dir) publishes its own card, edits included.
     """
@@ -600,7 +604,10 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
 
     if dry_run and to_dir:
         raise click.UsageError("--dry-run shows the files and --to-dir writes them: choose one")
-    upload = hub.prepare(directory, repo_id, license_, model_name)
+    upload = hub.prepare(directory, repo_id, license_, model_name, reports=reports)
+    if reports and not model_name and "## Analyses" not in upload.card:
+        click.echo(f"zoo: note: {directory} has a card of its own, published as it is: it does not show the analyses "
+                   "(--reproduces NAME writes a new card)", err=True)
     if to_dir:
         written = hub.save(upload, to_dir, overwrite_card=overwrite_card)
         if as_json:
@@ -613,8 +620,9 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
         if as_json:
             _emit_json({"repo_id": repo_id, "files": upload.describe(), "card": upload.card})
             return
+        width = max(len(row["path"]) for row in upload.describe())
         for row in upload.describe():
-            click.echo(f"{row['path']:<18} {row['bytes']:>10,} bytes  sha256 {row['sha256']}")
+            click.echo(f"{row['path']:<{width}} {row['bytes']:>10,} bytes  sha256 {row['sha256']}")
         click.echo("\n" + upload.card)
         return
     commit, files = hub.push(upload, repo_id, private=private, overwrite_card=overwrite_card)

@@ -18,6 +18,7 @@ from typing import Any
 from .checkpoint import CONFIG, FORMAT, WEIGHTS, checkpoint_dir, read_config
 from .errors import ZooError
 from .fileio import atomic_write, make_folder, sha256_bytes
+from .report import data_line
 
 CARD = "README.md"
 RUN_RECORD = "run.json"  # a training run's record (zoo.train.RUN_FILE, not imported: zoo.train imports torch)
@@ -111,12 +112,16 @@ def check_repo_id(repo_id: str) -> None:
         raise ZooError(f"--repo-id {repo_id!r}: {str(exc).splitlines()[0]}") from None
 
 
-def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_name: str | None = None) -> Upload:
+def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_name: str | None = None,
+            reports: str | Path | None = None) -> Upload:
     """The files a push of `directory` (a checkpoint or run directory: its best epoch) publishes:
     the weights, config.json without anything local (paths, optimizer state) and a model card.
     `model_name` is the registry model the checkpoint reproduces (default: the one its run
-    trained); the card cites that entry's published figure. A folder with a card of its own for
-    this repository (one `--to-dir` wrote, perhaps edited since) publishes that card as it is."""
+    trained); the card cites that entry's published figure. `reports` (a report folder, or a
+    folder of them as `zoo analyze` writes) adds each report's numbers and figures under
+    ``analyses/``; every one must have been made from these weights. A folder with a card of its
+    own for this repository (one `--to-dir` wrote, perhaps edited since) publishes that card as
+    it is, with the analyses it holds."""
     check_repo_id(repo_id)
     folder = checkpoint_dir(directory)
     config = read_config(folder)
@@ -126,16 +131,84 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     if not (folder / WEIGHTS).is_file():
         raise ZooError(f"no checkpoint at {folder}: {WEIGHTS} is missing")
     public = _public_config(config)
+    weights = (folder / WEIGHTS).read_bytes()
+    analyses = {}  # a Hub-ready folder's own, then those given (which replace them)
+    for source in ([folder / ANALYSES] if (folder / ANALYSES).is_dir() else []) + ([Path(reports)] if reports else []):
+        analyses.update({a.name: a for a in _analyses(source, sha256_bytes(weights))})
     card = None if model_name else _own_card(folder, repo_id)
     if card is None:
         if model_name:
             reproduces = _reproduces(model_name, public, asked=True)
         else:
             reproduces = _reproduces(_trained_name(folder), public, asked=False)
-        card = model_card(public, repo_id, license, reproduces=reproduces)
-    return Upload({WEIGHTS: (folder / WEIGHTS).read_bytes(),
-                   CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"),
-                   CARD: card.encode("utf-8")}, card, folder)
+        card = model_card(public, repo_id, license, reproduces=reproduces, analyses=list(analyses.values()))
+    files = {WEIGHTS: weights, CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"), CARD: card.encode("utf-8")}
+    for analysis in analyses.values():
+        files.update(analysis.files)
+    return Upload(files, card, folder)
+
+
+ANALYSES = "analyses"  # where a repository keeps the reports of its weights: analyses/<analyzer>/
+
+
+@dataclass
+class Analysis:
+    """One report as published: its numbers (report.json without local paths) and its figures,
+    by their paths in the repository, and what the card says of it."""
+
+    name: str
+    about: str
+    data: str
+    figures: list[str]
+    files: dict[str, bytes]
+
+
+def _analyses(source: Path, weights_sha256: str) -> list[Analysis]:
+    """The reports in `source` (one report folder, or a folder of them), checked to be of the
+    weights being published. The self-contained pages stay home: they show local paths, and the
+    Hub does not display HTML; report.json and the figures carry the numbers and the pictures."""
+    records = [source / "report.json"] if (source / "report.json").is_file() else sorted(source.glob("*/report.json"))
+    if not records:
+        raise ZooError(f"{source} holds no zoo report: give a folder `zoo analyze` wrote (reports/<model>, or one "
+                       "analyzer's folder in it)")
+    found = []
+    for record_file in records:
+        folder = record_file.parent
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            meta, figures = record["meta"], list(record["files"]["figures"])
+            name, made_from = str(meta["analyzer"]), (meta.get("model") or {}).get("weights_sha256")
+            images = {figure: (folder / figure).read_bytes() for figure in figures}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ZooError(f"{folder} is not a complete zoo report ({exc.__class__.__name__}: {exc}): make it again "
+                           "with `zoo analyze`") from None
+        if made_from != weights_sha256:
+            raise ZooError(f"{folder} was made from other weights (sha256 {str(made_from)[:12]}...) than the ones "
+                           f"published ({weights_sha256[:12]}...): analyse this checkpoint again, or leave it out")
+        if not re.fullmatch(r"[\w.-]+", name) or not all(re.fullmatch(r"[\w.-]+", f) for f in figures):
+            raise ZooError(f"{folder}: its analyzer or figure names cannot be repository paths")
+        base = f"{ANALYSES}/{name}"
+        public = {**record, "meta": _without_local_paths({**meta, "model": {k: v for k, v in meta["model"].items()
+                                                                              if k != "checkpoint"}}),
+                  "summary": _without_local_paths(record.get("summary")),
+                  "files": {"arrays": None, "figures": figures, "html": None}}
+        found.append(Analysis(
+            name=name, about=str(meta.get("about", "")), figures=[f"{base}/{f}" for f in figures], data=data_line(meta),
+            files={f"{base}/report.json": (json.dumps(public, indent=2) + "\n").encode("utf-8"),
+                   **{f"{base}/{f}": image for f, image in images.items()}}))
+    return found
+
+
+def _without_local_paths(value: Any) -> Any:
+    """`value` with every absolute path (a checkpoint, an n-gram model a parameter named) cut to
+    its last part: what was analysed stays readable, where it was on someone's disk does not."""
+    if isinstance(value, dict):
+        return {k: _without_local_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_local_paths(v) for v in value]
+    if isinstance(value, str) and (value.startswith(("/", "~")) or re.match(r"^[A-Za-z]:[\\/]", value)):
+        return re.split(r"[\\/]", value.rstrip("/\\"))[-1] or value
+    return value
 
 
 def _own_card(folder: Path, repo_id: str) -> str | None:
@@ -168,6 +241,7 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
     files = {name: data for name, data in upload.files.items()
              if not (name == CARD and (target / CARD).exists() and not overwrite_card)}
     for name, data in files.items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)  # analyses/<analyzer>/
         atomic_write(target / name, data)
     return sorted(files)
 
@@ -249,10 +323,11 @@ def _walk(value: Any, prefix: str = ""):
 
 
 def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
-               reproduces: dict[str, Any] | None = None) -> str:
+               reproduces: dict[str, Any] | None = None, analyses: list[Analysis] | None = None) -> str:
     """A Hub model card: YAML front matter (library, tags, dataset, license, model-index metrics)
     and what a person needs: what the model is, how it was trained, the published figure it
-    reproduces (`reproduces`: a registry entry's reference), how to load it."""
+    reproduces (`reproduces`: a registry entry's reference), what the `analyses` published with
+    it show, how to load it."""
     import yaml
 
     from . import __version__
@@ -295,7 +370,8 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
         word_count=int(model.get("classes") or 2) - 2, sha256=str(dataset.get("sha256", "?"))[:16],
         model={"arch": arch, "input": "onehot", **model}, dataset={"name": "its dataset", "split": "?", **dataset},
         recipe=recipe, metrics={"epoch": "?", **metrics}, reproduces=reproduces, valid_nats=float(metrics.get("valid_nats", float("nan"))),
-        test_nats=_number(metrics.get("test_nats")), test_accuracy=_number(metrics.get("test_accuracy")))
+        test_nats=_number(metrics.get("test_nats")), test_accuracy=_number(metrics.get("test_accuracy")),
+        analyses=analyses or [])
 
 
 def _number(value: Any) -> float | None:

@@ -124,15 +124,12 @@ def write_index(folder: str | Path) -> Path | None:
             href = f"{quote(record_file.parent.name)}/{quote(files['html'])}"
         except (OSError, ValueError, KeyError, TypeError):
             continue  # not a zoo report: nothing to link
-        data = meta.get("data") or {}
         figure = next(iter(files.get("figures") or []), None)
         reports.append({
             "analyzer": meta.get("analyzer", record_file.parent.name), "about": meta.get("about", ""),
             "href": href, "figure": figure,
             "thumbnail": f"{quote(record_file.parent.name)}/{quote(figure)}" if figure else None,
-            "data": ", ".join(filter(None, [data.get("name", "text given directly"),
-                                            data.get("split") and f"{data['split']} split",
-                                            data.get("characters") and f"{data['characters']:,} characters"])),
+            "data": data_line(meta),
             "references": meta.get("references") or [],
             "created": meta.get("created", ""), "made": _when(meta.get("created", "")),
             "weights": ((meta.get("model") or {}).get("weights_sha256") or "")[:12],
@@ -147,6 +144,15 @@ def write_index(folder: str | Path) -> Path | None:
     except OSError as exc:
         raise ZooError(f"cannot write {page}: {exc.strerror or exc}") from exc
     return page
+
+
+def data_line(meta: dict[str, Any]) -> str:
+    """What a report read, in words: "warpeace.txt, test split, 321,048 characters"."""
+    data = meta.get("data") or {}
+    characters = data.get("characters")
+    return ", ".join(filter(None, [str(data.get("name", "a text given directly")),
+                                   data.get("split") and f"{data['split']} split",
+                                   isinstance(characters, int) and f"{characters:,} characters"]))
 
 
 def _when(created: str) -> str:
