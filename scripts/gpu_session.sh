@@ -20,7 +20,8 @@
 # What a stage finished is in the tarball (summary.json/md rows are written per model as each
 # finishes), which is written however the script ends.
 # A machine given back loses the runs: results come home as files, the runs themselves are
-# scratch, as on the CPU.
+# scratch, as on the CPU; the pretrained zoo's kept models come home as their Hub-ready folders
+# ($OUT/<model>-hub.tar.gz: weights, card, cells and saturation reports), as the limits allow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGES=("$@")
@@ -70,6 +71,24 @@ pack_runs() {  # every run's history (run.json, trained.json, evaluations): smal
     | tar -czf "$RES/$2" --null -T - || true
 }
 
+pack_hub_folders() {  # each kept model's Hub-ready folder (weights, card, analyses): one file each,
+  # beside the results, while the tool's limits allow (8 files, 16 MiB each, 64 MiB together)
+  local hub name total=0 size
+  for hub in "$1"/*/hub; do
+    [ -f "$hub/model.safetensors" ] || continue
+    name=$(basename "$(dirname "$hub")")
+    tar -czf "$OUT/$name-hub.tar.gz" -C "$1" "$name/hub"  # unpacks as <model>/hub
+    size=$(stat -c %s "$OUT/$name-hub.tar.gz")
+    if [ "$size" -gt $(( 16 * 1024 * 1024 )) ] || [ $(( total + size )) -gt $(( 56 * 1024 * 1024 )) ] \
+        || [ "$(ls "$OUT" | wc -l)" -gt 7 ]; then  # the results' tarball is the eighth
+      rm -f "$OUT/$name-hub.tar.gz"
+      echo "$name: Hub-ready folder not brought back ($size bytes compressed, over the tool's limits)" >> "$RES/skipped.txt"
+    else
+      total=$(( total + size ))
+    fi
+  done
+}
+
 run_stage() {
   local STAGE=$1
   case "$STAGE" in
@@ -107,6 +126,7 @@ run_stage() {
     cp runs/zoo/summary.json "$RES/$STAGE-summary.json" 2>/dev/null || true
     cp runs/zoo/summary.md "$RES/$STAGE-summary.md" 2>/dev/null || true
     pack_runs runs/zoo "$STAGE-runs.tar.gz"
+    pack_hub_folders runs/zoo
     ;;
   autocomplete)
     # Two passes over War and Peace are 440 steps (the article's two over text8: 14,278); the CPU

@@ -7,7 +7,8 @@ unigram plateau): one run per rate in `--lrs` at dropout `--lr-search-dropout`, 
 dropouts at the best rate (5 runs instead of all 9 pairs). The run with the best validation
 cross-entropy is kept. As soon as a model's runs are done, its kept run is scored on the test
 split and written as a Hub-ready folder, OUT/<model>/hub (`zoo push --to-dir`: weights, public
-config.json, model card), and its row of the table beside the paper's Table 1 goes into
+config.json, model card, and the reports of `--analyses`, by default the interpretable cells and
+gate saturation, under analyses/ and in the card), and its row of the table beside the paper's Table 1 goes into
 OUT/summary.md (and OUT/summary.json: one row per model, kept across calls, so the models can be
 trained a few at a time).
 
@@ -24,12 +25,15 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from zoo.analysis import get_analyzer
+from zoo.checkpoint import load_checkpoint
 from zoo.fileio import atomic_write
 from zoo.registry import registry
 
@@ -75,6 +79,20 @@ def train(name: str, spec, dropout: float, lr: float, args) -> Path:
     return run
 
 
+def analyse(run: Path, args) -> list[str]:
+    """Report `args.analyses` (those the model's capabilities allow: a vanilla RNN has no gates to
+    saturate) on the kept run, for its Hub-ready folder; the `zoo push` arguments that add them."""
+    names = [n for n in args.analyses.split(",") if n and get_analyzer(n).requires <= load_checkpoint(run).capabilities]
+    reports = run.parent / "reports"
+    for folder in (reports, run.parent / "hub" / "analyses"):  # the script's own: made from a run kept earlier
+        shutil.rmtree(folder, ignore_errors=True)
+    if not names:
+        return []
+    zoo("analyze", "--model", str(run), "--analyzer", ",".join(names), "--device", args.device, "--out", str(reports),
+        "--quiet", "--json")
+    return ["--reports", str(reports)]
+
+
 def best_valid(run: Path) -> float:
     return min(h["valid_nats"] for h in json.loads((run / "run.json").read_text())["history"])
 
@@ -95,6 +113,8 @@ def main() -> None:
     parser.add_argument("--tune-from", type=int, default=256, help="smallest budget whose dropout is tuned")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--jobs", type=int, default=1, help="runs trained at once")
+    parser.add_argument("--analyses", default="cells,saturation",
+                        help="analyzers whose reports the Hub-ready folders publish ('' for none)")
     parser.add_argument("--hub-org", default="rnn-zoo", help="the organization in the prepared repo ids")
     parser.add_argument("--out", type=Path, default=Path("runs/zoo"))
     args = parser.parse_args()
@@ -114,7 +134,7 @@ def main() -> None:
         valid, run = min(mine)
         test = json.loads(zoo("eval", "--model", str(run), "--json"))
         zoo("push", str(run), "--repo-id", f"{args.hub_org}/{name.replace('.', '-')}", "--to-dir",
-            str(run.parent / "hub"), "--overwrite-card")
+            str(run.parent / "hub"), "--overwrite-card", *analyse(run, args))
         row = {"kept": run.name, "tried": {r.name: v for v, r in sorted(mine, key=lambda m: m[1].name)},
                "valid": valid, "test": test["nats"], "test_se": test["se_nats"], "paper": spec.reference.get("test_ce")}
         with lock:
