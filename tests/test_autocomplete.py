@@ -148,6 +148,8 @@ def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     card = zoo.hub.prepare(run, "someone/cycle").card  # eval wrote the metrics the model card reports
     assert "name: word accuracy" in card and "split: test" in card and "zoo autocomplete --model" in card
     assert "nats/char" not in card
+    code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(run))  # each scores its own words
+    assert code == 1 and "--reference compares next-character models" in err and err.count("\n") == 1
     code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars",
                              "--out", str(tmp_path / "acc"), "--quiet", "--json")
     assert code == 0, err

@@ -48,6 +48,27 @@ def test_eval_says_how_many_characters_it_read_as_unknown(trained, tmp_path, cap
     assert code == 0 and err == ""
 
 
+def test_eval_compares_references_on_the_same_characters_with_a_paired_error(trained, tiny_text, tmp_path, capsys):
+    earlier = tmp_path / "earlier"  # the same model trained for one epoch: another model, errors in common
+    code, _, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", earlier, "--epochs", "1",
+                       "--batch-size", "8", "--seq-length", "20", "--quiet")
+    assert code == 0, err
+    code, out, err = run(capsys, "eval", "--model", trained, "--reference", earlier, "--reference", trained, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    other, same = result["references"]
+    alone = json.loads(run(capsys, "eval", "--model", earlier, "--json")[1])
+    assert other["model"] == "earlier" and other["nats"] == pytest.approx(alone["nats"], abs=1e-9)
+    assert other["difference_nats"] == pytest.approx(other["nats"] - result["nats"], abs=1e-9)
+    # paired: the same resampled characters for both, tighter than the two errors taken apart
+    assert 0 < other["difference_se_nats"] < (other["se_nats"] ** 2 + result["se_nats"] ** 2) ** 0.5
+    assert same["difference_nats"] == 0 and same["difference_se_nats"] == 0
+    code, out, err = run(capsys, "eval", "--model", trained, "--reference", earlier)
+    assert code == 0 and "paired bootstrap" in out and f"difference {other['difference_nats']:+.4f}" in out
+    code, out, err = run(capsys, "eval", "--model", trained, "--reference", tmp_path / "nowhere")
+    assert code == 1 and err.count("\n") == 1
+
+
 def test_resume_keeps_the_runs_recipe(trained, tiny_text, capsys):
     """--resume continues with the run's own recipe (batch 8 x 20 here, not the defaults), only
     --epochs given; a flag that would change the recipe is refused with one line."""

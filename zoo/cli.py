@@ -669,15 +669,26 @@ def pull(spec, as_json) -> None:
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
 @click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to score.")
 @click.option("--resamples", type=click.IntRange(min=0), default=100, show_default=True, help="Bootstrap resamples for the standard error.")
+@click.option("--reference", "references", multiple=True,
+              help="Another model (checkpoint, run or baseline directory) scored on the same characters, with its "
+                   "difference to the model and that difference's paired bootstrap error; repeatable.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device, as_json) -> None:
+def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, references, device, as_json) -> None:
     """Cross-entropy of a model on a split, in nats and bits per character, with a bootstrap error.
 
     The whole split is read as one sequence with the state carried. For an autocomplete model:
     the word-level cross-entropy and accuracy over its split's observations, padding and unknown
     words not scored (Madsen 2019). The figure is also written into the checkpoint's config.json
     (metrics), unless the checkpoint is a download in the Hugging Face cache or ships with the zoo.
+
+    \b
+    zoo eval --model runs/lstm-3x128.warpeace --reference runs/gru-3x149.warpeace --reference runs/ngram-20.warpeace
+
+    With --reference, each other model reads the same characters in its own vocabulary, and the
+    difference (reference minus model, in nats/char) gets the standard error of a paired
+    bootstrap: the same resampled characters for both, far tighter than the two errors apart,
+    since both models find the same characters hard.
     """
     import torch
 
@@ -686,6 +697,10 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
 
     model, path = _load_model(model_spec, device)
     saved = read_config(path)
+    others = {label: _load_model(ref, device)[0] for label, ref in zip(_labels([model_spec, *references])[1:], references)}
+    if references and any(map(_is_autocomplete, [model, *others.values()])):
+        raise ZooError("--reference compares next-character models; autocomplete models score different characters "
+                       "(each its own known words): compare them with `zoo analyze --analyzer accuracy-by-known-chars`")
     corpus = _trained_corpus(saved, data, line_endings, fractions, progress=not as_json)
     if _is_autocomplete(model):
         from . import autocomplete as ac
@@ -698,10 +713,12 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
         metrics = {f"{part}_nats": result["nats"], f"{part}_accuracy": result["accuracy"]}
     else:
         text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
-        ids = torch.from_numpy(model.vocab.encode(text))
-        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(char_losses(model, ids), resamples),
+        losses = char_losses(model, torch.from_numpy(model.vocab.encode(text)))
+        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(losses, resamples),
                   "unknown_characters": model.vocab.unknown_count(text)}
         metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"]}
+        if others:
+            result["references"] = [_compared(label, other, text, losses, resamples) for label, other in others.items()]
     if Path(model_spec).is_dir() and not is_shared(path):  # never into the Hub cache or the zoo package
         try:
             update_config(path, metrics={**metrics, f"{part}_data_sha256": corpus.sha256})
@@ -723,6 +740,27 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, device,
             verbs = ("is", "was") if unknown == 1 else ("are", "were")
             click.echo(f"note: {unknown:,} of them {verbs[0]} not in the model's vocabulary and {verbs[1]} "
                        f"scored as its unknown-character stand-in {model.vocab.unk!r}", err=True)
+        if result.get("references"):
+            width = max(len(row["model"]) for row in result["references"])
+            click.echo("on the same characters (difference: reference minus model, paired bootstrap error):")
+            for row in result["references"]:
+                click.echo(f"  {row['model']:<{width}}  {row['nats']:.4f}{_pm(row['se_nats'])} nats/char  "
+                           f"difference {row['difference_nats']:+.4f}{_pm(row['difference_se_nats'])}"
+                           + (f"  ({row['unknown_characters']:,} characters unknown to it)" if row["unknown_characters"] else ""))
+
+
+def _compared(label: str, other, text: str, losses, resamples: int) -> dict[str, Any]:
+    """A reference's cross-entropy on `text` (read in its own vocabulary) and its difference to
+    the model's per-character `losses`, resampled with the same characters (one seed)."""
+    import torch
+
+    from .evaluate import char_losses, summarize
+
+    theirs = char_losses(other, torch.from_numpy(other.vocab.encode(text)))
+    own, difference = summarize(theirs, resamples), summarize(theirs - losses, resamples)
+    return {"model": label, "nats": own["nats"], "se_nats": own["se_nats"], "bits": own["bits"],
+            "difference_nats": difference["nats"], "difference_se_nats": difference["se_nats"],
+            "unknown_characters": other.vocab.unknown_count(text)}
 
 
 def _pm(se: float | None) -> str:
