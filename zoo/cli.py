@@ -595,10 +595,10 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
 
     \b
     Uploads model.safetensors, config.json (without local paths or optimizer state) and a model
-    card README.md (with --reports, the analyses too) in one commit, and prints the commit to pin:
-    `zoo pull REPO@COMMIT`. The token
-    comes from the usual places (`hf auth login`, HF_TOKEN) and is never printed. A Hub-ready
-    folder (--to-dir) publishes its own card, edits included.
+    card README.md (with --reports, the analyses too) in one commit, and prints the commit to
+    pin: `zoo pull REPO@COMMIT`. The token comes from the usual places (`hf auth login`,
+    HF_TOKEN) and is never printed. A Hub-ready folder (--to-dir) publishes its own card, edits
+    included.
     """
     from . import hub
 
