@@ -4,6 +4,7 @@ are known."""
 
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -139,6 +140,20 @@ def test_accuracy_by_known_chars_on_known_answers():
     assert rows[2]["top3"] == 0
 
 
+def test_the_lead_over_a_reference_is_paired_by_character():
+    from zoo_analysis.autocomplete import lead
+
+    own = {"rank": np.array([1, 0, 1, 1]), "loss": np.array([1.0, 2.0, 3.0, 4.0]), "known": np.array([0, 0, 1, 1])}
+    theirs = {"rank": np.array([0, 0, 1, 2]), "loss": np.array([2.0, 2.0, 3.0, 5.0]), "known": own["known"]}
+    found = lead(own, theirs)  # per character, model minus reference in top-1: 1, 0, 0, 1
+    assert found["top1"] == 0.5 and found["top1_se"] == pytest.approx(np.std([1, 0, 0, 1], ddof=1) / 2)
+    assert found["nats"] == 0.5 and found["nats_se"] == pytest.approx(np.std([1, 0, 0, 1], ddof=1) / 2)
+    assert [(r["known"], r["characters"], r["top1"]) for r in found["by_known"]] == [(0, 2, 0.5), (1, 2, 0.5)]
+    assert [r["top1_se"] for r in found["by_known"]] == pytest.approx([0.5, 0.5])  # std([1, 0]) / sqrt(2)
+    same = lead(own, own)
+    assert same["top1"] == 0 and same["top1_se"] == 0 and all(r["top1"] == 0 for r in same["by_known"])
+
+
 def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     run, _ = trained
     code, out, err = zoo_cli("eval", "--model", str(run), "--json")
@@ -148,8 +163,20 @@ def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     card = zoo.hub.prepare(run, "someone/cycle").card  # eval wrote the metrics the model card reports
     assert "name: word accuracy" in card and "split: test" in card and "zoo autocomplete --model" in card
     assert "nats/char" not in card
-    code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(run))  # each scores its own words
-    assert code == 1 and "--reference compares next-character models" in err and err.count("\n") == 1
+    code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(run), "--json")  # the same words
+    assert code == 0, err
+    same = json.loads(out)["references"][0]
+    assert same["accuracy"] == result["accuracy"] and same["accuracy_difference"] == 0 and same["difference_nats"] == 0
+    chars = zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abc "))), tmp_path / "chars")
+    code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(chars))
+    assert code == 1 and "one of the two predicts words" in err and err.count("\n") == 1
+    other = tmp_path / "other-words"  # the same weights, two words swapped: other scored characters
+    shutil.copytree(zoo.checkpoint.checkpoint_dir(run), other)
+    config = json.loads((other / "config.json").read_text())
+    config["words"][2], config["words"][3] = config["words"][3], config["words"][2]
+    (other / "config.json").write_text(json.dumps(config))
+    code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(other))
+    assert code == 1 and "knows other words than the model" in err and err.count("\n") == 1
     code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars",
                              "--out", str(tmp_path / "acc"), "--quiet", "--json")
     assert code == 0, err
@@ -186,7 +213,7 @@ def test_connectivity_targets_the_word(zoo_cli, trained, tmp_path):
 def test_word_model_reports_render_in_a_real_browser(zoo_cli, trained, tmp_path):
     run, _ = trained
     code, _, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars,connectivity",
-                           "--out", str(tmp_path / "r"), "--quiet")
+                           "--reference", str(run), "--out", str(tmp_path / "r"), "--quiet")
     assert code == 0, err
     pages = {}
     for name in ("accuracy-by-known-chars", "connectivity"):
@@ -194,6 +221,7 @@ def test_word_model_reports_render_in_a_real_browser(zoo_cli, trained, tmp_path)
         assert "CONSOLE" not in log and "<h1>" in dom
         pages[name] = dom
     assert "letters read" in pages["accuracy-by-known-chars"] and '<img src="data:image/png;base64,' in pages["accuracy-by-known-chars"]
+    assert "Ahead of" in pages["accuracy-by-known-chars"] and "top-1 lead (points)" in pages["accuracy-by-known-chars"]
     assert "its word is" in pages["connectivity"] and "the word being typed" in pages["connectivity"]
 
 
@@ -234,8 +262,6 @@ def test_misuse_is_one_line(zoo_cli, trained, cycle_text, tmp_path, monkeypatch,
 
 
 def test_checkpoint_without_its_words_is_refused(trained, tmp_path):
-    import shutil
-
     run, result = trained
     copy = tmp_path / "copy"
     shutil.copytree(zoo.checkpoint.checkpoint_dir(run), copy)

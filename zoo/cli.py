@@ -698,27 +698,35 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, referen
     model, path = _load_model(model_spec, device)
     saved = read_config(path)
     others = {label: _load_model(ref, device)[0] for label, ref in zip(_labels([model_spec, *references])[1:], references)}
-    if references and any(map(_is_autocomplete, [model, *others.values()])):
-        raise ZooError("--reference compares next-character models; autocomplete models score different characters "
-                       "(each its own known words): compare them with `zoo analyze --analyzer accuracy-by-known-chars`")
+    for label, other in others.items():  # each must score the model's very characters
+        if _is_autocomplete(other) != _is_autocomplete(model):
+            raise ZooError(f"--reference {label}: one of the two predicts words, the other characters; they score "
+                           "different things")
+        if _is_autocomplete(model) and other.words != model.words:
+            raise ZooError(f"--reference {label} knows other words than the model, so it scores other characters "
+                           "(an unknown word is not scored): compare autocomplete models trained with the same --words on "
+                           "the same text")
     corpus = _trained_corpus(saved, data, line_endings, fractions, progress=not as_json)
     if _is_autocomplete(model):
         from . import autocomplete as ac
 
-        observations = ac.rebuild(corpus, model.words, saved).part(part)
-        found = ac.predictions(model, ac.encode(observations, model.words), progress=not as_json)
+        encoded = ac.encode(ac.rebuild(corpus, model.words, saved).part(part), model.words)
+        found = ac.predictions(model, encoded, progress=not as_json)
         words = ac.summarize(found)
         result = {"model": model_spec, "data": corpus.name, "split": part, "task": "autocomplete", **words,
                   **{k: v for k, v in summarize(found["loss"], resamples).items() if k.startswith("se_")}}
         metrics = {f"{part}_nats": result["nats"], f"{part}_accuracy": result["accuracy"]}
+        theirs = {label: ac.predictions(other, encoded, progress=not as_json) for label, other in others.items()}
     else:
         text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
-        losses = char_losses(model, torch.from_numpy(model.vocab.encode(text)))
-        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(losses, resamples),
+        found = {"loss": char_losses(model, torch.from_numpy(model.vocab.encode(text)))}
+        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(found["loss"], resamples),
                   "unknown_characters": model.vocab.unknown_count(text)}
         metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"]}
-        if others:
-            result["references"] = [_compared(label, other, text, losses, resamples) for label, other in others.items()]
+        theirs = {label: {"loss": char_losses(other, torch.from_numpy(other.vocab.encode(text))),  # its own vocabulary
+                          "unknown_characters": other.vocab.unknown_count(text)} for label, other in others.items()}
+    if others:
+        result["references"] = [_compared(label, found, theirs[label], resamples) for label in others]
     if Path(model_spec).is_dir() and not is_shared(path):  # never into the Hub cache or the zoo package
         try:
             update_config(path, metrics={**metrics, f"{part}_data_sha256": corpus.sha256})
@@ -740,27 +748,38 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, referen
             verbs = ("is", "was") if unknown == 1 else ("are", "were")
             click.echo(f"note: {unknown:,} of them {verbs[0]} not in the model's vocabulary and {verbs[1]} "
                        f"scored as its unknown-character stand-in {model.vocab.unk!r}", err=True)
-        if result.get("references"):
-            width = max(len(row["model"]) for row in result["references"])
-            click.echo("on the same characters (difference: reference minus model, paired bootstrap error):")
-            for row in result["references"]:
-                click.echo(f"  {row['model']:<{width}}  {row['nats']:.4f}{_pm(row['se_nats'])} nats/char  "
-                           f"difference {row['difference_nats']:+.4f}{_pm(row['difference_se_nats'])}"
-                           + (f"  ({row['unknown_characters']:,} characters unknown to it)" if row["unknown_characters"] else ""))
+    if not as_json and result.get("references"):
+        width = max(len(row["model"]) for row in result["references"])
+        unit = "nats" if "accuracy" in result else "nats/char"
+        click.echo("on the same characters (difference: reference minus model, paired bootstrap error):")
+        for row in result["references"]:
+            line = (f"  {row['model']:<{width}}  {row['nats']:.4f}{_pm(row['se_nats'])} {unit}  "
+                    f"difference {row['difference_nats']:+.4f}{_pm(row['difference_se_nats'])}")
+            if "accuracy" in row:
+                se = row["accuracy_difference_se"]
+                line += (f";  accuracy {row['accuracy']:.2%}  difference {100 * row['accuracy_difference']:+.2f}"
+                         + ("" if se is None else f" ± {100 * se:.2f}") + " points")
+            elif row["unknown_characters"]:
+                line += f"  ({row['unknown_characters']:,} characters unknown to it)"
+            click.echo(line)
 
 
-def _compared(label: str, other, text: str, losses, resamples: int) -> dict[str, Any]:
-    """A reference's cross-entropy on `text` (read in its own vocabulary) and its difference to
-    the model's per-character `losses`, resampled with the same characters (one seed)."""
-    import torch
+def _compared(label: str, own: dict[str, Any], theirs: dict[str, Any], resamples: int) -> dict[str, Any]:
+    """A reference's scores on the model's characters (`theirs`: per-character losses and, for a
+    word model, ranks) and their differences to the model's (`own`), reference minus model, each
+    with the error of a paired bootstrap (one seed: the same resampled characters)."""
+    from .evaluate import bootstrap_se, summarize
 
-    from .evaluate import char_losses, summarize
-
-    theirs = char_losses(other, torch.from_numpy(other.vocab.encode(text)))
-    own, difference = summarize(theirs, resamples), summarize(theirs - losses, resamples)
-    return {"model": label, "nats": own["nats"], "se_nats": own["se_nats"], "bits": own["bits"],
-            "difference_nats": difference["nats"], "difference_se_nats": difference["se_nats"],
-            "unknown_characters": other.vocab.unknown_count(text)}
+    row = {"model": label, **{k: v for k, v in summarize(theirs["loss"], resamples).items() if k in ("nats", "se_nats", "bits")}}
+    difference = theirs["loss"] - own["loss"]
+    row.update(difference_nats=float(difference.mean()), difference_se_nats=bootstrap_se(difference, resamples))
+    if "rank" in own:  # a word model: top-1 accuracy too
+        hits = (theirs["rank"] == 1).astype(float) - (own["rank"] == 1)
+        row.update(accuracy=float((theirs["rank"] == 1).mean()), accuracy_difference=float(hits.mean()),
+                   accuracy_difference_se=bootstrap_se(hits, resamples))
+    else:
+        row["unknown_characters"] = theirs["unknown_characters"]
+    return row
 
 
 def _pm(se: float | None) -> str:

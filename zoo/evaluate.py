@@ -45,12 +45,21 @@ def char_losses(model: Any, ids: torch.Tensor, chunk: int = 16_384, device: str 
     return torch.cat(losses).numpy()
 
 
+def bootstrap_se(values: np.ndarray, resamples: int = 100, seed: int = 0) -> float | None:
+    """The standard deviation of the mean of `values` over bootstrap resamples; None (JSON null,
+    never NaN) below two. One seed draws the same positions for arrays of one length, so the
+    error of a per-position difference between two models is a paired one."""
+    if resamples < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    n = len(values)
+    return float(np.array([values[rng.integers(0, n, n)].mean() for _ in range(resamples)]).std(ddof=1))
+
+
 def summarize(losses: np.ndarray, resamples: int = 100, seed: int = 0) -> dict[str, Any]:
     """Mean cross-entropy in nats and bits per character, with the bootstrap standard error."""
-    rng = np.random.default_rng(seed)
     n = len(losses)
-    means = np.array([losses[rng.integers(0, n, n)].mean() for _ in range(resamples)]) if resamples else np.array([])
     mean = float(losses.mean())
-    se = float(means.std(ddof=1)) if resamples > 1 else None  # None: JSON null, never NaN
+    se = bootstrap_se(losses, resamples, seed)
     return {"nats": mean, "bits": mean / math.log(2), "se_nats": se, "se_bits": None if se is None else se / math.log(2),
             "characters": n, "bootstrap_resamples": resamples}

@@ -6,6 +6,12 @@ space before the word (and all the text before it). Top-1, top-2 and top-3: the 
 the first suggestion, or among the first two or three. Padding and unknown words are not scored,
 as in the article's training and evaluation. Reference models (``--reference``) that predict words
 are drawn on the same graph, which is the article's comparison of GRU, LSTM and Nested LSTM.
+
+A reference with the model's words scores the very same characters, so the two are compared
+character by character: the model's lead in top-1 accuracy (and in cross-entropy) over it, with
+the standard error of the mean of the per-character differences. This paired error is the one
+that says whether one model is ahead at a given number of letters read; the errors of the two
+curves taken apart would be too wide, since both models find the same words hard.
 """
 
 from __future__ import annotations
@@ -46,16 +52,20 @@ class AccuracyByKnownChars(Analyzer):
 
         observations = ac.from_text(data.text, max_length)
         models = {data.label: model, **data.references}
-        curves, overall, arrays = {}, {}, {}
+        curves, overall, found = {}, {}, {}
         for label, m in models.items():
-            found = ac.predictions(m, ac.encode(observations, m.words), top=top, batch_size=batch, progress=data.progress)
-            overall[label] = ac.summarize(found, top)
-            curves[label] = by_known(found["known"], found["rank"], top)
-            if m is model:
-                arrays = dict(found)
+            found[label] = ac.predictions(m, ac.encode(observations, m.words), top=top, batch_size=batch,
+                                          progress=data.progress)
+            overall[label] = ac.summarize(found[label], top)
+            curves[label] = by_known(found[label]["known"], found[label]["rank"], top)
+        own = found[data.label]
         table = curves[data.label]
         summary = {"observations": len(observations), "top": top, "overall": overall,
-                   "by_known": {label: rows for label, rows in curves.items()}}
+                   "by_known": {label: rows for label, rows in curves.items()},
+                   "lead": {label: lead(own, found[label]) for label, ref in data.references.items()
+                            if ref.words == model.words},  # the same words: the same scored characters
+                   "unpaired": [label for label, ref in data.references.items() if ref.words != model.words]}
+        arrays = dict(own)
         figures = {"accuracy.png": _figure(curves, top, longest, min_characters)}
         return Report(self.name, summary=summary, arrays={**arrays, "counts": np.array([r["characters"] for r in table])},
                       figures=figures, html={"labels": list(models)})
@@ -70,6 +80,29 @@ def by_known(known, rank, top: int) -> list[dict]:
     per = [np.bincount(known, weights=h.astype(float), minlength=len(counts)) for h in hits]
     return [{"known": int(k), "characters": int(counts[k]), **{f"top{j + 1}": float(per[j][k] / counts[k]) for j in range(top)}}
             for k in np.flatnonzero(counts)]
+
+
+def lead(own: dict, theirs: dict) -> dict:
+    """How far the model is ahead of a reference that scored the same characters: in top-1
+    accuracy (model minus reference) and cross-entropy (reference minus model), overall and by
+    letters read, each with the standard error of the mean of the per-character differences."""
+    import numpy as np
+
+    hit = (own["rank"] == 1).astype(float) - (theirs["rank"] == 1).astype(float)
+    loss = theirs["loss"] - own["loss"]
+
+    def mean_se(values):
+        return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
+
+    counts = np.bincount(own["known"])
+    sums, squares = np.bincount(own["known"], weights=hit), np.bincount(own["known"], weights=hit ** 2)
+    rows = []
+    for k in np.flatnonzero(counts):
+        n, mean = int(counts[k]), sums[k] / counts[k]
+        se = float(np.sqrt(max(squares[k] - n * mean ** 2, 0.0) / (n - 1) / n)) if n > 1 else None
+        rows.append({"known": int(k), "characters": n, "top1": float(mean), "top1_se": se})
+    (top1, top1_se), (nats, nats_se) = mean_se(hit), mean_se(loss)
+    return {"top1": top1, "top1_se": top1_se, "nats": nats, "nats_se": nats_se, "by_known": rows}
 
 
 def _figure(curves, top: int, longest: int, min_characters: int) -> bytes:
