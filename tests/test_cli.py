@@ -1,6 +1,7 @@
 """The zoo command: output for people and scripts, one-line errors, and a torch-free start."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -112,3 +113,24 @@ def test_fast_commands_do_not_import_torch(args):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def complete(words: str) -> list[str]:
+    """What bash completion offers for the last word of `words` (click's protocol, as the script
+    `_ZOO_COMPLETE=bash_source zoo` prints calls it), without importing torch."""
+    env = {**os.environ, "_ZOO_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+    code = ("import sys; from zoo.cli import main\ntry:\n    main([])\nexcept SystemExit:\n    pass\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_shell_completion_offers_names_analyzers_and_directories():
+    assert "plain,lstm-2x128.sample" in complete("zoo eval --model lstm-2")  # a name with weights
+    assert "dir,lstm-2" in complete("zoo eval --model lstm-2")  # and directories
+    assert "plain,lstm-2x128.warpeace" not in complete("zoo eval --model lstm-2")  # no weights to load
+    assert {"plain,gru-3x75.warpeace", "plain,gru-3x149.warpeace"} <= set(complete("zoo train --model gru-3x"))
+    assert "plain,lstm-3x512.warpeace" in complete("zoo info lstm-3x5")
+    assert complete("zoo analyze --analyzer cells,sat") == ["plain,cells,saturation"]
+    assert "plain,all" in complete("zoo analyze --analyzer a") and "plain,cells,all" not in complete("zoo analyze --analyzer cells,a")

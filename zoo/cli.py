@@ -146,8 +146,36 @@ def _parameter_counts(config) -> dict[str, int]:
     return {"recurrent": model.num_parameters(recurrent_only=True), "total": model.num_parameters()}
 
 
+def _complete_names(ctx, param, incomplete: str) -> list:
+    """Shell completion of --model for training: the registry's model names."""
+    from .registry import registry
+
+    return [name for name in registry().models if name.startswith(incomplete)]
+
+
+def _complete_models(ctx, param, incomplete: str) -> list:
+    """Shell completion of a model to load: registry names with weights (for `zoo info`, every
+    name), then directories."""
+    from click.shell_completion import CompletionItem
+
+    from .registry import registry
+
+    named = [name for name, spec in registry().models.items()
+             if (spec.bundled or spec.hub or ctx.command.name == "info") and name.startswith(incomplete)]
+    return [*map(CompletionItem, named), CompletionItem(incomplete, type="dir")]
+
+
+def _complete_analyzers(ctx, param, incomplete: str) -> list:
+    """Shell completion of --analyzer: installed analyzer names (or all), after any commas."""
+    from .plugins import plugins
+
+    done, _, last = incomplete.rpartition(",")
+    prefix = done + "," if done else ""
+    return [prefix + name for name in [*plugins().names("analyzer"), *([] if done else ["all"])] if name.startswith(last)]
+
+
 @cli.command()
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_models)
 @click.option("--vocab-size", type=click.IntRange(min=1), help=f"Vocabulary size for the parameter count (default: the model's, else {NOMINAL_VOCAB}).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def info(name: str, vocab_size: int | None, as_json: bool) -> None:
@@ -427,7 +455,8 @@ def _data_options(func):
 
 
 @cli.command()
-@click.option("--model", "model_name", required=True, help="Model name, e.g. lstm-2x128 or gru-2x149.warpeace.")
+@click.option("--model", "model_name", required=True, shell_complete=_complete_names,
+              help="Model name, e.g. lstm-2x128 or gru-2x149.warpeace.")
 @_data_options
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory (default: runs/<model>.<data>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last finished epoch.")
@@ -663,13 +692,13 @@ def pull(spec, as_json) -> None:
 
 
 @cli.command("eval")
-@click.option("--model", "model_spec", required=True, help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
+@click.option("--model", "model_spec", required=True, shell_complete=_complete_models, help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
 @click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
 @click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
 @click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to score.")
 @click.option("--resamples", type=click.IntRange(min=0), default=100, show_default=True, help="Bootstrap resamples for the standard error.")
-@click.option("--reference", "references", multiple=True,
+@click.option("--reference", "references", multiple=True, shell_complete=_complete_models,
               help="Another model (checkpoint, run or baseline directory) scored on the same characters, with its "
                    "difference to the model and that difference's paired bootstrap error; repeatable.")
 @click.option("--device", default="auto", show_default=True)
@@ -792,7 +821,7 @@ def _is_autocomplete(model) -> bool:
 
 
 @cli.command()
-@click.option("--model", "model_spec", required=True, help="An autocomplete model: a checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
+@click.option("--model", "model_spec", required=True, shell_complete=_complete_models, help="An autocomplete model: a checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
 @click.argument("text")
 @click.option("-n", "--count", type=click.IntRange(min=1), default=5, show_default=True, help="Suggestions to show.")
 @click.option("--device", default="auto", show_default=True)
@@ -820,7 +849,7 @@ def autocomplete(model_spec, text, count, device, as_json) -> None:
 
 
 @cli.command()
-@click.option("--model", "model_spec", required=True, help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
+@click.option("--model", "model_spec", required=True, shell_complete=_complete_models, help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
 @click.option("--prime", default="", help="Text to start from.")
 @click.option("-n", "--length", type=click.IntRange(min=0), default=500, show_default=True, help="Characters to generate.")
 @click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Below 1: safer; 0: always the most likely character.")
@@ -880,11 +909,11 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 
 
 @cli.command(cls=_AnalyzeCommand)
-@click.option("--model", "model_spec",
+@click.option("--model", "model_spec", shell_complete=_complete_models,
               help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights (lstm-2x128.sample ships with the zoo).")
 @click.option("--models", "models_glob", help="Several models at once, e.g. 'runs/*.warpeace' (model-map): the checkpoint "
                                                  "and run directories it matches; the first is the model, the others its references.")
-@click.option("--analyzer", "analyzer_names", required=True,
+@click.option("--analyzer", "analyzer_names", required=True, shell_complete=_complete_analyzers,
               help="Analyzer name(s), comma-separated (listed below), or 'all': every analyzer that this model and "
                    "these inputs allow, the others named on stderr with what they lack.")
 @click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
@@ -893,7 +922,7 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 @click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to analyse.")
 @click.option("--text", help="Analyse this text instead of a split.")
 @click.option("--max-chars", type=click.IntRange(min=2), help="Analyse only the first N characters of the split.")
-@click.option("--reference", "references", multiple=True, help="A model to compare with (checkpoint, run or baseline directory); repeatable.")
+@click.option("--reference", "references", multiple=True, shell_complete=_complete_models, help="A model to compare with (checkpoint, run or baseline directory); repeatable.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An analyzer parameter (ANALYZER.KEY=VALUE for one analyzer); repeatable.")
 @click.option("--cells", help="Cells for the cells analyzer to show, e.g. 2:46,2:13 (same as --set cells=...).")
 @click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: reports/<model>/<analyzer>, hf:org/name@rev as "
