@@ -222,6 +222,7 @@ def test_word_model_reports_render_in_a_real_browser(zoo_cli, trained, tmp_path)
         pages[name] = dom
     assert "letters read" in pages["accuracy-by-known-chars"] and '<img src="data:image/png;base64,' in pages["accuracy-by-known-chars"]
     assert "Ahead of" in pages["accuracy-by-known-chars"] and "top-1 lead (points)" in pages["accuracy-by-known-chars"]
+    assert pages["accuracy-by-known-chars"].count('<img src="data:image/png;base64,') == 2  # the curves, the lead
     assert "its word is" in pages["connectivity"] and "the word being typed" in pages["connectivity"]
 
 

@@ -67,6 +67,8 @@ class AccuracyByKnownChars(Analyzer):
                    "unpaired": [label for label, ref in data.references.items() if ref.words != model.words]}
         arrays = dict(own)
         figures = {"accuracy.png": _figure(curves, top, longest, min_characters)}
+        if summary["lead"]:
+            figures["lead.png"] = _lead_figure(data.label, summary["lead"], longest, min_characters)
         return Report(self.name, summary=summary, arrays={**arrays, "counts": np.array([r["characters"] for r in table])},
                       figures=figures, html={"labels": list(models)})
 
@@ -103,6 +105,26 @@ def lead(own: dict, theirs: dict) -> dict:
         rows.append({"known": int(k), "characters": n, "top1": float(mean), "top1_se": se})
     (top1, top1_se), (nats, nats_se) = mean_se(hit), mean_se(loss)
     return {"top1": top1, "top1_se": top1_se, "nats": nats, "nats_se": nats_se, "by_known": rows}
+
+
+def _lead_figure(label: str, leads: dict, longest: int, min_characters: int) -> bytes:
+    """The model's top-1 lead over each paired reference by letters read, with 95 % intervals
+    (1.96 paired standard errors): above zero, the model is ahead."""
+    from zoo.report import new_figure, png
+
+    fig = new_figure(8, 3.6)
+    ax = fig.add_subplot()
+    ax.axhline(0, color="0.4", linewidth=0.8)
+    for color, (name, lead_) in enumerate(leads.items(), start=1):
+        rows = [r for r in lead_["by_known"] if r["known"] <= longest and r["characters"] >= min_characters]
+        x = [r["known"] + 0.08 * (color - 1) for r in rows]  # side by side where several references
+        ax.errorbar(x, [100 * r["top1"] for r in rows], yerr=[196 * (r["top1_se"] or 0) for r in rows], color=f"C{color}",
+                    marker="o", markersize=3, capsize=2, linewidth=1, label=f"{label} minus {name}")
+    ax.set(xlabel="letters of the word already read (0: only the space before it)", ylabel="top-1 lead (points)",
+           title="ahead or behind? paired differences, 95 % intervals")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return png(fig)
 
 
 def _figure(curves, top: int, longest: int, min_characters: int) -> bytes:
