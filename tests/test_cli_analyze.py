@@ -355,6 +355,14 @@ def test_a_broken_third_party_analyzer_is_one_line_naming_its_plugin(zoo_cli, ch
     assert code == 0, err  # the rest of the zoo is untouched
 
 
+def test_reports_written_before_an_analyzer_failed_are_kept_and_indexed(zoo_cli, checkpoint, tmp_path, broken_analyzers):
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,crashes", "--text",
+                             "the cat sat.", "--out", str(tmp_path / "r"), "--quiet")
+    assert code == 1 and "analyzer 'crashes' from plugin 'third-party' failed" in err
+    assert (tmp_path / "r/saturation/report.html").is_file() and not (tmp_path / "r/crashes").exists()
+    assert 'href="saturation/report.html"' in (tmp_path / "r/index.html").read_text()
+
+
 def test_a_report_that_cannot_be_written_is_one_line(zoo_cli, checkpoint, tmp_path):
     (tmp_path / "a-file").write_text("mine\n")
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", "the cat sat.",

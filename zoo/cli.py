@@ -9,6 +9,7 @@ zoo, with the traceback under ZOO_TRACEBACK=1). ``zoo --help``,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -1038,14 +1039,20 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     for target in targets.values():  # before any work: a folder that cannot take its report
         check_report_dir(target)
     results = {}
-    for runner in runners:
-        target = targets[runner.name]
-        with blame("analyzer", runner.name):
-            report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
-            write_report(report, target, runner.template)
-        results[runner.name] = {"report": str(target / "report.html"), "summary": report.summary}
-        if not as_json:
-            click.echo(f"{runner.name}: {target / 'report.html'}")
+    try:
+        for runner in runners:
+            target = targets[runner.name]
+            with blame("analyzer", runner.name):
+                report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
+                write_report(report, target, runner.template)
+            results[runner.name] = {"report": str(target / "report.html"), "summary": report.summary}
+            if not as_json:
+                click.echo(f"{runner.name}: {target / 'report.html'}")
+    except BaseException:  # a later analyzer failed or was interrupted: the index lists the reports written
+        if one_folder_each and results:
+            with contextlib.suppress(ZooError):
+                write_index(home)
+        raise
     if one_folder_each:
         index = write_index(home)
         if index is None:
