@@ -177,6 +177,12 @@ def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     (other / "config.json").write_text(json.dumps(config))
     code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(other))
     assert code == 1 and "knows other words than the model" in err and err.count("\n") == 1
+    code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars", "--reference",
+                             str(other), "--reference", str(run), "--out", str(tmp_path / "paired"), "--quiet", "--json")
+    assert code == 0, err
+    paired = json.loads(out)["accuracy-by-known-chars"]["summary"]
+    (label, lead), = paired["lead"].items()  # the model itself, given again: paired
+    assert paired["unpaired"] == ["other-words"] and label.endswith("cycle") and lead["top1"] == 0  # drawn, not paired
     code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars",
                              "--out", str(tmp_path / "acc"), "--quiet", "--json")
     assert code == 0, err
