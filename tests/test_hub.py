@@ -259,6 +259,9 @@ def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
     folder = tmp_path / "folder"
     save(upload, folder)
     assert prepare(folder, "alice/lstm").files == upload.files  # the Hub-ready folder publishes them again
+    info = subprocess.run([sys.executable, "-m", "zoo", "info", str(folder), "--json"], capture_output=True, text=True,
+                          timeout=120)
+    assert json.loads(info.stdout)["analyses"] == ["connectivity", "saturation"]
 
     zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=vocab), tmp_path / "retrained")  # other weights
     (tmp_path / "empty").mkdir()

@@ -202,6 +202,9 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
             return _baseline_info(data, as_json)
         config = ModelConfig.from_dict(saved["model"])
         data["weights"] = _weights_check(name)
+        published = sorted(p.parent.name for p in Path(name).glob("analyses/*/report.json"))  # a Hub-ready folder's
+        if published:
+            data["analyses"] = published
     else:
         spec = resolve(name)
         config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
@@ -233,6 +236,8 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     click.echo(f"  parameters   {p['total']:,} ({p['recurrent']:,} recurrent) for a vocabulary of {config.vocab_size}")
     if "weights" in data:
         click.echo(f"  weights      {data['weights']}")
+    if "analyses" in data:
+        click.echo(f"  analyses     {', '.join(data['analyses'])} (in analyses/, published with the weights)")
 
 
 def _weights_check(directory: str) -> str:
