@@ -386,11 +386,23 @@ def test_two_models_that_differ_on_one_character():
     rows = report.summary["references"]["bad-x"]
     assert rows[0]["char"] == "x" and rows[0]["difference"] == pytest.approx(0.7, abs=1e-6)
     assert rows[0]["count"] == text.count("x") and all(abs(r["difference"]) < 1e-6 for r in rows[1:])
+    assert all(r["difference_se"] == pytest.approx(0, abs=1e-6) for r in rows)  # the same at every occurrence
     assert {r["shown"] for r in rows} >= {"␣", "↵"}
     overlap = zoo.analyze(good, "error-overlap", data).summary["comparisons"][0]
     assert (overlap["both"], overlap["only_model"], overlap["only_reference"]) == (0, 0, text[1:].count("x"))
     same = zoo.analyze(bad_x, "error-overlap", AnalysisData(ids=data.ids, text=text, vocab=vocab, references={"same": bad_x}))
     assert same.summary["comparisons"][0]["only_model"] == 0 == same.summary["comparisons"][0]["only_reference"]
+
+
+def test_paired_differences_by_group():
+    from zoo.analysis import paired_difference
+
+    groups = np.array([0, 0, 0, 2])
+    found = paired_difference(groups, np.array([1.0, 2.0, 6.0, 5.0]), np.array([0.0, 0.0, 3.0, 1.0]), minlength=4)
+    assert found["count"].tolist() == [3, 0, 1, 0]
+    assert found["mean"][0] == pytest.approx(2.0) and found["mean"][2] == 4.0  # differences 1, 2, 3 and 4
+    assert found["se"][0] == pytest.approx(np.std([1, 2, 3], ddof=1) / np.sqrt(3))
+    assert np.isnan(found["se"][1]) and np.isnan(found["se"][2]) and np.isnan(found["mean"][1])  # empty; one position
 
 
 def test_closing_brackets_are_bucketed_by_the_distance_to_their_match():
@@ -407,6 +419,10 @@ def test_closing_brackets_are_bucketed_by_the_distance_to_their_match():
     buckets = {row["distance"]: row for row in report.summary["buckets"]}
     assert [buckets[k]["count"] for k in ("1-9", "10-99", "100+")] == [2, 1, 1]
     assert buckets["100+"]["model"] == pytest.approx(0.8) and buckets["100+"]["near"] == pytest.approx(0.3)
+    assert buckets["1-9"]["difference_se"]["near"] == pytest.approx(0, abs=1e-6)  # two pairs, the same difference
+    assert buckets["100+"]["difference_se"]["near"] is None  # one pair: no error
+    report = zoo.analyze(far, "bracket-distance", data, edges="3,10")  # the pair at distance 2 is in no bucket
+    assert [row["count"] for row in report.summary["buckets"]] == [1, 2]
     with pytest.raises(zoo.ZooError, match="compares with a reference model"):
         zoo.analyze(far, "bracket-distance", text)
 

@@ -385,3 +385,21 @@ def stream_trace(model: Any, ids: Tensor, names: Any, streams: int = 100, chunk:
                 bar.update(int(valid.sum()))
     finally:
         model.train(was_training)
+
+
+def paired_difference(groups: np.ndarray, a: np.ndarray, b: np.ndarray, minlength: int = 0) -> dict[str, np.ndarray]:
+    """Per group (non-negative ints, one per position): how many positions, the mean of ``a - b``
+    there, and that mean's standard error (NaN below two positions). `a` and `b` are two models'
+    scores of the same positions, so the error is a paired one: what the models share (hard
+    characters, hard words) cancels, where the errors of the two means taken apart would not."""
+    import numpy as np
+
+    difference = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    count = np.bincount(groups, minlength=minlength)
+    total = np.bincount(groups, weights=difference, minlength=minlength)
+    squares = np.bincount(groups, weights=difference ** 2, minlength=minlength)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / count
+        variance = np.maximum(squares - count * mean ** 2, 0.0) / (count - 1)
+        se = np.where(count > 1, np.sqrt(variance / count), np.nan)
+    return {"count": count, "mean": mean, "se": se}

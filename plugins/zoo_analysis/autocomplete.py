@@ -90,21 +90,20 @@ def lead(own: dict, theirs: dict) -> dict:
     letters read, each with the standard error of the mean of the per-character differences."""
     import numpy as np
 
-    hit = (own["rank"] == 1).astype(float) - (theirs["rank"] == 1).astype(float)
-    loss = theirs["loss"] - own["loss"]
+    from zoo.analysis import paired_difference
 
-    def mean_se(values):
-        return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
+    hits, their_hits = (own["rank"] == 1), (theirs["rank"] == 1)
+    everywhere = np.zeros(len(hits), dtype=np.int64)
+    top1, nats = paired_difference(everywhere, hits, their_hits), paired_difference(everywhere, theirs["loss"], own["loss"])
+    by_known = paired_difference(own["known"], hits, their_hits)
 
-    counts = np.bincount(own["known"])
-    sums, squares = np.bincount(own["known"], weights=hit), np.bincount(own["known"], weights=hit ** 2)
-    rows = []
-    for k in np.flatnonzero(counts):
-        n, mean = int(counts[k]), sums[k] / counts[k]
-        se = float(np.sqrt(max(squares[k] - n * mean ** 2, 0.0) / (n - 1) / n)) if n > 1 else None
-        rows.append({"known": int(k), "characters": n, "top1": float(mean), "top1_se": se})
-    (top1, top1_se), (nats, nats_se) = mean_se(hit), mean_se(loss)
-    return {"top1": top1, "top1_se": top1_se, "nats": nats, "nats_se": nats_se, "by_known": rows}
+    def number(value) -> float | None:
+        return None if np.isnan(value) else float(value)
+
+    rows = [{"known": int(k), "characters": int(by_known["count"][k]), "top1": float(by_known["mean"][k]),
+             "top1_se": number(by_known["se"][k])} for k in np.flatnonzero(by_known["count"])]
+    return {"top1": float(top1["mean"][0]), "top1_se": number(top1["se"][0]),
+            "nats": float(nats["mean"][0]), "nats_se": number(nats["se"][0]), "by_known": rows}
 
 
 def _lead_figure(label: str, leads: dict, longest: int, min_characters: int) -> bytes:

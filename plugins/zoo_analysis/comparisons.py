@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
+from zoo.analysis import paired_difference
 
 from .ngrams import ERROR_THRESHOLD, correct_probabilities, ngram_params, ngram_probabilities
 
@@ -93,11 +94,13 @@ class CharProbs(Analyzer):
         tables, figures = {}, {}
         for label, p_ref in references(data).items():
             mean_ref = np.bincount(targets, weights=p_ref, minlength=size) / np.maximum(counts, 1)
+            paired = paired_difference(targets, p_model, p_ref, minlength=size)  # the same occurrences: a paired error
             keep = np.flatnonzero(counts >= min_count)
             order = keep[np.argsort(-(mean_model[keep] - mean_ref[keep]), kind="stable")]
             rows = [{"char": data.vocab.chars[i], "shown": VISIBLE.get(data.vocab.chars[i], data.vocab.chars[i]),
                      "count": int(counts[i]), "model": float(mean_model[i]), "reference": float(mean_ref[i]),
-                     "difference": float(mean_model[i] - mean_ref[i])} for i in order]
+                     "difference": float(mean_model[i] - mean_ref[i]), "difference_se": _number(paired["se"][i])}
+                    for i in order]
             tables[label] = rows
             figures[f"char-probs-{_safe(label)}.png"] = _char_chart(rows, shown, data.label, label)
         summary = {"characters": len(targets), "references": tables}
@@ -133,11 +136,15 @@ class BracketDistance(Analyzer):
         labels = [f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])] + [f"{edges[-1]}+"]
         series = {"model": correct_probabilities(model, data)[predicted],
                   **{label: p[predicted] for label, p in references(data).items()}}
+        listed = bucket >= 0  # distances below the first edge are in no bucket
+        paired = {name: paired_difference(bucket[listed], series["model"][listed], p[listed], minlength=len(labels))
+                  for name, p in series.items() if name != "model"}  # model minus each reference, paired
         rows = []
         for k, label in enumerate(labels):
             inside = bucket == k
             rows.append({"distance": label, "count": int(inside.sum()),
-                         **{name: (float(p[inside].mean()) if inside.any() else None) for name, p in series.items()}})
+                         **{name: (float(p[inside].mean()) if inside.any() else None) for name, p in series.items()},
+                         "difference_se": {name: _number(found["se"][k]) for name, found in paired.items()}})
         summary = {"brackets": brackets, "pairs": int(len(distance)), "buckets": rows,
                    "mean": {name: float(p.mean()) if len(p) else None for name, p in series.items()}}
         arrays = {"distance": distance, **{f"p_{_safe(name)}": p for name, p in series.items()}}
@@ -162,6 +169,11 @@ def bracket_pairs(text: str, opening: str, closing: str):
     pairs.sort(key=lambda pair: pair[1])
     found = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     return found[:, 0], found[:, 1]
+
+
+def _number(value) -> float | None:
+    """A float for JSON: None for NaN (an error from fewer than two positions)."""
+    return None if value != value else float(value)
 
 
 def _safe(label: str) -> str:
