@@ -133,13 +133,13 @@ def main() -> None:
         mine = [(best_valid(run), run) for run in tune(name, spec, pool, args)]
         valid, run = min(mine)
         test = json.loads(zoo("eval", "--model", str(run), "--json"))
-        zoo("push", str(run), "--repo-id", f"{args.hub_org}/{name.replace('.', '-')}", "--to-dir",
-            str(run.parent / "hub"), "--overwrite-card", *analyse(run, args))
         row = {"kept": run.name, "tried": {r.name: v for v, r in sorted(mine, key=lambda m: m[1].name)},
                "valid": valid, "test": test["nats"], "test_se": test["se_nats"], "paper": spec.reference.get("test_ce")}
-        with lock:
+        with lock:  # the row first: the Hub-ready folder below cannot lose it
             write_summary(args.out, {name: row})
         print(f"{name}: kept {run.name}, test {test['nats']:.4f}", flush=True)
+        zoo("push", str(run), "--repo-id", f"{args.hub_org}/{name.replace('.', '-')}", "--to-dir",
+            str(run.parent / "hub"), "--overwrite-card", *analyse(run, args))
 
     with ThreadPoolExecutor(args.jobs) as pool, ThreadPoolExecutor(len(models)) as per_model:
         list(per_model.map(lambda item: finish(*item, pool), models.items()))
