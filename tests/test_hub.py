@@ -259,6 +259,18 @@ def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
     folder = tmp_path / "folder"
     save(upload, folder)
     assert prepare(folder, "alice/lstm").files == upload.files  # the Hub-ready folder publishes them again
+
+    plain = tmp_path / "plain"  # a Hub-ready folder without analyses, its card edited: analyses added in place
+    save(prepare(tmp_path / "ckpt", "alice/lstm"), plain)
+    (plain / "README.md").write_text((plain / "README.md").read_text().replace("## Training", "My own words.\n\n## Training"))
+    config = (plain / "config.json").read_bytes()
+    for _ in range(2):  # twice: the section is replaced, not added again
+        added = subprocess.run([sys.executable, "-m", "zoo", "push", str(plain), "--repo-id", "alice/lstm", "--reports",
+                                str(reports), "--to-dir", str(plain)], capture_output=True, text=True, timeout=120)
+        assert added.returncode == 0, added.stderr
+    card = (plain / "README.md").read_text()
+    assert "My own words." in card and card.count("## Analyses") == 1 and card.index("## Analyses") < card.index("## Use")
+    assert (plain / "config.json").read_bytes() == config and (plain / "analyses/saturation/report.json").is_file()
     info = subprocess.run([sys.executable, "-m", "zoo", "info", str(folder), "--json"], capture_output=True, text=True,
                           timeout=120)
     assert json.loads(info.stdout)["analyses"] == ["connectivity", "saturation"]
@@ -304,13 +316,17 @@ def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):
     (tmp_path / "bert").mkdir()  # another library's model folder
     (tmp_path / "bert" / "config.json").write_text('{"model_type": "bert"}')
     (tmp_path / "bert" / "model.safetensors").write_bytes(b"not ours")
-    for target, fragment in [(source, "is the checkpoint being published"), (tmp_path / "run", "holds a training run"),
-                             (tmp_path / "epoch", "holds a training run or checkpoint"),
-                             (tmp_path / "bert", "that is not a zoo checkpoint's")]:
+    for model, target, fragment in [(tmp_path / "epoch", tmp_path / "epoch", "is the checkpoint being published"),
+                                    (source, tmp_path / "run", "holds a training run"),
+                                    (source, tmp_path / "epoch", "holds a training run or checkpoint"),
+                                    (source, tmp_path / "bert", "that is not a zoo checkpoint's")]:
         before = {p.name: p.read_bytes() for p in target.iterdir()}
-        refused = zoo_cmd(hub, tmp_path / "home", "push", str(source), "--repo-id", "a/b", "--to-dir", str(target))
+        refused = zoo_cmd(hub, tmp_path / "home", "push", str(model), "--repo-id", "a/b", "--to-dir", str(target))
         assert refused.returncode == 1 and fragment in refused.stderr and refused.stderr.count("\n") == 1
         assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    shipped = zoo_cmd(hub, tmp_path / "home", "push", str(PRETRAINED / "lstm-2x128.sample"), "--repo-id", "a/b",
+                      "--to-dir", str(PRETRAINED / "lstm-2x128.sample"))
+    assert shipped.returncode == 1 and "is the checkpoint being published" in shipped.stderr  # never into the package
 
 
 def test_a_refused_push_is_one_line(hub, tmp_path):

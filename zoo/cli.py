@@ -640,9 +640,6 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
     if dry_run and to_dir:
         raise click.UsageError("--dry-run shows the files and --to-dir writes them: choose one")
     upload = hub.prepare(directory, repo_id, license_, model_name, reports=reports)
-    if reports and not model_name and "## Analyses" not in upload.card:
-        click.echo(f"zoo: note: {directory} has a card of its own, published as it is: it does not show the analyses "
-                   "(--reproduces NAME writes a new card)", err=True)
     if to_dir:
         written = hub.save(upload, to_dir, overwrite_card=overwrite_card)
         if as_json:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import CONFIG, FORMAT, WEIGHTS, checkpoint_dir, read_config
+from .checkpoint import CONFIG, FORMAT, WEIGHTS, checkpoint_dir, is_shared, read_config
 from .errors import ZooError
 from .fileio import atomic_write, make_folder, sha256_bytes
 from .report import data_line
@@ -142,6 +142,9 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
         else:
             reproduces = _reproduces(_trained_name(folder), public, asked=False)
         card = model_card(public, repo_id, license, reproduces=reproduces, analyses=list(analyses.values()))
+    elif analyses:  # a card someone wrote: as it is, but showing the analyses published with it
+        card = _with_analyses(card, _card_environment().get_template("card_analyses.md.j2").render(
+            analyses=list(analyses.values())))
     files = {WEIGHTS: weights, CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"), CARD: card.encode("utf-8")}
     for analysis in analyses.values():
         files.update(analysis.files)
@@ -199,6 +202,17 @@ def _analyses(source: Path, weights_sha256: str) -> list[Analysis]:
     return found
 
 
+def _with_analyses(card: str, section: str) -> str:
+    """`card` with its "## Analyses" section replaced by `section` (which the zoo writes), or
+    `section` added before "## Use" (or at the end): the rest stays as its author wrote it."""
+    found = re.search(r"^## Analyses\n.*?(?=^## |\Z)", card, re.S | re.M)
+    if found:
+        return card[:found.start()] + section + card[found.end():]
+    use = re.search(r"^## Use\n", card, re.M)
+    at = use.start() if use else len(card)
+    return card[:at] + ("" if use else "\n") + section + card[at:]
+
+
 def _without_local_paths(value: Any) -> Any:
     """`value` with every absolute path (a checkpoint, an n-gram model a parameter named) cut to
     its last part: what was analysed stays readable, where it was on someone's disk does not."""
@@ -229,7 +243,11 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
     a training run and a training checkpoint are never written over: their config.json holds more
     than the public one."""
     target = Path(directory)
-    if target.exists() and target.resolve() == upload.source.resolve():
+    in_place = target.exists() and target.resolve() == upload.source.resolve()
+    # A Hub-ready folder may be written again in place (to add analyses): its config.json is
+    # already the public one, so nothing is lost. A training checkpoint's is not, and a shipped
+    # or downloaded checkpoint is never written.
+    if in_place and (is_shared(target) or _config_or_empty(target) != json.loads(upload.files[CONFIG])):
         raise ZooError(f"{target} is the checkpoint being published: choose another directory")
     existing = _config_or_empty(target)
     if (target / RUN_RECORD).exists() or "training" in existing:
@@ -238,8 +256,8 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
         # an earlier export is replaced; anyone else's weights or config (a transformers model) never
         raise ZooError(f"{target} holds a {WEIGHTS} or {CONFIG} that is not a zoo checkpoint's: choose another directory")
     make_folder(target)
-    files = {name: data for name, data in upload.files.items()
-             if not (name == CARD and (target / CARD).exists() and not overwrite_card)}
+    files = {name: data for name, data in upload.files.items()  # in place, the card is the folder's own
+             if not (name == CARD and (target / CARD).exists() and not overwrite_card and not in_place)}
     for name, data in files.items():
         (target / name).parent.mkdir(parents=True, exist_ok=True)  # analyses/<analyzer>/
         atomic_write(target / name, data)
@@ -379,6 +397,10 @@ def _number(value: Any) -> float | None:
 
 
 def _card_template():
+    return _card_environment().get_template("model_card.md.j2")
+
+
+def _card_environment():
     import jinja2
 
     from .report import TEMPLATES
@@ -389,9 +411,8 @@ def _card_template():
         def __str__(self) -> str:
             return "?"
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=Unknown,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    return env.get_template("model_card.md.j2")
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=Unknown,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def push(upload: Upload, repo_id: str, token: str | None = None, private: bool = False,
