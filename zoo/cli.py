@@ -937,7 +937,7 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractions, part, text, max_chars,
             references, settings, cells, out, device, quiet, as_json) -> None:
     """Analyse a model and write a report per analyzer: report.json, arrays.npz, PNG figures and
-    one self-contained report.html.
+    one self-contained report.html. Beside them, index.html links every report of the model.
 
     \b
     zoo analyze --model lstm-2x128.sample --analyzer cells,saturation
