@@ -218,15 +218,22 @@ def _char_chart(rows, shown, model_label, label) -> bytes:
 def _bracket_chart(rows, names, brackets) -> bytes:
     from zoo.report import new_figure, png
 
-    fig = new_figure(8, 3.8)
-    ax = fig.add_subplot()
-    x = range(len(rows))
+    fig = new_figure(8, 6.2)
+    ax, lead = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    x = list(range(len(rows)))
+    nan = float("nan")
     for k, name in enumerate(names):
-        ax.plot(list(x), [r[name] if r[name] is not None else float("nan") for r in rows], marker="o", color=f"C{k}", label=name)
-    ax.set_xticks(list(x), [f"{r['distance']}\n({r['count']})" for r in rows], fontsize=7)
-    ax.set(xlabel=f"distance from {brackets[0]} to its {brackets[1]} (pairs)", ylabel=f"mean p({brackets[1]})",
-           ylim=(0, 1.02), title=f"closing {brackets[1]} by distance")
+        ax.plot(x, [r[name] if r[name] is not None else nan for r in rows], marker="o", color=f"C{k}", label=name)
+    ax.set(ylabel=f"mean p({brackets[1]})", ylim=(0, 1.02), title=f"closing {brackets[1]} by distance")
     ax.legend()
+    lead.axhline(0, color="0.4", linewidth=0.8)  # the model's advantage over each reference, 95 % intervals
+    for k, name in enumerate(names[1:], start=1):
+        lead.errorbar([i + 0.08 * (k - 1) for i in x], [r["model"] - r[name] if r[name] is not None else nan for r in rows],
+                      yerr=[1.96 * (r["difference_se"][name] or 0) for r in rows], color=f"C{k}", marker="o", markersize=3,
+                      capsize=2, linewidth=1, label=f"model minus {name}")
+    lead.set(xlabel=f"distance from {brackets[0]} to its {brackets[1]} (pairs)", ylabel="difference (paired, 95 %)")
+    lead.set_xticks(x, [f"{r['distance']}\n({r['count']})" for r in rows], fontsize=7)
+    lead.legend(fontsize=7)
     return png(fig)
 
 
