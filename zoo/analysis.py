@@ -403,3 +403,8 @@ def paired_difference(groups: np.ndarray, a: np.ndarray, b: np.ndarray, minlengt
         variance = np.maximum(squares - count * mean ** 2, 0.0) / (count - 1)
         se = np.where(count > 1, np.sqrt(variance / count), np.nan)
     return {"count": count, "mean": mean, "se": se}
+
+
+def or_none(value: float) -> float | None:
+    """A float for a report's summary, None for NaN (`paired_difference`'s error of one position)."""
+    return None if value != value else float(value)

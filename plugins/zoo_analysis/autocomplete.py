@@ -90,20 +90,17 @@ def lead(own: dict, theirs: dict) -> dict:
     letters read, each with the standard error of the mean of the per-character differences."""
     import numpy as np
 
-    from zoo.analysis import paired_difference
+    from zoo.analysis import or_none, paired_difference
 
     hits, their_hits = (own["rank"] == 1), (theirs["rank"] == 1)
     everywhere = np.zeros(len(hits), dtype=np.int64)
     top1, nats = paired_difference(everywhere, hits, their_hits), paired_difference(everywhere, theirs["loss"], own["loss"])
     by_known = paired_difference(own["known"], hits, their_hits)
 
-    def number(value) -> float | None:
-        return None if np.isnan(value) else float(value)
-
     rows = [{"known": int(k), "characters": int(by_known["count"][k]), "top1": float(by_known["mean"][k]),
-             "top1_se": number(by_known["se"][k])} for k in np.flatnonzero(by_known["count"])]
-    return {"top1": float(top1["mean"][0]), "top1_se": number(top1["se"][0]),
-            "nats": float(nats["mean"][0]), "nats_se": number(nats["se"][0]), "by_known": rows}
+             "top1_se": or_none(by_known["se"][k])} for k in np.flatnonzero(by_known["count"])]
+    return {"top1": float(top1["mean"][0]), "top1_se": or_none(top1["se"][0]),
+            "nats": float(nats["mean"][0]), "nats_se": or_none(nats["se"][0]), "by_known": rows}
 
 
 def _lead_figure(label: str, leads: dict, longest: int, min_characters: int) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
-from zoo.analysis import paired_difference
+from zoo.analysis import or_none, paired_difference
 
 from .ngrams import ERROR_THRESHOLD, correct_probabilities, ngram_params, ngram_probabilities
 
@@ -99,7 +99,7 @@ class CharProbs(Analyzer):
             order = keep[np.argsort(-(mean_model[keep] - mean_ref[keep]), kind="stable")]
             rows = [{"char": data.vocab.chars[i], "shown": VISIBLE.get(data.vocab.chars[i], data.vocab.chars[i]),
                      "count": int(counts[i]), "model": float(mean_model[i]), "reference": float(mean_ref[i]),
-                     "difference": float(mean_model[i] - mean_ref[i]), "difference_se": _number(paired["se"][i])}
+                     "difference": float(mean_model[i] - mean_ref[i]), "difference_se": or_none(paired["se"][i])}
                     for i in order]
             tables[label] = rows
             figures[f"char-probs-{_safe(label)}.png"] = _char_chart(rows, shown, data.label, label)
@@ -144,7 +144,7 @@ class BracketDistance(Analyzer):
             inside = bucket == k
             rows.append({"distance": label, "count": int(inside.sum()),
                          **{name: (float(p[inside].mean()) if inside.any() else None) for name, p in series.items()},
-                         "difference_se": {name: _number(found["se"][k]) for name, found in paired.items()}})
+                         "difference_se": {name: or_none(found["se"][k]) for name, found in paired.items()}})
         summary = {"brackets": brackets, "pairs": int(len(distance)), "buckets": rows,
                    "mean": {name: float(p.mean()) if len(p) else None for name, p in series.items()}}
         arrays = {"distance": distance, **{f"p_{_safe(name)}": p for name, p in series.items()}}
@@ -169,11 +169,6 @@ def bracket_pairs(text: str, opening: str, closing: str):
     pairs.sort(key=lambda pair: pair[1])
     found = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     return found[:, 0], found[:, 1]
-
-
-def _number(value) -> float | None:
-    """A float for JSON: None for NaN (an error from fewer than two positions)."""
-    return None if value != value else float(value)
 
 
 def _safe(label: str) -> str:
