@@ -188,3 +188,14 @@ def test_a_fit_refused_before_it_writes_leaves_no_folder(tiny_text, tmp_path, ca
     code, out, err = run(capsys, "baseline", "fit", "ngram", "--order", "0", "--data", tiny_text,
                          "--out", tmp_path / "new" / "ngram", "--quiet")
     assert code == 1 and "must be at least 1" in err and not (tmp_path / "new").exists()
+
+
+def test_a_published_checkpoint_says_which_text_to_pass(trained, tiny_text, tmp_path, capsys):
+    """A Hub-ready folder records its text's name, not where it was: the error names the file and
+    its checksum, and --data makes it work."""
+    code, _, err = run(capsys, "push", trained, "--repo-id", "alice/tiny", "--to-dir", tmp_path / "hub")
+    assert code == 0, err
+    code, _, err = run(capsys, "eval", "--model", tmp_path / "hub")
+    assert code == 1 and "the model was trained on tiny.txt (sha256 " in err and "pass that text with --data" in err
+    code, out, err = run(capsys, "eval", "--model", tmp_path / "hub", "--data", tiny_text)
+    assert code == 0 and "test cross-entropy on tiny.txt" in out

@@ -410,8 +410,15 @@ def _trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progre
     if not source:
         raise ZooError("this checkpoint does not record its dataset: pass --data")
     trained_endings = trained_on.get("line_endings", "lf")
-    corpus = load_corpus(source, line_endings=line_endings or trained_endings,
-                         split=fractions or (None if data else trained_on.get("split")), progress=progress)
+    try:
+        corpus = load_corpus(source, line_endings=line_endings or trained_endings,
+                             split=fractions or (None if data else trained_on.get("split")), progress=progress)
+    except ZooError as exc:
+        if data:
+            raise
+        # a published checkpoint records the file's name, not where it was: say how to give it
+        raise ZooError(f"{exc}; the model was trained on {source} (sha256 {str(trained_on.get('sha256', '?'))[:12]}...): "
+                       "pass that text with --data") from None
     same_text = not data and line_endings in (None, trained_endings)  # other line endings: another text, asked for
     if same_text and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
         raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): pass --data explicitly")
