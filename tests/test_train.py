@@ -210,3 +210,14 @@ def test_no_bootstrap_gives_no_standard_error_and_strict_json():
     assert stats["nats"] == pytest.approx(2.0)
     assert stats["se_nats"] is None and stats["se_bits"] is None
     json.loads(json.dumps(stats), parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+
+
+def test_the_log_says_how_long_a_run_may_still_take():
+    from zoo.train import _EpochClock
+
+    times = iter([0.0, 600.0, 1200.0, 1500.0, 1510.0])
+    clock = _EpochClock(now=lambda: next(times))
+    assert clock.left(8) == "  (at most 1 h 20 min to go)"  # 600 s an epoch, 8 epochs to the limit
+    assert clock.left(3) == "  (at most 30 min to go)"
+    assert clock.left(2) == "  (at most 17 min to go)"  # the mean of the last three epochs: 500 s
+    assert clock.left(0) == ""  # the last epoch: nothing to estimate

@@ -276,6 +276,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
                   f"training {model.config.arch} {model.config.layers}x{model.config.hidden} "
                   f"({model.num_parameters():,} parameters) on {corpus.name}: {len(train_text):,} training characters, "
                   f"{windows} steps per epoch, device {dev}" + (f", {dist.world} processes" if dist.world > 1 else ""))
+    clock = _EpochClock()
     for epoch in range(begun.start_epoch, recipe.max_epochs + 1):
         if recipe.patience and bad_epochs >= recipe.patience:
             stopped_early = True
@@ -320,7 +321,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
                                      {"valid_nats": valid_nats, "epoch": epoch}, history, last, best, improved)
             log(f"epoch {epoch}: train {train_nats:.4f}  valid {valid_nats:.4f} nats/char "
                 f"({valid_nats / math.log(2):.4f} bits)  lr {lr:.2e}  {entry['chars_per_s']:,} chars/s"
-                + ("  (best)" if improved else ""))
+                + ("  (best)" if improved else "") + clock.left(recipe.max_epochs - epoch))
     if dist.main and stopped_early:
         log(f"stopped early: no better validation loss in {recipe.patience} epochs")
     dist.close()
@@ -378,6 +379,7 @@ def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str
               f"training {model.config.arch} {model.config.layers}x{model.config.hidden} ({model.num_parameters():,} "
               f"parameters) on autocomplete/{corpus.name}: {len(train_set):,} observations, {len(data.words) - 2:,} "
               f"words, {steps} steps per epoch, device {dev}")
+    clock = _EpochClock()
     for epoch in range(begun.start_epoch, recipe.max_epochs + 1):
         if recipe.patience and bad_epochs >= recipe.patience:
             stopped_early = True
@@ -411,10 +413,34 @@ def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str
                                  {"valid_nats": valid["nats"], "valid_accuracy": valid["accuracy"], "epoch": epoch},
                                  history, last, best, improved)
         log(f"epoch {epoch}: train {entry['train_nats']:.4f}  valid {valid['nats']:.4f} nats/word-target, "
-            f"accuracy {valid['accuracy']:.2%}  {entry['chars_per_s']:,} chars/s" + ("  (best)" if improved else ""))
+            f"accuracy {valid['accuracy']:.2%}  {entry['chars_per_s']:,} chars/s" + ("  (best)" if improved else "")
+            + clock.left(recipe.max_epochs - epoch))
     if stopped_early:
         log(f"stopped early: no better validation loss in {recipe.patience} epochs")
     return _result(run, history, stopped_early, model)
+
+
+class _EpochClock:
+    """Wall time per epoch (training, validation, saving), for the log's estimate of how long a
+    run may still take: the mean of the last three epochs, times the epochs left to the limit
+    (an upper bound, since early stopping may end the run sooner)."""
+
+    def __init__(self, now: Callable[[], float] = time.perf_counter) -> None:
+        self.now = now
+        self.last, self.durations = now(), []
+
+    def left(self, epochs: int) -> str:
+        now = self.now()
+        self.durations.append(now - self.last)
+        self.last = now
+        if epochs <= 0:
+            return ""
+        recent = self.durations[-3:]
+        minutes = round(epochs * sum(recent) / len(recent) / 60)
+        if minutes < 1:
+            return "  (at most a minute to go)"
+        hours, minutes = divmod(minutes, 60)
+        return f"  (at most {hours} h {minutes} min to go)" if hours else f"  (at most {minutes} min to go)"
 
 
 def _set_lr(optimizer: torch.optim.Optimizer, recipe: Recipe, epoch: int) -> float:
