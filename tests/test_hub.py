@@ -253,6 +253,10 @@ def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
     record = json.loads(upload.files["analyses/saturation/report.json"])
     assert record["summary"] == json.loads((reports / "saturation/report.json").read_text())["summary"]
     assert "checkpoint" not in record["meta"]["model"] and record["files"]["figures"]
+    from zoo.hub import _without_local_paths  # paths lose their folders; code such as "/* x */" is not a path
+
+    assert _without_local_paths({"ngram_models": ["/home/a/runs/ngram-5", "C:\\runs\\n"], "text": "/* x */"}) == {
+        "ngram_models": ["ngram-5", "n"], "text": "/* x */"}
     assert "## Analyses" in upload.card and "Gate saturation" in upload.card
     assert set(re.findall(r"!\[[^]]*\]\(([^)]+)\)", upload.card)) == figures  # every figure shown, from the repository
 

@@ -94,6 +94,7 @@ class Upload:
     files: dict[str, bytes]
     card: str
     source: Path
+    own_card: bool = False  # the card is the source folder's README (its Analyses section refreshed)
 
     def describe(self) -> list[dict[str, Any]]:
         return [{"path": name, "bytes": len(data), "sha256": sha256_bytes(data)} for name, data in self.files.items()]
@@ -136,6 +137,7 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     for source in ([folder / ANALYSES] if (folder / ANALYSES).is_dir() else []) + ([Path(reports)] if reports else []):
         analyses.update({a.name: a for a in _analyses(source, sha256_bytes(weights))})
     card = None if model_name else _own_card(folder, repo_id)
+    own_card = card is not None
     if card is None:
         if model_name:
             reproduces = _reproduces(model_name, public, asked=True)
@@ -148,7 +150,7 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     files = {WEIGHTS: weights, CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"), CARD: card.encode("utf-8")}
     for analysis in analyses.values():
         files.update(analysis.files)
-    return Upload(files, card, folder)
+    return Upload(files, card, folder, own_card)
 
 
 ANALYSES = "analyses"  # where a repository keeps the reports of its weights: analyses/<analyzer>/
@@ -191,9 +193,9 @@ def _analyses(source: Path, weights_sha256: str) -> list[Analysis]:
         if not re.fullmatch(r"[\w.-]+", name) or not all(re.fullmatch(r"[\w.-]+", f) for f in figures):
             raise ZooError(f"{folder}: its analyzer or figure names cannot be repository paths")
         base = f"{ANALYSES}/{name}"
+        # the summary holds results (texts of examples among them: "/* ..." is code, not a path)
         public = {**record, "meta": _without_local_paths({**meta, "model": {k: v for k, v in meta["model"].items()
                                                                               if k != "checkpoint"}}),
-                  "summary": _without_local_paths(record.get("summary")),
                   "files": {"arrays": None, "figures": figures, "html": None}}
         found.append(Analysis(
             name=name, about=str(meta.get("about", "")), figures=[f"{base}/{f}" for f in figures], data=data_line(meta),
@@ -213,14 +215,18 @@ def _with_analyses(card: str, section: str) -> str:
     return card[:at] + ("" if use else "\n") + section + card[at:]
 
 
+LOCAL_PATH = re.compile(r"(?:~?/|[A-Za-z]:[\\/])[^\s*?]+")  # /home/a/x, ~/x, C:\\x; not "/* ..." or "/"
+
+
 def _without_local_paths(value: Any) -> Any:
-    """`value` with every absolute path (a checkpoint, an n-gram model a parameter named) cut to
-    its last part: what was analysed stays readable, where it was on someone's disk does not."""
+    """`value` (a report's meta: what produced it) with every absolute path (the data file, an
+    n-gram model a parameter named) cut to its last part: what was analysed stays readable,
+    where it was on someone's disk does not."""
     if isinstance(value, dict):
         return {k: _without_local_paths(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_without_local_paths(v) for v in value]
-    if isinstance(value, str) and (value.startswith(("/", "~")) or re.match(r"^[A-Za-z]:[\\/]", value)):
+    if isinstance(value, str) and LOCAL_PATH.fullmatch(value):
         return re.split(r"[\\/]", value.rstrip("/\\"))[-1] or value
     return value
 
@@ -256,8 +262,9 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
         # an earlier export is replaced; anyone else's weights or config (a transformers model) never
         raise ZooError(f"{target} holds a {WEIGHTS} or {CONFIG} that is not a zoo checkpoint's: choose another directory")
     make_folder(target)
-    files = {name: data for name, data in upload.files.items()  # in place, the card is the folder's own
-             if not (name == CARD and (target / CARD).exists() and not overwrite_card and not in_place)}
+    files = {name: data for name, data in upload.files.items()  # in place, the folder's own card is refreshed
+             if not (name == CARD and (target / CARD).exists() and not overwrite_card
+                     and not (in_place and upload.own_card))}
     for name, data in files.items():
         (target / name).parent.mkdir(parents=True, exist_ok=True)  # analyses/<analyzer>/
         atomic_write(target / name, data)
