@@ -228,6 +228,11 @@ def test_a_hub_ready_folder_publishes_its_own_card(tmp_path):
     result = subprocess.run([sys.executable, "-m", "zoo", "push", str(folder), "--repo-id", "alice/gru", "--dry-run",
                              "--json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "My own words." in json.loads(result.stdout)["card"]
+    for flags, kept in [([], True), (["--overwrite-card"], False)]:  # in place: a new card only when told
+        result = subprocess.run([sys.executable, "-m", "zoo", "push", str(folder), "--repo-id", "bob/gru", "--to-dir",
+                                 str(folder), *flags], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert ("My own words." in (folder / "README.md").read_text()) == kept
 
 
 def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
