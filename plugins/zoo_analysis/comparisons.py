@@ -202,11 +202,18 @@ def _char_chart(rows, shown, model_label, label) -> bytes:
     fig = new_figure(max(6, 0.32 * len(picked) + 1.5), 3.8)
     ax = fig.add_subplot()
     x = range(len(picked))
-    ax.bar([i - 0.2 for i in x], [r["model"] for r in picked], 0.4, label=model_label, color="C0")
-    ax.bar([i + 0.2 for i in x], [r["reference"] for r in picked], 0.4, label=label, color="C1")
+    # faded: a difference within 1.96 paired errors of none (or with no error: one occurrence)
+    alpha = [1.0 if r["difference_se"] and abs(r["difference"]) > 1.96 * r["difference_se"] else 0.35 for r in picked]
+    for offset, key, name, color in ((-0.2, "model", model_label, "C0"), (0.2, "reference", label, "C1")):
+        bars = ax.bar([i + offset for i in x], [r[key] for r in picked], 0.4, label=name, color=color)
+        for bar, a in zip(bars, alpha):
+            bar.set_alpha(a)
     ax.set_xticks(list(x), [r["shown"] for r in picked], family="monospace")
-    ax.set(ylabel="mean p(correct)", ylim=(0, 1), title=f"per character: {model_label} against {label} (sorted by difference)")
-    ax.legend()
+    ax.set(ylabel="mean p(correct)", ylim=(0, 1), title=f"per character: {model_label} against {label}\n"
+           "sorted by difference; faded: within its 95 % paired interval of none")
+    ax.title.set_fontsize(9)
+    for handle in ax.legend().legend_handles:  # the key in full colour, whatever the first bar's
+        handle.set_alpha(1)
     return png(fig)
 
 
