@@ -286,8 +286,13 @@ def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
 
     zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=vocab), tmp_path / "retrained")  # other weights
     (tmp_path / "empty").mkdir()
+    shutil.copytree(reports / "saturation", tmp_path / "sneaky")  # a report naming a file outside its folder
+    record = json.loads((tmp_path / "sneaky/report.json").read_text())
+    record["files"]["figures"] = ["../../secret.png"]
+    (tmp_path / "sneaky/report.json").write_text(json.dumps(record))
     for model, given, fragment in [(tmp_path / "retrained", reports, "was made from other weights"),
-                                   (tmp_path / "ckpt", tmp_path / "empty", "holds no zoo report")]:
+                                   (tmp_path / "ckpt", tmp_path / "empty", "holds no zoo report"),
+                                   (tmp_path / "ckpt", tmp_path / "sneaky", "cannot be repository paths")]:
         result = subprocess.run([sys.executable, "-m", "zoo", "push", str(model), "--repo-id", "alice/lstm", "--reports",
                                  str(given), "--dry-run"], capture_output=True, text=True, timeout=120)
         assert result.returncode == 1 and fragment in result.stderr and result.stderr.count("\n") == 1, result.stderr

@@ -181,17 +181,17 @@ def _analyses(source: Path, weights_sha256: str) -> list[Analysis]:
         folder = record_file.parent
         try:
             record = json.loads(record_file.read_text(encoding="utf-8"))
-            meta, figures = record["meta"], list(record["files"]["figures"])
+            meta, figures = record["meta"], [str(f) for f in record["files"]["figures"]]
             name, made_from = str(meta["analyzer"]), (meta.get("model") or {}).get("weights_sha256")
-            images = {figure: (folder / figure).read_bytes() for figure in figures}
+            if not all(re.fullmatch(r"\w[\w.-]*", part) for part in (name, *figures)):
+                raise ZooError(f"{folder}: its analyzer or figure names cannot be repository paths")
+            images = {figure: (folder / figure).read_bytes() for figure in figures}  # names checked: inside folder
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ZooError(f"{folder} is not a complete zoo report ({exc.__class__.__name__}: {exc}): make it again "
                            "with `zoo analyze`") from None
         if made_from != weights_sha256:
             raise ZooError(f"{folder} was made from other weights (sha256 {str(made_from)[:12]}...) than the ones "
                            f"published ({weights_sha256[:12]}...): analyse this checkpoint again, or leave it out")
-        if not re.fullmatch(r"[\w.-]+", name) or not all(re.fullmatch(r"[\w.-]+", f) for f in figures):
-            raise ZooError(f"{folder}: its analyzer or figure names cannot be repository paths")
         base = f"{ANALYSES}/{name}"
         # the summary holds results (texts of examples among them: "/* ..." is code, not a path)
         public = {**record, "meta": _without_local_paths({**meta, "model": {k: v for k, v in meta["model"].items()
