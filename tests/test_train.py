@@ -221,3 +221,18 @@ def test_the_log_says_how_long_a_run_may_still_take():
     assert clock.left(3) == "  (at most 30 min to go)"
     assert clock.left(2) == "  (at most 17 min to go)"  # the mean of the last three epochs: 500 s
     assert clock.left(0) == ""  # the last epoch: nothing to estimate
+
+
+def test_block_bootstrap_allows_for_runs_of_hard_characters():
+    from zoo.evaluate import bootstrap_se, summarize
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=20_000)
+    runs = np.repeat(rng.normal(size=200), 100)  # difficulty that holds for runs of 100 characters
+    draws = np.random.default_rng(0)
+    expected = np.array([noise[draws.integers(0, len(noise), len(noise))].mean() for _ in range(100)]).std(ddof=1)
+    assert bootstrap_se(noise, 100) == pytest.approx(expected)  # block 1: the paper's, as before
+    assert bootstrap_se(noise, 100, block=100) == pytest.approx(bootstrap_se(noise, 100), rel=0.3)  # independent anyway
+    assert bootstrap_se(runs, 100, block=100) > 5 * bootstrap_se(runs, 100)  # iid draws would understate this
+    assert bootstrap_se(runs, 100, block=10**6) == pytest.approx(0, abs=1e-12)  # one block holding everything
+    assert summarize(noise, 10, block=7)["bootstrap_block"] == 7 and bootstrap_se(noise, 1, block=5) is None

@@ -708,12 +708,15 @@ def pull(spec, as_json) -> None:
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
 @click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to score.")
 @click.option("--resamples", type=click.IntRange(min=0), default=100, show_default=True, help="Bootstrap resamples for the standard error.")
+@click.option("--block", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Characters per bootstrap draw: 1 draws each on its own (the paper); more draw runs of that many, "
+                   "which allows for the dependence between neighbouring characters.")
 @click.option("--reference", "references", multiple=True, shell_complete=_complete_models,
               help="Another model (checkpoint, run or baseline directory) scored on the same characters, with its "
                    "difference to the model and that difference's paired bootstrap error; repeatable.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, references, device, as_json) -> None:
+def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, references, device, as_json) -> None:
     """Cross-entropy of a model on a split, in nats and bits per character, with a bootstrap error.
 
     The whole split is read as one sequence with the state carried. For an autocomplete model:
@@ -754,19 +757,19 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, referen
         found = ac.predictions(model, encoded, progress=not as_json)
         words = ac.summarize(found)
         result = {"model": model_spec, "data": corpus.name, "split": part, "task": "autocomplete", **words,
-                  **{k: v for k, v in summarize(found["loss"], resamples).items() if k.startswith("se_")}}
+                  **{k: v for k, v in summarize(found["loss"], resamples, block=block).items() if k.startswith(("se_", "boot"))}}
         metrics = {f"{part}_nats": result["nats"], f"{part}_accuracy": result["accuracy"]}
         theirs = {label: ac.predictions(other, encoded, progress=not as_json) for label, other in others.items()}
     else:
         text = dict(zip(("train", "valid", "test"), corpus.splits()))[part]
         found = {"loss": char_losses(model, torch.from_numpy(model.vocab.encode(text)))}
-        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(found["loss"], resamples),
+        result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(found["loss"], resamples, block=block),
                   "unknown_characters": model.vocab.unknown_count(text)}
         metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"]}
         theirs = {label: {"loss": char_losses(other, torch.from_numpy(other.vocab.encode(text))),  # its own vocabulary
                           "unknown_characters": other.vocab.unknown_count(text)} for label, other in others.items()}
     if others:
-        result["references"] = [_compared(label, found, theirs[label], resamples) for label in others]
+        result["references"] = [_compared(label, found, theirs[label], resamples, block) for label in others]
     if Path(model_spec).is_dir() and not is_shared(path):  # never into the Hub cache or the zoo package
         try:
             update_config(path, metrics={**metrics, f"{part}_data_sha256": corpus.sha256})
@@ -804,19 +807,20 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, referen
             click.echo(line)
 
 
-def _compared(label: str, own: dict[str, Any], theirs: dict[str, Any], resamples: int) -> dict[str, Any]:
+def _compared(label: str, own: dict[str, Any], theirs: dict[str, Any], resamples: int, block: int) -> dict[str, Any]:
     """A reference's scores on the model's characters (`theirs`: per-character losses and, for a
     word model, ranks) and their differences to the model's (`own`), reference minus model, each
     with the error of a paired bootstrap (one seed: the same resampled characters)."""
     from .evaluate import bootstrap_se, summarize
 
-    row = {"model": label, **{k: v for k, v in summarize(theirs["loss"], resamples).items() if k in ("nats", "se_nats", "bits")}}
+    row = {"model": label, **{k: v for k, v in summarize(theirs["loss"], resamples, block=block).items()
+                              if k in ("nats", "se_nats", "bits")}}
     difference = theirs["loss"] - own["loss"]
-    row.update(difference_nats=float(difference.mean()), difference_se_nats=bootstrap_se(difference, resamples))
+    row.update(difference_nats=float(difference.mean()), difference_se_nats=bootstrap_se(difference, resamples, block=block))
     if "rank" in own:  # a word model: top-1 accuracy too
         hits = (theirs["rank"] == 1).astype(float) - (own["rank"] == 1)
         row.update(accuracy=float((theirs["rank"] == 1).mean()), accuracy_difference=float(hits.mean()),
-                   accuracy_difference_se=bootstrap_se(hits, resamples))
+                   accuracy_difference_se=bootstrap_se(hits, resamples, block=block))
     else:
         row["unknown_characters"] = theirs["unknown_characters"]
     return row

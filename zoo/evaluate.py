@@ -45,21 +45,33 @@ def char_losses(model: Any, ids: torch.Tensor, chunk: int = 16_384, device: str 
     return torch.cat(losses).numpy()
 
 
-def bootstrap_se(values: np.ndarray, resamples: int = 100, seed: int = 0) -> float | None:
+def bootstrap_se(values: np.ndarray, resamples: int = 100, seed: int = 0, block: int = 1) -> float | None:
     """The standard deviation of the mean of `values` over bootstrap resamples; None (JSON null,
     never NaN) below two. One seed draws the same positions for arrays of one length, so the
-    error of a per-position difference between two models is a paired one."""
+    error of a per-position difference between two models is a paired one.
+
+    `block` 1 draws each position on its own, as the paper's error bars do. Neighbouring
+    characters' losses are not independent (a hard word is hard for several characters), so a
+    larger `block` draws runs of that many positions (a moving-block bootstrap), which allows for
+    that dependence up to the block's length."""
     if resamples < 2:
         return None
     rng = np.random.default_rng(seed)
     n = len(values)
-    return float(np.array([values[rng.integers(0, n, n)].mean() for _ in range(resamples)]).std(ddof=1))
+    if block <= 1:
+        return float(np.array([values[rng.integers(0, n, n)].mean() for _ in range(resamples)]).std(ddof=1))
+    block = min(block, n)
+    sums = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    windows = sums[block:] - sums[:-block]  # the sum of every run of `block` positions
+    count = -(-n // block)  # runs per resample: about n positions
+    means = windows[rng.integers(0, len(windows), (resamples, count))].sum(axis=1) / (count * block)
+    return float(means.std(ddof=1))
 
 
-def summarize(losses: np.ndarray, resamples: int = 100, seed: int = 0) -> dict[str, Any]:
+def summarize(losses: np.ndarray, resamples: int = 100, seed: int = 0, block: int = 1) -> dict[str, Any]:
     """Mean cross-entropy in nats and bits per character, with the bootstrap standard error."""
     n = len(losses)
     mean = float(losses.mean())
-    se = bootstrap_se(losses, resamples, seed)
+    se = bootstrap_se(losses, resamples, seed, block)
     return {"nats": mean, "bits": mean / math.log(2), "se_nats": se, "se_bits": None if se is None else se / math.log(2),
-            "characters": n, "bootstrap_resamples": resamples}
+            "characters": n, "bootstrap_resamples": resamples, "bootstrap_block": block}
