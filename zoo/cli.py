@@ -785,7 +785,8 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
     else:
         click.echo(f"{part} cross-entropy on {corpus.name} ({result['characters']:,} characters): "
                    f"{result['nats']:.4f}{_pm(result['se_nats'])} nats/char, "
-                   f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char")
+                   f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char"
+                   + (f" (errors from runs of {block:,} characters)" if block > 1 and resamples > 1 else ""))
         unknown = result["unknown_characters"]
         if unknown:
             verbs = ("is", "was") if unknown == 1 else ("are", "were")
