@@ -766,7 +766,7 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
         result = {"model": model_spec, "data": corpus.name, "split": part, **summarize(found["loss"], resamples, block=block),
                   "unknown_characters": model.vocab.unknown_count(text)}
         metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"],
-                   **({f"{part}_se_block": block} if block > 1 else {})}  # what the error was drawn from
+                   f"{part}_se_block": block}  # what the error was drawn from (runs of this many characters)
         theirs = {label: {"loss": char_losses(other, torch.from_numpy(other.vocab.encode(text))),  # its own vocabulary
                           "unknown_characters": other.vocab.unknown_count(text)} for label, other in others.items()}
     if others:
