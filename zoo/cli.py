@@ -777,17 +777,17 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
             result["checkpoint"] = str(path)
         except OSError as exc:  # a read-only folder: the figures are still printed
             warnings.warn(f"the figures were not recorded in {path / 'config.json'}: {exc.strerror or exc}")
+    runs = f" (errors from runs of {block:,} characters)" if block > 1 and resamples > 1 else ""
     if as_json:
         _emit_json(result)
     elif result.get("task") == "autocomplete":
         click.echo(f"{part} word-level cross-entropy on autocomplete/{corpus.name} ({result['scored_characters']:,} scored "
                    f"characters): {result['nats']:.4f}{_pm(result['se_nats'])} nats; accuracy {result['accuracy']:.2%}, "
-                   f"top-2 {result['top2']:.2%}, top-3 {result['top3']:.2%}")
+                   f"top-2 {result['top2']:.2%}, top-3 {result['top3']:.2%}{runs}")
     else:
         click.echo(f"{part} cross-entropy on {corpus.name} ({result['characters']:,} characters): "
                    f"{result['nats']:.4f}{_pm(result['se_nats'])} nats/char, "
-                   f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char"
-                   + (f" (errors from runs of {block:,} characters)" if block > 1 and resamples > 1 else ""))
+                   f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char{runs}")
         unknown = result["unknown_characters"]
         if unknown:
             verbs = ("is", "was") if unknown == 1 else ("are", "were")
