@@ -67,6 +67,11 @@ def test_eval_compares_references_on_the_same_characters_with_a_paired_error(tra
     assert code == 0 and "paired bootstrap" in out and f"difference {other['difference_nats']:+.4f}" in out
     code, out, err = run(capsys, "eval", "--model", trained, "--reference", tmp_path / "nowhere")
     assert code == 1 and err.count("\n") == 1
+    code, out, err = run(capsys, "eval", "--model", trained, "--block", "10", "--json")
+    blocked = json.loads(out)
+    assert blocked["bootstrap_block"] == 10 and blocked["nats"] == result["nats"] and blocked["se_nats"] != result["se_nats"]
+    code, out, err = run(capsys, "eval", "--model", trained, "--block", "10")
+    assert "(errors from runs of 10 characters)" in out
 
 
 def test_resume_keeps_the_runs_recipe(trained, tiny_text, capsys):
