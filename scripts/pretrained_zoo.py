@@ -82,7 +82,8 @@ def train(name: str, spec, dropout: float, lr: float, args) -> Path:
 def analyse(run: Path, args) -> list[str]:
     """Report `args.analyses` (those the model's capabilities allow: a vanilla RNN has no gates to
     saturate) on the kept run, for its Hub-ready folder; the `zoo push` arguments that add them."""
-    names = [n for n in args.analyses.split(",") if n and get_analyzer(n).requires <= load_checkpoint(run).capabilities]
+    offered = load_checkpoint(run).capabilities
+    names = [n for n in args.analyses.split(",") if n and get_analyzer(n).requires <= offered]
     reports = run.parent / "reports"
     for folder in (reports, run.parent / "hub" / "analyses"):  # the script's own: made from a run kept earlier
         shutil.rmtree(folder, ignore_errors=True)

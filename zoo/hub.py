@@ -133,9 +133,10 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
         raise ZooError(f"no checkpoint at {folder}: {WEIGHTS} is missing")
     public = _public_config(config)
     weights = (folder / WEIGHTS).read_bytes()
+    weights_sha256 = sha256_bytes(weights)
     analyses = {}  # a Hub-ready folder's own, then those given (which replace them)
     for source in ([folder / ANALYSES] if (folder / ANALYSES).is_dir() else []) + ([Path(reports)] if reports else []):
-        analyses.update({a.name: a for a in _analyses(source, sha256_bytes(weights))})
+        analyses.update({a.name: a for a in _analyses(source, weights_sha256)})
     card = None if model_name else _own_card(folder, repo_id)
     own_card = card is not None
     if card is None:
