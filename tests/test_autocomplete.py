@@ -245,6 +245,19 @@ def test_resume_gives_the_uninterrupted_run(cycle_text, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_resume_from_the_command_line_keeps_the_task(zoo_cli, cycle_text, tmp_path):
+    """`zoo train --resume` continues an autocomplete run without being told its task again."""
+    out = str(tmp_path / "run")
+    first = ["train", "--model", "gru-1x8", "--data", str(cycle_text), "--out", out, "--batch-size", "16", "--quiet"]
+    code, _, err = zoo_cli(*first, "--task", "autocomplete", "--input", "embedding", "--epochs", "1")
+    assert code == 0, err
+    code, _, err = zoo_cli(*first, "--task", "next-char", "--epochs", "2", "--resume")
+    assert code == 1 and "trains for --task autocomplete, not next-char" in err and len(err.strip().splitlines()) == 1
+    code, out_text, err = zoo_cli(*first, "--epochs", "2", "--resume", "--json")
+    assert code == 0, err
+    assert json.loads(out_text)["epochs"] == 2 and zoo.load_checkpoint(out).words is not None
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["sample", "--model", "{run}"], "predicts words"),
     (["analyze", "--model", "{run}", "--analyzer", "oracles"], "log_probs"),

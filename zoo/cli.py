@@ -515,7 +515,13 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
             raise ZooError("--model takes a model name to train from scratch (lstm-2x128, gru-2x149.warpeace), not a "
                            "checkpoint; to continue a run, pass its folder as --out with --resume") from None
         raise
-    task = task or named.task
+    # A resumed run keeps its own task and recipe (a default changed since does not apply to it);
+    # a new one takes the task's defaults. The flags given override the recipe, and resuming
+    # checks them.
+    saved = saved_recipe(out) if resume and out else None
+    if saved and task and task != saved[1]:
+        raise ZooError(f"{out} trains for --task {saved[1]}, not {task}: --resume continues a run as it was begun")
+    task = task or (saved[1] if saved else named.task)
     if task == "autocomplete" and snapshot_every:
         raise ZooError("--snapshot-every is for next-char training")
     if task != "autocomplete" and words:
@@ -525,10 +531,8 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
     out = out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}" + (".autocomplete" if task == "autocomplete" else "")
     given = {k: v for k, v in recipe_fields.items() if v is not None}
-    # A resumed run keeps its own recipe (a default changed since does not apply to it); a new
-    # one takes the task's defaults. The flags given override either, and resuming checks them.
-    saved = saved_recipe(out) if resume else None
-    base = saved if saved is not None else dataclasses.asdict(Recipe.autocomplete() if task == "autocomplete" else Recipe())
+    saved = saved or (saved_recipe(out) if resume else None)
+    base = saved[0] if saved else dataclasses.asdict(Recipe.autocomplete() if task == "autocomplete" else Recipe())
     recipe = Recipe(**{**base, **given})
     log = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
     try:

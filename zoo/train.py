@@ -493,11 +493,14 @@ class _Begun:
         _restore_training_state(optimizer, safetensors.torch.load(state_bytes), meta, device)
 
 
-def saved_recipe(run: str | Path) -> dict[str, Any] | None:
-    """The recipe a run's last epoch was trained with (see `_recorded_recipe`); None where `run`
-    holds no run."""
+def saved_recipe(run: str | Path) -> tuple[dict[str, Any], str] | None:
+    """The recipe a run's last epoch was trained with (see `_recorded_recipe`) and its task, so
+    that --resume continues the run as it was begun; None where `run` holds no run."""
     previous = read_run(run)
-    return _recorded_recipe(read_config(Path(run) / previous["last"])) if previous else None
+    if not previous:
+        return None
+    config = read_config(Path(run) / previous["last"])
+    return _recorded_recipe(config), config["model"].get("task") or "next-char"
 
 
 def _recorded_recipe(config: dict[str, Any]) -> dict[str, Any]:
