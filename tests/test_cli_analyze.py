@@ -93,6 +93,13 @@ def test_analyze_json_text_and_out(zoo_cli, checkpoint, tmp_path):
     data = json.loads(out)
     assert data["saturation"]["summary"]["characters"] == 480
     assert data["saturation"]["report"] == str(tmp_path / "mine" / "report.html")
+    assert err == ""
+    named = tmp_path / "story.txt"  # a file's name given to --text: analysed as written, and said so
+    named.write_text("the cat sat on the mat.\n" * 20, encoding="utf-8")
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", str(named),
+                             "--out", str(tmp_path / "named"), "--json", "--quiet")
+    assert code == 0 and json.loads(out)["saturation"]["summary"]["characters"] == len(str(named))
+    assert err.startswith("note: --text analyses the") and "pass it with --data" in err
 
 
 def test_all_runs_every_analyzer_the_model_and_inputs_allow_and_names_the_others(zoo_cli, checkpoint, tmp_path):

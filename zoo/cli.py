@@ -941,7 +941,7 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 @click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
 @click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to analyse.")
-@click.option("--text", help="Analyse this text instead of a split.")
+@click.option("--text", help="Analyse this text, as written, instead of a split (a file goes to --data).")
 @click.option("--max-chars", type=click.IntRange(min=2), help="Analyse only the first N characters of the split.")
 @click.option("--reference", "references", multiple=True, shell_complete=_complete_models, help="A model to compare with (checkpoint, run or baseline directory); repeatable.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An analyzer parameter (ANALYZER.KEY=VALUE for one analyzer); repeatable.")
@@ -1033,6 +1033,9 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         parts = dict(zip(("train", "valid", "test"), corpus.splits()))
     train_text = parts["train"] if parts else None
     if text is not None:
+        if "\n" not in text and len(text) < 4096 and Path(text).is_file():  # a file meant for --data, likely
+            click.echo(f"note: --text analyses the {len(text)} characters given, not the file {text!r}: "
+                       "to analyse the file, pass it with --data", err=True)
         text = ac.as_text(ac.from_text(text)) if words else text
         source = {"name": "text given with --text"}
     else:
