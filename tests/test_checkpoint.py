@@ -42,6 +42,19 @@ def test_plain_pickle_is_refused(ckpt):
         zoo.load_checkpoint(path)
 
 
+def test_a_folder_of_pickled_weights_is_named_as_such(ckpt, tmp_path):
+    """Someone else's `pytorch_model.bin` folder, config or not: the refusal says what it found."""
+    model, _ = ckpt
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    with pytest.raises(zoo.ZooError, match=r"config.json is missing \(found pytorch_model.bin: pickled weights"):
+        zoo.load_checkpoint(folder)
+    (folder / CONFIG).write_text("{}")
+    with pytest.raises(zoo.ZooError, match=r"model.safetensors is missing \(found pytorch_model.bin"):
+        zoo.checkpoint._read_weights(folder, None)
+
+
 def test_corrupt_weights_are_refused(ckpt):
     _, path = ckpt
     data = (path / WEIGHTS).read_bytes()

@@ -98,7 +98,7 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     if not directory.is_dir():
         raise ZooError(f"no checkpoint at {directory}: not a directory")
     if not path.is_file():
-        raise ZooError(f"no checkpoint at {directory}: {CONFIG} is missing")
+        raise ZooError(f"no checkpoint at {directory}: {CONFIG} is missing{_pickles_found(directory)}")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -133,14 +133,18 @@ def _is_pickle(data: bytes) -> bool:
     return data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") and data[8:9] != b"{"
 
 
+def _pickles_found(directory: Path) -> str:
+    """What a folder of someone else's weights holds instead, said in the refusal."""
+    others = sorted(p.name for p in directory.glob("*") if p.suffix in (".pt", ".pth", ".bin", ".ckpt"))
+    return f" (found {', '.join(others)}: pickled weights, which zoo does not load)" if others else ""
+
+
 def _read_weights(directory: Path, expected_sha256: str | None) -> dict[str, Any]:
     import safetensors.torch
 
     path = directory / WEIGHTS
     if not path.is_file():
-        others = sorted(p.name for p in directory.glob("*") if p.suffix in (".pt", ".pth", ".bin", ".ckpt"))
-        extra = f" (found {', '.join(others)}: pickled weights, which zoo does not load)" if others else ""
-        raise ZooError(f"no checkpoint at {directory}: {WEIGHTS} is missing{extra}")
+        raise ZooError(f"no checkpoint at {directory}: {WEIGHTS} is missing{_pickles_found(directory)}")
     data = path.read_bytes()
     if _is_pickle(data):
         raise ZooError(f"{path} is a pickle (torch.save) file, not safetensors; zoo never unpickles weights")
