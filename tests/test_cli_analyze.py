@@ -100,6 +100,9 @@ def test_analyze_json_text_and_out(zoo_cli, checkpoint, tmp_path):
                              "--out", str(tmp_path / "named"), "--json", "--quiet")
     assert code == 0 and json.loads(out)["saturation"]["summary"]["characters"] == len(str(named))
     assert err.startswith("note: --text analyses the") and "pass it with --data" in err
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", "the cat " * 40,
+                             "--out", str(tmp_path / "long"), "--quiet")  # one line, longer than a file name may be
+    assert code == 0 and err == "", err
 
 
 def test_all_runs_every_analyzer_the_model_and_inputs_allow_and_names_the_others(zoo_cli, checkpoint, tmp_path):

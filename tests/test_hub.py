@@ -29,7 +29,8 @@ pytestmark = pytest.mark.skipif(not Path(OLAH).exists(), reason="olah (the loopb
 
 def _commit(folder: Path, files: dict[str, bytes]) -> str:
     folder.mkdir(parents=True)
-    for name, data in files.items():
+    for name, data in files.items():  # names may hold folders: analyses/<analyzer>/report.json
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     git = ["git", "-C", str(folder), "-c", "user.email=zoo@example.org", "-c", "user.name=zoo"]
     subprocess.run(["git", "init", "-q", str(folder)], check=True)
@@ -400,3 +401,32 @@ def test_zoo_list_shows_where_a_registry_entry_is_pinned(tmp_path):
                             env={**os.environ, "ZOO_REGISTRY": str(registry)}, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1:] == [f"  lstm-1x8.x                   weights: hf:alice/tiny@{rev}"]
+
+
+def test_pull_fetches_the_published_analyses_when_asked(hub, tmp_path):
+    """`zoo pull --analyses` brings the reports published with the weights into the cache beside
+    them, at the same pinned commit; a plain pull fetches the weights alone."""
+    from zoo.hub import prepare, save
+
+    zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abcdef "))), tmp_path / "ckpt")
+    made = zoo_cmd(hub, tmp_path / "home", "analyze", "--model", str(tmp_path / "ckpt"), "--analyzer", "saturation",
+                   "--text", "abc def fed cab " * 20, "--out", str(tmp_path / "reports"), "--quiet")
+    assert made.returncode == 0, made.stderr
+    save(prepare(tmp_path / "ckpt", "alice/analysed", reports=tmp_path / "reports"), tmp_path / "folder")
+    published = {str(p.relative_to(tmp_path / "folder")): p.read_bytes() for p in (tmp_path / "folder").rglob("*")
+                 if p.is_file()}
+    rev = _commit(hub["root"] / "mirrors/models/alice/analysed", published)
+
+    plain = zoo_cmd(hub, tmp_path / "home", "pull", f"alice/analysed@{rev}", "--json")
+    assert plain.returncode == 0, plain.stderr
+    where = Path(json.loads(plain.stdout)["path"])
+    assert json.loads(plain.stdout)["analyses"] == [] and not (where / "analyses").exists()
+    asked = zoo_cmd(hub, tmp_path / "home", "pull", f"alice/analysed@{rev}", "--analyses")
+    assert asked.returncode == 0 and asked.stdout == f"{where}\n", asked.stderr  # stdout: the folder alone
+    assert asked.stderr == f"analyses: saturation (in {where / 'analyses'})\n"
+    for name, data in published.items():
+        assert (where / name).read_bytes() == data
+    offline = zoo_cmd(hub, tmp_path / "home", "info", f"hf:alice/analysed@{rev}", "--json", offline=True)
+    assert offline.returncode == 0 and json.loads(offline.stdout)["analyses"] == ["saturation"], offline.stderr
+    none = zoo_cmd(hub, tmp_path / "home", "pull", f"alice/tiny@{hub['revisions']['good']}", "--analyses")
+    assert none.returncode == 0 and none.stderr.endswith("has no analyses published with its weights\n"), none.stderr

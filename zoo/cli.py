@@ -202,7 +202,7 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
             return _baseline_info(data, as_json)
         config = ModelConfig.from_dict(saved["model"])
         data["weights"] = _weights_check(name)
-        published = sorted(p.parent.name for p in Path(name).glob("analyses/*/report.json"))  # a Hub-ready folder's
+        published = _published_analyses(Path(name))
         if published:
             data["analyses"] = published
     else:
@@ -336,7 +336,7 @@ def plugins_cmd(as_json: bool) -> None:
         raise ZooError(f"{len(found.problems)} plugin problem(s), and ZOO_STRICT_PLUGINS is set")
 
 
-def _checkpoint_path(spec: str, announce: bool = True) -> Path:
+def _checkpoint_path(spec: str, announce: bool = True, analyses: bool = False) -> Path:
     """The directory behind a --model value: a checkpoint or run directory as given; a Hub
     checkpoint, ``hf:org/name@revision``; or a registry name's weights (shipped with the zoo, or
     pinned on the Hub). Hub checkpoints are pulled into the Hugging Face cache on first use."""
@@ -347,7 +347,7 @@ def _checkpoint_path(spec: str, announce: bool = True) -> Path:
         return Path(spec)
     on_hub = hub.parse_spec(spec)
     if on_hub:
-        path = hub.pull(*on_hub, progress=announce)
+        path = hub.pull(*on_hub, progress=announce, analyses=analyses)
         if announce:
             click.echo(f"zoo: using {spec} from the Hugging Face cache: {path}", err=True)
         return path
@@ -360,7 +360,7 @@ def _checkpoint_path(spec: str, announce: bool = True) -> Path:
     named = resolve(spec)  # a clear error for unknown names
     path = bundled_checkpoint(named)
     if path is None and named.hub:
-        return hub.pull(named.hub["repo_id"], named.hub["revision"], named.hub.get("sha256"))
+        return hub.pull(named.hub["repo_id"], named.hub["revision"], named.hub.get("sha256"), analyses=analyses)
     if path is None:
         raise ZooError(f"model '{named.name}' has no released weights yet: train it with `zoo train --model {named.name}` "
                        "and pass the run directory")
@@ -677,8 +677,11 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
 
 @cli.command()
 @click.argument("spec")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts: the path, the commit, the weights' sha256.")
-def pull(spec, as_json) -> None:
+@click.option("--analyses", "with_analyses", is_flag=True,
+              help="Also fetch the analyses published with the weights (analyses/<analyzer>/: report.json and figures).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON for scripts: the path, the commit, the weights' sha256, the analyses at hand.")
+def pull(spec, with_analyses, as_json) -> None:
     """Download a checkpoint into the Hugging Face cache, verify it, and print where it is.
 
     SPEC is org/name@revision (or hf:org/name@revision), or a registry name whose entry pins one.
@@ -695,14 +698,31 @@ def pull(spec, as_json) -> None:
             resolve(spec)
         except ZooError as exc:  # neither a registry name nor a repository: say how to write both
             raise ZooError(f"{exc}; a Hub repository is pulled as ORG/NAME@REVISION") from None
-    path = _checkpoint_path(spec, announce=False)
+    path = _checkpoint_path(spec, announce=False, analyses=with_analyses)
+    published = _published_analyses(path)
     if not as_json:
-        click.echo(path)
+        click.echo(path)  # alone on stdout: `$(zoo pull ...)` is the folder
+        if with_analyses:
+            click.echo(f"analyses: {', '.join(published)} (in {path / 'analyses'})" if published
+                       else f"note: {spec} has no analyses published with its weights", err=True)
         return
     # the cache keeps a pinned download under snapshots/<commit>; a shipped checkpoint has no commit
     commit = path.name if path.parent.name == "snapshots" else None
     _emit_json({"spec": spec, "path": str(path), "commit": commit,
-                "weights_sha256": read_config(path).get("weights_sha256")})
+                "weights_sha256": read_config(path).get("weights_sha256"), "analyses": published})
+
+
+def _is_file(name: str) -> bool:
+    """Whether `name` names a file here; text too long to be a file's name is not one."""
+    try:
+        return Path(name).is_file()
+    except OSError:  # ENAMETOOLONG and the like
+        return False
+
+
+def _published_analyses(folder: Path) -> list[str]:
+    """The analyzers whose reports a Hub-ready or pulled folder holds (analyses/<analyzer>/)."""
+    return sorted(p.parent.name for p in Path(folder).glob("analyses/*/report.json"))
 
 
 @cli.command("eval")
@@ -1033,7 +1053,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         parts = dict(zip(("train", "valid", "test"), corpus.splits()))
     train_text = parts["train"] if parts else None
     if text is not None:
-        if "\n" not in text and len(text) < 4096 and Path(text).is_file():  # a file meant for --data, likely
+        if "\n" not in text and _is_file(text):  # a file meant for --data, likely
             click.echo(f"note: --text analyses the {len(text)} characters given, not the file {text!r}: "
                        "to analyse the file, pass it with --data", err=True)
         text = ac.as_text(ac.from_text(text)) if words else text

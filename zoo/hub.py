@@ -2,8 +2,9 @@
 a pinned revision into the Hugging Face cache, verified, and use it offline.
 
 A pulled checkpoint is read where `huggingface_hub` put it and never written: the cache belongs
-to the Hub client. Only ``model.safetensors``, ``config.json`` and ``README.md`` travel; a
-repository that holds only pickled weights is refused. Every failure (no network, a missing
+to the Hub client. Only ``model.safetensors``, ``config.json`` and ``README.md`` travel (and,
+when asked, the ``analyses/`` published with the weights); a repository that holds only pickled
+weights is refused. Every failure (no network, a missing
 repository or revision, a checksum that does not match, no token) is one `ZooError` line.
 """
 
@@ -23,6 +24,8 @@ from .report import data_line
 CARD = "README.md"
 RUN_RECORD = "run.json"  # a training run's record (zoo.train.RUN_FILE, not imported: zoo.train imports torch)
 FILES = (WEIGHTS, CONFIG, CARD)
+PICKLES = ("*.bin", "*.pt", "*.pth", "*.ckpt")  # other libraries' weights, pickled: never loaded
+ANALYSES = "analyses"  # where a repository keeps the reports of its weights: analyses/<analyzer>/
 REPO_ID = r"[A-Za-z0-9][\w.-]*/[\w.-]+"  # owner/name: what `hf:` names and a card tells users to load
 SPEC = re.compile(rf"^hf:(?P<repo>{REPO_ID})(?:@(?P<revision>[\w./-]+))?$")
 
@@ -36,11 +39,12 @@ def parse_spec(spec: str) -> tuple[str, str | None] | None:
 # -- pull ------------------------------------------------------------------------------------------
 
 def pull(repo_id: str, revision: str | None = None, sha256: dict[str, str] | None = None,
-         progress: bool = True) -> Path:
+         progress: bool = True, analyses: bool = False) -> Path:
     """Download (or find in the cache) a checkpoint and verify it; return its local directory.
 
     `sha256` (from a registry entry) maps file names to the checksums they must have; the
-    config's own ``weights_sha256`` is always checked."""
+    config's own ``weights_sha256`` is always checked. `analyses` also fetches the reports
+    published with the weights (``analyses/<analyzer>/``: report.json and figures)."""
     import os
 
     from huggingface_hub import snapshot_download
@@ -49,13 +53,14 @@ def pull(repo_id: str, revision: str | None = None, sha256: dict[str, str] | Non
     where = f"{repo_id}@{revision}" if revision else repo_id
     (enable_progress_bars if progress else disable_progress_bars)()
     logging.set_verbosity_error()  # its retries and warnings would bury the one line a failure gets
+    patterns = [*FILES, *PICKLES, *([f"{ANALYSES}/*"] if analyses else [])]  # pickles: only to name them if alone
     try:
-        path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=[*FILES, "*.bin", "*.pt", "*.pth", "*.ckpt"]))
+        path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
     except Exception as exc:  # huggingface_hub's errors, the network's, the cache's
         offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
         raise ZooError(_explain(exc, where, offline)) from None
     if not (path / WEIGHTS).is_file():
-        pickles = sorted(p.name for p in path.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".ckpt"))
+        pickles = sorted(p.name for p in path.iterdir() if any(p.match(g) for g in PICKLES))
         what = f"only pickled weights ({', '.join(pickles)}), which zoo never loads" if pickles else f"no {WEIGHTS}"
         raise ZooError(f"{where} has {what}")
     config = read_config(path)
@@ -152,9 +157,6 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     for analysis in analyses.values():
         files.update(analysis.files)
     return Upload(files, card, folder, own_card)
-
-
-ANALYSES = "analyses"  # where a repository keeps the reports of its weights: analyses/<analyzer>/
 
 
 @dataclass
