@@ -388,6 +388,8 @@ def test_two_models_that_differ_on_one_character():
     assert rows[0]["count"] == text.count("x") and all(abs(r["difference"]) < 1e-6 for r in rows[1:])
     assert all(r["difference_se"] == pytest.approx(0, abs=1e-6) for r in rows)  # the same at every occurrence
     assert {r["shown"] for r in rows} >= {"␣", "↵"}
+    runs = zoo.analyze(good, "char-probs", data, block=32).summary
+    assert runs["block"] == 32 and runs["references"]["bad-x"] == rows  # the same differences, still no spread
     overlap = zoo.analyze(good, "error-overlap", data).summary["comparisons"][0]
     assert (overlap["both"], overlap["only_model"], overlap["only_reference"]) == (0, 0, text[1:].count("x"))
     same = zoo.analyze(bad_x, "error-overlap", AnalysisData(ids=data.ids, text=text, vocab=vocab, references={"same": bad_x}))
@@ -403,6 +405,29 @@ def test_paired_differences_by_group():
     assert found["mean"][0] == pytest.approx(2.0) and found["mean"][2] == 4.0  # differences 1, 2, 3 and 4
     assert found["se"][0] == pytest.approx(np.std([1, 2, 3], ddof=1) / np.sqrt(3))
     assert np.isnan(found["se"][1]) and np.isnan(found["se"][2]) and np.isnan(found["mean"][1])  # empty; one position
+    runs = paired_difference(groups, np.array([1.0, 2.0, 6.0, 5.0]), np.array([0.0, 0.0, 3.0, 1.0]), minlength=4, block=2)
+    assert runs["count"].tolist() == [3, 0, 1, 0] and runs["mean"][0] == pytest.approx(2.0)
+    # group 0 holds the runs (1, 2) and (3): sums 3 and 3 of 2 and 1 positions; residuals 3 - 2*2, 3 - 2*1
+    assert runs["se"][0] == pytest.approx(np.sqrt(((-1.0) ** 2 + 1.0 ** 2) * 2 / 1) / 3)
+
+
+def test_paired_errors_in_runs_allow_for_neighbours_being_alike():
+    """Differences that hold for stretches of 50 characters: counted one by one their error is
+    far too small; in runs of 50 (or more) it is that of the 2,000 stretches. Differences that are
+    independent give the same error either way."""
+    from zoo.analysis import paired_difference
+
+    rng = np.random.default_rng(0)
+    n = 100_000
+    groups = rng.integers(0, 3, n)
+    stretches = np.repeat(rng.choice([-1.0, 1.0], n // 50), 50)
+    alone, runs = (paired_difference(groups, stretches, np.zeros(n), block=b)["se"] for b in (1, 50))
+    assert np.allclose(runs, 1 / np.sqrt(n // 50), rtol=0.1) and (runs > 3 * alone).all()
+    independent = rng.normal(size=n)
+    alone, runs = (paired_difference(groups, independent, np.zeros(n), block=b)["se"] for b in (1, 100))
+    assert np.allclose(runs, alone, rtol=0.1)
+    shifted = paired_difference(groups[::2], stretches[::2], np.zeros(n // 2), block=50, positions=np.arange(0, n, 2))
+    assert np.allclose(shifted["se"], 1 / np.sqrt(n // 50), rtol=0.1)  # a subset: its runs by text position
 
 
 def test_closing_brackets_are_bucketed_by_the_distance_to_their_match():
@@ -421,6 +446,8 @@ def test_closing_brackets_are_bucketed_by_the_distance_to_their_match():
     assert buckets["100+"]["model"] == pytest.approx(0.8) and buckets["100+"]["near"] == pytest.approx(0.3)
     assert buckets["1-9"]["difference_se"]["near"] == pytest.approx(0, abs=1e-6)  # two pairs, the same difference
     assert buckets["100+"]["difference_se"]["near"] is None  # one pair: no error
+    runs = zoo.analyze(far, "bracket-distance", data, edges="1,10,100", block=1000).summary
+    assert runs["block"] == 1000 and runs["buckets"][0]["difference_se"]["near"] is None  # one run of the text: one draw
     report = zoo.analyze(far, "bracket-distance", data, edges="3,10")  # the pair at distance 2 is in no bucket
     assert [row["count"] for row in report.summary["buckets"]] == [1, 2]
     with pytest.raises(zoo.ZooError, match="compares with a reference model"):

@@ -150,6 +150,8 @@ def test_the_lead_over_a_reference_is_paired_by_character():
     assert found["nats"] == 0.5 and found["nats_se"] == pytest.approx(np.std([1, 0, 0, 1], ddof=1) / 2)
     assert [(r["known"], r["characters"], r["top1"]) for r in found["by_known"]] == [(0, 2, 0.5), (1, 2, 0.5)]
     assert [r["top1_se"] for r in found["by_known"]] == pytest.approx([0.5, 0.5])  # std([1, 0]) / sqrt(2)
+    runs = lead(own, theirs, block=2)  # runs (1, 0) and (0, 1): the same sum each, so no spread between runs
+    assert runs["top1"] == 0.5 and runs["top1_se"] == 0
     same = lead(own, own)
     assert same["top1"] == 0 and same["top1_se"] == 0 and all(r["top1"] == 0 for r in same["by_known"])
 

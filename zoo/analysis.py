@@ -387,22 +387,41 @@ def stream_trace(model: Any, ids: Tensor, names: Any, streams: int = 100, chunk:
         model.train(was_training)
 
 
-def paired_difference(groups: np.ndarray, a: np.ndarray, b: np.ndarray, minlength: int = 0) -> dict[str, np.ndarray]:
+def paired_difference(groups: np.ndarray, a: np.ndarray, b: np.ndarray, minlength: int = 0, block: int = 1,
+                      positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per group (non-negative ints, one per position): how many positions, the mean of ``a - b``
-    there, and that mean's standard error (NaN below two positions). `a` and `b` are two models'
+    there, and that mean's standard error (NaN below two runs). `a` and `b` are two models'
     scores of the same positions, so the error is a paired one: what the models share (hard
-    characters, hard words) cancels, where the errors of the two means taken apart would not."""
+    characters, hard words) cancels, where the errors of the two means taken apart would not.
+
+    `block` > 1 allows for neighbouring characters being alike: within each group the positions
+    falling in the same run of `block` (by `positions`, default 0, 1, 2, ...: pass the text
+    positions where the scores are a subset) count as one draw, and the error is that of a ratio
+    of run sums (batch means; the delta method). With 1 every position is its own draw, the
+    textbook error of a mean."""
     import numpy as np
 
     difference = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    count = np.bincount(groups, minlength=minlength)
-    total = np.bincount(groups, weights=difference, minlength=minlength)
-    squares = np.bincount(groups, weights=difference ** 2, minlength=minlength)
+    groups = np.asarray(groups, dtype=np.int64)
+    if block > 1:  # one cell per (group, run): its sum and its count
+        runs = (np.arange(len(difference)) if positions is None else np.asarray(positions, dtype=np.int64)) // block
+        cells, cell = np.unique(groups * (int(runs.max(initial=0)) + 1) + runs, return_inverse=True)
+        group = cells // (int(runs.max(initial=0)) + 1)
+        sums, sizes = np.bincount(cell, weights=difference), np.bincount(cell).astype(np.float64)
+    else:
+        group, sums, sizes = groups, difference, np.ones(len(difference))
+    count = np.bincount(group, weights=sizes, minlength=minlength).astype(np.int64)
+    draws = np.bincount(group, minlength=minlength)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = total / count
-        variance = np.maximum(squares - count * mean ** 2, 0.0) / (count - 1)
-        se = np.where(count > 1, np.sqrt(variance / count), np.nan)
+        mean = np.bincount(group, weights=sums, minlength=minlength) / count
+        spread = np.bincount(group, weights=(sums - mean[group] * sizes) ** 2, minlength=minlength)
+        se = np.where(draws > 1, np.sqrt(spread * draws / np.maximum(draws - 1, 1)) / count, np.nan)
     return {"count": count, "mean": mean, "se": se}
+
+
+BLOCK = Param(1, "characters per draw for the paired errors: 1 counts each character as independent (the paper's "
+                 "convention); N counts runs of N neighbouring characters, which allows for a text's stretches being "
+                 "alike (as zoo eval --block)", check=lambda v: v >= 1)
 
 
 def or_none(value: float) -> float | None:

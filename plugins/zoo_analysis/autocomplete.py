@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
+from zoo.analysis import BLOCK
 
 
 class AccuracyByKnownChars(Analyzer):
@@ -32,6 +33,7 @@ class AccuracyByKnownChars(Analyzer):
                                     "(not the table): their accuracy is noise", check=lambda v: v >= 1),
         "max_length": Param(200, "characters per observation when packing a text that is not already observations",
                             check=lambda v: v >= 2),
+        "block": BLOCK,
         "batch": Param(64, "observations per forward pass (the logits of 64 x 200 characters x 16,386 words take 840 MB)", check=lambda v: v >= 1),
     }
     template = Path(__file__).parent / "templates" / "autocomplete.html.j2"
@@ -45,7 +47,7 @@ class AccuracyByKnownChars(Analyzer):
         if not has_observations(data.text, params["max_length"]):
             raise ZooError(f"{self.name}: the text has no letters a-z to autocomplete")
 
-    def run(self, model, data, *, top, longest, min_characters, max_length, batch) -> Report:
+    def run(self, model, data, *, top, longest, min_characters, max_length, block, batch) -> Report:
         import numpy as np
 
         from zoo import autocomplete as ac
@@ -60,9 +62,9 @@ class AccuracyByKnownChars(Analyzer):
             curves[label] = by_known(found[label]["known"], found[label]["rank"], top)
         own = found[data.label]
         table = curves[data.label]
-        summary = {"observations": len(observations), "top": top, "overall": overall,
+        summary = {"observations": len(observations), "top": top, "overall": overall, "block": block,
                    "by_known": {label: rows for label, rows in curves.items()},
-                   "lead": {label: lead(own, found[label]) for label, ref in data.references.items()
+                   "lead": {label: lead(own, found[label], block) for label, ref in data.references.items()
                             if ref.words == model.words},  # the same words: the same scored characters
                    "unpaired": [label for label, ref in data.references.items() if ref.words != model.words]}
         arrays = dict(own)
@@ -84,18 +86,20 @@ def by_known(known, rank, top: int) -> list[dict]:
             for k in np.flatnonzero(counts)]
 
 
-def lead(own: dict, theirs: dict) -> dict:
+def lead(own: dict, theirs: dict, block: int = 1) -> dict:
     """How far the model is ahead of a reference that scored the same characters: in top-1
     accuracy (model minus reference) and cross-entropy (reference minus model), overall and by
-    letters read, each with the standard error of the mean of the per-character differences."""
+    letters read, each with the standard error of the mean of the per-character differences
+    (drawn in runs of `block` scored characters, see `zoo.analysis.paired_difference`)."""
     import numpy as np
 
     from zoo.analysis import or_none, paired_difference
 
     hits, their_hits = (own["rank"] == 1), (theirs["rank"] == 1)
     everywhere = np.zeros(len(hits), dtype=np.int64)
-    top1, nats = paired_difference(everywhere, hits, their_hits), paired_difference(everywhere, theirs["loss"], own["loss"])
-    by_known = paired_difference(own["known"], hits, their_hits)
+    top1 = paired_difference(everywhere, hits, their_hits, block=block)
+    nats = paired_difference(everywhere, theirs["loss"], own["loss"], block=block)
+    by_known = paired_difference(own["known"], hits, their_hits, block=block)
 
     rows = [{"known": int(k), "characters": int(by_known["count"][k]), "top1": float(by_known["mean"][k]),
              "top1_se": or_none(by_known["se"][k])} for k in np.flatnonzero(by_known["count"])]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
-from zoo.analysis import or_none, paired_difference
+from zoo.analysis import BLOCK, or_none, paired_difference
 
 from .ngrams import ERROR_THRESHOLD, correct_probabilities, ngram_params, ngram_probabilities
 
@@ -78,10 +78,11 @@ class CharProbs(Analyzer):
         "min_count": Param(1, "characters that occur fewer times in the text are left out", check=lambda v: v >= 1),
         "shown": Param(20, "characters shown at each end of the chart (most in the model's favour, and the "
                            "reference's)", check=lambda v: v >= 1),
+        "block": BLOCK,
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 
-    def run(self, model, data, *, min_count, shown) -> Report:
+    def run(self, model, data, *, min_count, shown, block) -> Report:
         import numpy as np
 
         if data.vocab is None:
@@ -94,7 +95,7 @@ class CharProbs(Analyzer):
         tables, figures = {}, {}
         for label, p_ref in references(data).items():
             mean_ref = np.bincount(targets, weights=p_ref, minlength=size) / np.maximum(counts, 1)
-            paired = paired_difference(targets, p_model, p_ref, minlength=size)  # the same occurrences: a paired error
+            paired = paired_difference(targets, p_model, p_ref, minlength=size, block=block)  # the same occurrences
             keep = np.flatnonzero(counts >= min_count)
             order = keep[np.argsort(-(mean_model[keep] - mean_ref[keep]), kind="stable")]
             rows = [{"char": data.vocab.chars[i], "shown": VISIBLE.get(data.vocab.chars[i], data.vocab.chars[i]),
@@ -103,7 +104,7 @@ class CharProbs(Analyzer):
                     for i in order]
             tables[label] = rows
             figures[f"char-probs-{_safe(label)}.png"] = _char_chart(rows, shown, data.label, label)
-        summary = {"characters": len(targets), "references": tables}
+        summary = {"characters": len(targets), "block": block, "references": tables}
         return Report(self.name, summary=summary, figures=figures,
                       arrays={"counts": counts, "mean_model": mean_model})
 
@@ -119,10 +120,11 @@ class BracketDistance(Analyzer):
         "edges": Param((1, 10, 20, 40, 60, 80, 100, 150, 200, 300, 500, 1000),
                        "bucket edges of the distance in characters (the last bucket is open-ended)",
                        check=lambda v: len(v) >= 1 and list(v) == sorted(set(v)) and v[0] >= 1),
+        "block": BLOCK,
     }
     template = Path(__file__).parent / "templates" / "comparison.html.j2"
 
-    def run(self, model, data, *, brackets, edges) -> Report:
+    def run(self, model, data, *, brackets, edges, block) -> Report:
         import numpy as np
 
         if data.text is None:
@@ -137,7 +139,8 @@ class BracketDistance(Analyzer):
         series = {"model": correct_probabilities(model, data)[predicted],
                   **{label: p[predicted] for label, p in references(data).items()}}
         listed = bucket >= 0  # distances below the first edge are in no bucket
-        paired = {name: paired_difference(bucket[listed], series["model"][listed], p[listed], minlength=len(labels))
+        paired = {name: paired_difference(bucket[listed], series["model"][listed], p[listed], minlength=len(labels),
+                                          block=block, positions=predicted[listed])
                   for name, p in series.items() if name != "model"}  # model minus each reference, paired
         rows = []
         for k, label in enumerate(labels):
@@ -145,7 +148,7 @@ class BracketDistance(Analyzer):
             rows.append({"distance": label, "count": int(inside.sum()),
                          **{name: (float(p[inside].mean()) if inside.any() else None) for name, p in series.items()},
                          "difference_se": {name: or_none(found["se"][k]) for name, found in paired.items()}})
-        summary = {"brackets": brackets, "pairs": int(len(distance)), "buckets": rows,
+        summary = {"brackets": brackets, "pairs": int(len(distance)), "block": block, "buckets": rows,
                    "mean": {name: float(p.mean()) if len(p) else None for name, p in series.items()}}
         arrays = {"distance": distance, **{f"p_{_safe(name)}": p for name, p in series.items()}}
         return Report(self.name, summary=summary, arrays=arrays,
