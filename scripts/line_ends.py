@@ -94,8 +94,10 @@ def main() -> None:
     for found in [*results, None]:
         c = (found or results[0])["columns"]
         count, values = np.asarray(c["count"]), np.nan_to_num(c["actual" if found is None else "predicted"])
-        means = [(values[a:b] * count[a:b]).sum() / max(count[a:b].sum(), 1) for a, b in zip(edges, edges[1:])]
-        print(f"{'actual' if found is None else found['line_endings']:>7}  " + "  ".join(f"{m:.3f}" for m in means))
+        means = [(values[a:b] * count[a:b]).sum() / count[a:b].sum() if count[a:b].sum() else None
+                 for a, b in zip(edges, edges[1:])]
+        print(f"{'actual' if found is None else found['line_endings']:>7}  "
+              + "  ".join("    -" if m is None else f"{m:.3f}" for m in means))
     if args.figure:
         figure(results, args.figure, args.min_count)
     if args.json:
