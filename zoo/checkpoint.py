@@ -133,9 +133,16 @@ def _is_pickle(data: bytes) -> bool:
     return data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") and data[8:9] != b"{"
 
 
+PICKLED = (".bin", ".pt", ".pth", ".ckpt")  # other libraries' weight files, pickles: never loaded
+
+
+def pickled_files(directory: Path) -> list[str]:
+    """The pickled weight files a folder holds (someone else's checkpoint), to name in a refusal."""
+    return sorted(p.name for p in directory.iterdir() if p.suffix in PICKLED)
+
+
 def _pickles_found(directory: Path) -> str:
-    """What a folder of someone else's weights holds instead, said in the refusal."""
-    others = sorted(p.name for p in directory.glob("*") if p.suffix in (".pt", ".pth", ".bin", ".ckpt"))
+    others = pickled_files(directory)
     return f" (found {', '.join(others)}: pickled weights, which zoo does not load)" if others else ""
 
 

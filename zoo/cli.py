@@ -186,7 +186,7 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     directory, or a Hub checkpoint (hf:org/name@revision, pulled on first use).
     """
     from .config import ModelConfig
-    from .hub import parse_spec
+    from .hub import parse_spec, published_analyses
     from .registry import architecture, resolve
 
     if parse_spec(name):
@@ -202,7 +202,7 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
             return _baseline_info(data, as_json)
         config = ModelConfig.from_dict(saved["model"])
         data["weights"] = _weights_check(name)
-        published = _published_analyses(Path(name))
+        published = published_analyses(name)
         if published:
             data["analyses"] = published
     else:
@@ -687,8 +687,8 @@ def pull(spec, with_analyses, as_json) -> None:
     SPEC is org/name@revision (or hf:org/name@revision), or a registry name whose entry pins one.
     With HF_HUB_OFFLINE=1 only what is cached is used.
     """
+    from . import hub
     from .checkpoint import read_config
-
     from .registry import resolve
 
     if not spec.startswith("hf:") and "/" in spec:
@@ -699,7 +699,7 @@ def pull(spec, with_analyses, as_json) -> None:
         except ZooError as exc:  # neither a registry name nor a repository: say how to write both
             raise ZooError(f"{exc}; a Hub repository is pulled as ORG/NAME@REVISION") from None
     path = _checkpoint_path(spec, announce=False, analyses=with_analyses)
-    published = _published_analyses(path)
+    published = hub.published_analyses(path)
     if not as_json:
         click.echo(path)  # alone on stdout: `$(zoo pull ...)` is the folder
         if with_analyses:
@@ -718,11 +718,6 @@ def _is_file(name: str) -> bool:
         return Path(name).is_file()
     except OSError:  # ENAMETOOLONG and the like
         return False
-
-
-def _published_analyses(folder: Path) -> list[str]:
-    """The analyzers whose reports a Hub-ready or pulled folder holds (analyses/<analyzer>/)."""
-    return sorted(p.parent.name for p in Path(folder).glob("analyses/*/report.json"))
 
 
 @cli.command("eval")

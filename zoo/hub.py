@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import CONFIG, FORMAT, WEIGHTS, checkpoint_dir, is_shared, read_config
+from .checkpoint import CONFIG, FORMAT, PICKLED, WEIGHTS, checkpoint_dir, is_shared, pickled_files, read_config
 from .errors import ZooError
 from .fileio import atomic_write, make_folder, sha256_bytes
 from .report import data_line
@@ -24,7 +24,6 @@ from .report import data_line
 CARD = "README.md"
 RUN_RECORD = "run.json"  # a training run's record (zoo.train.RUN_FILE, not imported: zoo.train imports torch)
 FILES = (WEIGHTS, CONFIG, CARD)
-PICKLES = ("*.bin", "*.pt", "*.pth", "*.ckpt")  # other libraries' weights, pickled: never loaded
 ANALYSES = "analyses"  # where a repository keeps the reports of its weights: analyses/<analyzer>/
 REPO_ID = r"[A-Za-z0-9][\w.-]*/[\w.-]+"  # owner/name: what `hf:` names and a card tells users to load
 SPEC = re.compile(rf"^hf:(?P<repo>{REPO_ID})(?:@(?P<revision>[\w./-]+))?$")
@@ -53,14 +52,15 @@ def pull(repo_id: str, revision: str | None = None, sha256: dict[str, str] | Non
     where = f"{repo_id}@{revision}" if revision else repo_id
     (enable_progress_bars if progress else disable_progress_bars)()
     logging.set_verbosity_error()  # its retries and warnings would bury the one line a failure gets
-    patterns = [*FILES, *PICKLES, *([f"{ANALYSES}/*"] if analyses else [])]  # pickles: only to name them if alone
+    patterns = [*FILES, *(f"*{suffix}" for suffix in PICKLED),  # pickles: only to name them if alone
+                *([f"{ANALYSES}/*"] if analyses else [])]
     try:
         path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
     except Exception as exc:  # huggingface_hub's errors, the network's, the cache's
         offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
         raise ZooError(_explain(exc, where, offline)) from None
     if not (path / WEIGHTS).is_file():
-        pickles = sorted(p.name for p in path.iterdir() if any(p.match(g) for g in PICKLES))
+        pickles = pickled_files(path)
         what = f"only pickled weights ({', '.join(pickles)}), which zoo never loads" if pickles else f"no {WEIGHTS}"
         raise ZooError(f"{where} has {what}")
     config = read_config(path)
@@ -169,6 +169,11 @@ class Analysis:
     data: str
     figures: list[str]
     files: dict[str, bytes]
+
+
+def published_analyses(folder: str | Path) -> list[str]:
+    """The analyzers whose reports a Hub-ready or pulled folder holds (analyses/<analyzer>/)."""
+    return sorted(p.parent.name for p in Path(folder).glob(f"{ANALYSES}/*/report.json"))
 
 
 def _analyses(source: Path, weights_sha256: str) -> list[Analysis]:
