@@ -19,13 +19,14 @@ $(VENV)/.installed: pyproject.toml scripts/setup_kenlm.sh scripts/setup_browser.
 
 # The embedded default, with no network: the LSTM 2x128 that ships with the zoo (trained on the
 # bundled War and Peace sample) is evaluated on its test split, sampled from, and taken apart by
-# the interpretable-cells and gate-saturation analyzers, whose HTML reports open in any browser.
+# the interpretable-cells, gate-saturation and line-ends analyzers, whose HTML reports open in any
+# browser.
 DEMO_MODEL := lstm-2x128.sample
 demo: setup
 	$(BIN)/zoo eval --model $(DEMO_MODEL)
 	$(BIN)/zoo sample --model $(DEMO_MODEL) --prime "The " --temperature 0.8 -n 300 --seed 1
-	$(BIN)/zoo analyze --model $(DEMO_MODEL) --analyzer cells,saturation --set excerpt_start=2000
-	@echo "Open reports/$(DEMO_MODEL)/index.html in a browser: it links both reports."
+	$(BIN)/zoo analyze --model $(DEMO_MODEL) --analyzer cells,saturation,line-ends --set excerpt_start=2000
+	@echo "Open reports/$(DEMO_MODEL)/index.html in a browser: it links the three reports."
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -16,45 +16,22 @@ import argparse
 import json
 
 import numpy as np
-import torch
 
 import zoo
 from zoo.checkpoint import checkpoint_dir, read_config
 from zoo.data import load_corpus
-from zoo_analysis.features import line_position
 
 
-def end_probabilities(model, text: str, end: str, chunk: int = 16_384) -> np.ndarray:
-    """p(next character = `end` | text[:t+1]) for every t, the state carried across chunks."""
-    ids = torch.from_numpy(model.vocab.encode(text))[None]
-    column = model.vocab.encode(end)[0]
-    state, parts = None, []
-    with torch.no_grad():
-        for start in range(0, ids.shape[1], chunk):
-            logits, state = model(ids[:, start:start + chunk], state)
-            parts.append(torch.softmax(logits[0].float(), -1)[:, column].numpy())
-    return np.concatenate(parts)
+EDGES = (0, 40, 55, 62, 66, 70, 74)  # War and Peace wraps its lines at 66-73 characters
 
 
 def by_column(run: str, longest: int) -> dict:
+    """The `line-ends` analyzer's summary for one run, on its own test split."""
     model = zoo.load_checkpoint(run)
     dataset = read_config(checkpoint_dir(run))["dataset"]
     text = load_corpus(dataset["source"], dataset["line_endings"], dataset["split"], progress=False).splits()[2]
-    end = "\r" if dataset["line_endings"] == "crlf" else "\n"
-    p_end = end_probabilities(model, text, end)[:-1]
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    here, after = codes[:-1], codes[1:]
-    word_end = ~np.isin(here, [32, 10, 13]) & np.isin(after, [32, ord(end)])
-    column = np.minimum(line_position(text)[:-1], longest)
-    count = np.bincount(column[word_end], minlength=longest + 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        predicted = np.bincount(column[word_end], weights=p_end[word_end], minlength=longest + 1) / count
-        actual = np.bincount(column[word_end], weights=(after[word_end] == ord(end)), minlength=longest + 1) / count
-    line_ends = word_end & (after == ord(end))
-    return {"model": run, "line_endings": dataset["line_endings"], "word_ends": int(word_end.sum()),
-            "line_ends": int(line_ends.sum()), "p_at_line_ends": float(p_end[line_ends].mean()),
-            "p_elsewhere": float(p_end[word_end & ~line_ends].mean()),
-            "columns": {"count": count.tolist(), "predicted": predicted.tolist(), "actual": actual.tolist()}}
+    summary = zoo.analyze(model, "line-ends", text, longest=longest, edges=EDGES).summary
+    return {"model": run, "line_endings": dataset["line_endings"], **summary}
 
 
 def figure(results: list[dict], path: str, min_count: int) -> None:
@@ -62,13 +39,14 @@ def figure(results: list[dict], path: str, min_count: int) -> None:
 
     fig = new_figure(8, 4)
     ax = fig.subplots()
-    for found in results:
-        c = found["columns"]
+    nan = float("nan")
+    for found in [*results, None]:
+        c = (found or results[0])["columns"]
         shown = np.flatnonzero(np.asarray(c["count"]) >= min_count)
-        ax.plot(shown, np.asarray(c["predicted"])[shown], label=f"{found['model']} ({found['line_endings']})")
-    c = results[0]["columns"]
-    shown = np.flatnonzero(np.asarray(c["count"]) >= min_count)
-    ax.plot(shown, np.asarray(c["actual"])[shown], "k--", label="how often the line ends there")
+        values = c["actual"] if found is None else c["predicted"]["model"]
+        ax.plot(shown, [nan if values[i] is None else values[i] for i in shown],
+                *(["k--"] if found is None else []),
+                label="how often the line ends there" if found is None else f"{found['model']} ({found['line_endings']})")
     ax.set(xlabel="column (characters of the line read)", ylabel="p(line end) after a word",
            title="does the model know how far the line has come?", ylim=(0, 1))
     ax.legend(fontsize=8)
@@ -86,18 +64,15 @@ def main() -> None:
     args = parser.parse_args()
     results = [by_column(run, args.longest) for run in args.runs]
     for found in results:
-        print(f"{found['model']} ({found['line_endings']}): p(line end) {found['p_at_line_ends']:.3f} at the "
-              f"{found['line_ends']:,} line ends, {found['p_elsewhere']:.3f} at the other "
+        model = found["models"]["model"]
+        print(f"{found['model']} ({found['line_endings']}): p(line end) {model['at_line_ends']:.3f} at the "
+              f"{found['line_ends']:,} line ends, {model['elsewhere']:.3f} at the other "
               f"{found['word_ends'] - found['line_ends']:,} word ends")
-    edges = [0, 40, 55, 62, 66, 70, 74, args.longest + 1]
-    print("columns  " + "  ".join(f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])))
+    print("columns  " + "  ".join(f"{row['columns']:>6}" for row in results[0]["buckets"]))
     for found in [*results, None]:
-        c = (found or results[0])["columns"]
-        count, values = np.asarray(c["count"]), np.nan_to_num(c["actual" if found is None else "predicted"])
-        means = [(values[a:b] * count[a:b]).sum() / count[a:b].sum() if count[a:b].sum() else None
-                 for a, b in zip(edges, edges[1:])]
-        print(f"{'actual' if found is None else found['line_endings']:>7}  "
-              + "  ".join("    -" if m is None else f"{m:.3f}" for m in means))
+        rows = (found or results[0])["buckets"]
+        print(f"{'actual' if found is None else found['line_endings']:>7}  " + "  ".join(
+            "     -" if row[key] is None else f"{row[key]:6.3f}" for row in rows for key in ["actual" if found is None else "model"]))
     if args.figure:
         figure(results, args.figure, args.min_count)
     if args.json:

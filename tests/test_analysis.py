@@ -513,6 +513,69 @@ def test_connectivity_refuses_what_it_cannot_do_before_it_starts():
         zoo.analyze(inner, "connectivity", QUOTED[:31], start=30)
 
 
+class ColumnModel:
+    """A hand-built language model whose p(line end) at every position is `p_end(column)`, the
+    rest going to the space: one that knows how far the line has come, or (constant) one that
+    does not."""
+
+    capabilities = frozenset({"log_probs"})
+
+    def __init__(self, text, vocab, p_end, end="\n"):
+        self.vocab, self.text, self.p_end, self.end = vocab, text, p_end, end
+
+    def log_probs(self, ids):
+        from zoo_analysis.features import line_position
+
+        column = line_position(self.text)
+        out = torch.full((len(self.text), len(self.vocab)), 1e-6, dtype=torch.float64)
+        chosen = torch.tensor([self.p_end(c) for c in column.tolist()], dtype=torch.float64)
+        out[:, self.vocab.chars.index(self.end)] = chosen
+        out[:, self.vocab.chars.index(" ")] = 1 - chosen
+        return (out / out.sum(1, keepdim=True)).log().float()
+
+
+def test_line_ends_by_column_follow_the_models_probabilities():
+    words = "the quick brown fox jumps over a lazy dog and then some more words run on".split()
+    lines, line = [], ""
+    for k in range(400):  # wrapped at 30 columns: a line ends where the next word would not fit
+        word = words[k % len(words)]
+        if line and len(line) + 1 + len(word) > 30:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    text = "\n".join(lines) + "\n"
+    vocab = Vocab.from_text(text)
+    counter = ColumnModel(text, vocab, lambda c: min(1.0, c / 30))
+    flat = ColumnModel(text, vocab, lambda c: 0.1)
+    data = AnalysisData(ids=torch.from_numpy(vocab.encode(text)), text=text, vocab=vocab, references={"flat": flat})
+    report = zoo.analyze(counter, "line-ends", data, edges="0,20")
+    summary = report.summary
+    ended = report.arrays["ended"]
+    assert summary["line_end"] == "\n" and summary["line_ends"] == len(lines) == ended.sum()
+    assert summary["word_ends"] == text.count(" ") + len(lines)
+    column = report.arrays["column"]
+    assert np.allclose(report.arrays["p_model"], np.minimum(1.0, column / 30), atol=1e-4)
+    assert np.allclose(report.arrays["p_flat"], 0.1, atol=1e-4)
+    low, high = summary["buckets"]
+    assert low["columns"] == "0-19" and high["columns"] == "20+" and low["line_ends"] == 0
+    assert low["word_ends"] + high["word_ends"] == summary["word_ends"]
+    assert high["actual"] == pytest.approx(ended[column >= 20].mean())
+    assert high["model"] == pytest.approx(np.minimum(1, column[column >= 20] / 30).mean(), abs=1e-4)
+    lead = summary["differences"]["flat"]["at_line_ends"]
+    assert lead["mean"] == pytest.approx((np.minimum(1, column[ended] / 30) - 0.1).mean(), abs=1e-4)
+    assert summary["models"]["flat"]["at_line_ends"] == pytest.approx(0.1, abs=1e-4)
+    assert list(report.figures) == ["line-ends.png"]
+    crlf = text.replace("\n", "\r\n")  # the same columns; the carriage return is the line end
+    vocab = Vocab.from_text(crlf)
+    counter = ColumnModel(crlf, vocab, lambda c: min(1.0, c / 30), end="\r")
+    found = zoo.analyze(counter, "line-ends", AnalysisData(ids=torch.from_numpy(vocab.encode(crlf)), text=crlf, vocab=vocab))
+    assert found.summary["line_end"] == "\r" and found.summary["line_ends"] == summary["line_ends"]
+    assert np.allclose(found.arrays["p_model"], report.arrays["p_model"], atol=1e-4)
+    with pytest.raises(zoo.ZooError, match="no word followed by a space or a line end"):
+        zoo.analyze(_model("lstm-1x8", "abc"), "line-ends", "abcabc")
+
+
 def test_a_reference_with_another_vocabulary_reads_the_text_in_its_own():
     from zoo.evaluate import char_losses
 

@@ -249,8 +249,9 @@ def test_every_report_renders_in_a_real_browser(zoo_cli, small, tmp_path, tiny_t
     assert text.count("<span") == 80 and len(lit) == 41  # the selected target (40, the middle) and its inputs
     assert "prediction" in pages["connectivity"] and text.count('class="selected"') == 1
     assert pages["oracles"].count('class="example"') > 0 and "Compared with small" in pages["oracles"]
-    for name in ("error-overlap", "char-probs", "bracket-distance", "training-kl", "model-map"):
+    for name in ("error-overlap", "char-probs", "bracket-distance", "training-kl", "model-map", "line-ends"):
         assert '<img src="data:image/png;base64,' in pages[name]
+    assert "By column" in pages["line-ends"] and "model − small" in pages["line-ends"]
     assert pages["model-map"].count("<circle") == 3 and "KL to small" in pages["training-kl"]
 
 

@@ -48,6 +48,10 @@ def test_full_distributions_sum_to_one_and_agree_with_kenlm(fitted):
     # Renormalization only removes the mass KenLM keeps for </s>: the scores barely move.
     picked = lp[:-1].gather(1, test[1:, None])[:, 0]
     assert (picked - model.target_log_probs(test)).abs().max() < 0.05
+    chosen = model.chosen_log_probs(test, [0, 3])  # any characters, KenLM's own scores as the targets'
+    assert chosen.shape == (len(test) - 1, 2) and (chosen - lp[:-1, [0, 3]]).abs().max() < 0.05
+    came = test[1:] == 3
+    assert torch.allclose(chosen[came, 1], model.target_log_probs(test)[came])
 
 
 def test_a_prediction_reads_only_its_order_so_sampling_passes_only_that(fitted):

@@ -15,7 +15,7 @@ import torch
 
 import zoo
 from zoo.data import load_corpus
-from zoo.evaluate import char_losses, summarize
+from zoo.evaluate import char_losses, next_probabilities, summarize
 from zoo.recipe import Recipe
 from zoo.sample import sample
 from zoo.train import train
@@ -162,6 +162,8 @@ def test_chunked_evaluation_equals_one_pass():
         logits, _ = model(ids[None, :-1])
     whole = torch.nn.functional.cross_entropy(logits[0], ids[1:], reduction="none").double().numpy()
     assert np.allclose(char_losses(model, ids, chunk=37), whole, atol=1e-6)
+    probs = torch.softmax(logits[0].double(), -1)[:, [4, 0]].numpy()  # any characters, not only those that came
+    assert np.allclose(next_probabilities(model, ids, [4, 0], chunk=37), probs, atol=1e-6)
 
 
 def test_bootstrap_standard_error_matches_theory():

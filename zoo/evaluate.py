@@ -23,26 +23,59 @@ def char_losses(model: Any, ids: torch.Tensor, chunk: int = 16_384, device: str 
     """Per-character losses in nats: ``out[t] = -log p(ids[t+1] | ids[:t+1])``, ``len(ids) - 1`` of them."""
     from .recurrent import RecurrentLM
 
-    if len(ids) < 2:
-        raise ZooError("evaluation needs at least two characters")
-    if getattr(getattr(model, "config", None), "task", "next-char") != "next-char":
-        raise ZooError("this model predicts words, not the next character (`zoo eval` scores it on its task)")
+    _check_next_char(model, ids)
     if hasattr(model, "target_log_probs"):  # scores of the next characters alone, when cheaper
         return (-model.target_log_probs(ids)).double().cpu().numpy()
     if not isinstance(model, RecurrentLM):
         lp = model.log_probs(ids)
         return (-lp[:-1].gather(1, ids[1:, None].to(lp.device))[:, 0]).double().cpu().numpy()
+    losses = [torch.nn.functional.cross_entropy(logits, targets, reduction="none").double().cpu()
+              for logits, targets in _recurrent_chunks(model, ids, chunk, device)]
+    return torch.cat(losses).numpy()
+
+
+@torch.no_grad()
+def next_probabilities(model: Any, ids: torch.Tensor, chars: list[int], chunk: int = 16_384,
+                       device: str | None = None) -> np.ndarray:
+    """The probability of each of `chars` (ids) coming next, at every position:
+    ``out[t, k] = p(ids[t+1] = chars[k] | ids[:t+1])``, ``len(ids) - 1`` rows; for analyses that
+    ask about characters other than the one that came (will the line end here?)."""
+    from .recurrent import RecurrentLM
+
+    _check_next_char(model, ids)
+    if hasattr(model, "chosen_log_probs"):  # scores of these characters alone, when cheaper
+        return model.chosen_log_probs(ids, list(chars)).double().exp().cpu().numpy()
+    wanted = torch.as_tensor(chars, dtype=torch.long)
+    if not isinstance(model, RecurrentLM):
+        lp = model.log_probs(ids)[:-1]
+        return lp[:, wanted.to(lp.device)].double().exp().cpu().numpy()
+    parts = [torch.log_softmax(logits.float(), -1)[:, wanted.to(logits.device)].double().exp().cpu()
+             for logits, _ in _recurrent_chunks(model, ids, chunk, device)]
+    return torch.cat(parts).numpy()
+
+
+def _check_next_char(model: Any, ids: torch.Tensor) -> None:
+    if len(ids) < 2:
+        raise ZooError("evaluation needs at least two characters")
+    if getattr(getattr(model, "config", None), "task", "next-char") != "next-char":
+        raise ZooError("this model predicts words, not the next character (`zoo eval` scores it on its task)")
+
+
+def _recurrent_chunks(model: Any, ids: torch.Tensor, chunk: int, device: str | None):
+    """(logits, next ids) of a recurrent model reading `ids` as one sequence (batch 1), `chunk`
+    characters at a time, each chunk starting from the state the one before ended in."""
     was_training = model.training
     model.eval()
     device = device or next(model.parameters()).device
     ids = ids.to(device)
-    losses, state = [], None
-    for start in range(0, len(ids) - 1, chunk):
-        x = ids[start : start + chunk + 1]
-        logits, state = model(x[None, :-1], state)
-        losses.append(torch.nn.functional.cross_entropy(logits[0], x[1:], reduction="none").double().cpu())
-    model.train(was_training)
-    return torch.cat(losses).numpy()
+    state = None
+    try:
+        for start in range(0, len(ids) - 1, chunk):
+            x = ids[start : start + chunk + 1]
+            logits, state = model(x[None, :-1], state)
+            yield logits[0], x[1:]
+    finally:
+        model.train(was_training)
 
 
 def bootstrap_se(values: np.ndarray, resamples: int = 100, seed: int = 0, block: int = 1) -> float | None:

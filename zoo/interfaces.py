@@ -45,7 +45,9 @@ class Baseline(ABC):
     config.json has the checkpoint format and a ``"baseline": {"name": ...}`` section, so
     `zoo.load_checkpoint` and `zoo eval` find the plugin that reads it. They answer `log_probs`
     exactly as a recurrent model does, and may add `target_log_probs(ids)` (the next
-    characters' log-probabilities alone) where that is much cheaper; evaluation then uses it.
+    characters' log-probabilities alone) and `chosen_log_probs(ids, chars)` (those of the given
+    character ids at every position) where that is much cheaper; evaluation and the analyses
+    then use them.
 
     `fit` receives, besides the training ids and vocabulary, the keyword options ``order`` (the
     paper's n), ``directory`` (where to write), ``valid_ids`` (for early stopping, if any),

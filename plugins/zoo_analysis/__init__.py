@@ -31,6 +31,8 @@ ANALYZERS = {
     "char-probs": ("comparisons:CharProbs", "Mean probability of each correct character, against a reference (paper Fig. 4)"),
     "bracket-distance": ("comparisons:BracketDistance",
                          "Closing brackets by distance to their opening one, against a reference (paper Fig. 5 left)"),
+    "line-ends": ("line_ends:LineEnds",
+                  "p(line end) after each word by column, against how often lines end there (paper Sec. 4.3, Fig. 2)"),
     "training-kl": ("comparisons:TrainingKL",
                     "A run's checkpoints against references: symmetric KL of the predictions (paper Fig. 5 right)"),
     "model-map": ("comparisons:ModelMap", "Many models in one picture, placed by their predictions (paper Fig. 1 right)"),

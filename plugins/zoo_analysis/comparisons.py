@@ -103,7 +103,7 @@ class CharProbs(Analyzer):
                      "difference": float(mean_model[i] - mean_ref[i]), "difference_se": or_none(paired["se"][i])}
                     for i in order]
             tables[label] = rows
-            figures[f"char-probs-{_safe(label)}.png"] = _char_chart(rows, shown, data.label, label)
+            figures[f"char-probs-{file_label(label)}.png"] = _char_chart(rows, shown, data.label, label)
         summary = {"characters": len(targets), "block": block, "references": tables}
         return Report(self.name, summary=summary, figures=figures,
                       arrays={"counts": counts, "mean_model": mean_model})
@@ -150,7 +150,7 @@ class BracketDistance(Analyzer):
                          "difference_se": {name: or_none(found["se"][k]) for name, found in paired.items()}})
         summary = {"brackets": brackets, "pairs": int(len(distance)), "block": block, "buckets": rows,
                    "mean": {name: float(p.mean()) if len(p) else None for name, p in series.items()}}
-        arrays = {"distance": distance, **{f"p_{_safe(name)}": p for name, p in series.items()}}
+        arrays = {"distance": distance, **{f"p_{file_label(name)}": p for name, p in series.items()}}
         return Report(self.name, summary=summary, arrays=arrays,
                       figures={"bracket-distance.png": _bracket_chart(rows, list(series), brackets)})
 
@@ -174,7 +174,8 @@ def bracket_pairs(text: str, opening: str, closing: str):
     return found[:, 0], found[:, 1]
 
 
-def _safe(label: str) -> str:
+def file_label(label: str) -> str:
+    """A model's label as part of a file or array name (``p_<label>``, ``char-probs-<label>.png``)."""
     import re
 
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "reference"
@@ -311,7 +312,7 @@ class TrainingKL(Analyzer):
         summary = {"characters": len(targets), "references": {label: loss for label, (_, loss) in refs.items()},
                    "checkpoints": rows}
         arrays = {"epoch": np.array([r["epoch"] for r in rows]),
-                  **{f"kl_{_safe(label)}": np.array([r["kl"][label] for r in rows]) for label in refs}}
+                  **{f"kl_{file_label(label)}": np.array([r["kl"][label] for r in rows]) for label in refs}}
         return Report(self.name, summary=summary, arrays=arrays, figures={"training-kl.png": _kl_chart(rows, list(refs))})
 
 

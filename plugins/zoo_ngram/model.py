@@ -11,7 +11,8 @@ and ``<unk>``. The training text is one KenLM sentence (one line): newlines are 
 is never cut at a line break. The vocabulary's unknown-character stand-in is KenLM's ``<unk>``.
 
 Scores: ``target_log_probs`` returns KenLM's own score of each next character, exactly what
-KenLM's ``query`` prints; evaluation uses it. ``log_probs`` returns full distributions over the
+KenLM's ``query`` prints; evaluation uses it (and ``chosen_log_probs`` the same scores of any
+given characters). ``log_probs`` returns full distributions over the
 vocabulary. KenLM keeps a little probability for ``</s>`` (the end of the text, seen once), which
 is not a character, so those rows are renormalized over the vocabulary to sum to 1; they differ
 from KenLM's scores by that mass (bounded in the tests).
@@ -150,6 +151,26 @@ class NGram(Baseline):
         words = self.words
         for t in range(1, len(ids)):
             scores[t - 1] = base(state, words[ids[t]], out)
+            state, out = out, state
+        return torch.from_numpy(scores * LN10)
+
+    def chosen_log_probs(self, ids: torch.Tensor, chars: list[int]) -> torch.Tensor:
+        """``out[t, k] = ln p(chars[k] | ids[:t+1])`` as KenLM scores it (as `target_log_probs`),
+        ``len(ids) - 1`` rows: for analyses that ask about a few characters at every position
+        (will the line end here?), one query each instead of the whole vocabulary's."""
+        kenlm = _kenlm()
+        ids = np.asarray(ids)
+        wanted = [self.words[c] for c in chars]
+        scores = np.empty((len(ids) - 1, len(wanted)))
+        state, out, scratch = kenlm.State(), kenlm.State(), kenlm.State()
+        self.model.BeginSentenceWrite(state)
+        base = self.model.BaseScore
+        base(state, self.words[ids[0]], out)
+        state, out = out, state
+        for t in range(1, len(ids)):
+            for k, word in enumerate(wanted):
+                scores[t - 1, k] = base(state, word, scratch)
+            base(state, self.words[ids[t]], out)
             state, out = out, state
         return torch.from_numpy(scores * LN10)
 
