@@ -21,7 +21,7 @@
 # finishes), which is written however the script ends.
 # A machine given back loses the runs: results come home as files, the runs themselves are
 # scratch, as on the CPU; the pretrained zoo's kept models come home as their Hub-ready folders
-# ($OUT/<model>-hub.tar.gz: weights, card, cells and saturation reports), as the limits allow.
+# ($OUT/<model>-hub.tar.gz: weights, card, cells, saturation and line-ends reports), as the limits allow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGES=("$@")

@@ -7,8 +7,8 @@ unigram plateau): one run per rate in `--lrs` at dropout `--lr-search-dropout`, 
 dropouts at the best rate (5 runs instead of all 9 pairs). The run with the best validation
 cross-entropy is kept. As soon as a model's runs are done, its kept run is scored on the test
 split and written as a Hub-ready folder, OUT/<model>/hub (`zoo push --to-dir`: weights, public
-config.json, model card, and the reports of `--analyses`, by default the interpretable cells and
-gate saturation, under analyses/ and in the card), and its row of the table beside the paper's Table 1 goes into
+config.json, model card, and the reports of `--analyses`, by default the interpretable cells, gate
+saturation and line ends, under analyses/ and in the card), and its row of the table beside the paper's Table 1 goes into
 OUT/summary.md (and OUT/summary.json: one row per model, kept across calls, so the models can be
 trained a few at a time).
 
@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--tune-from", type=int, default=256, help="smallest budget whose dropout is tuned")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--jobs", type=int, default=1, help="runs trained at once")
-    parser.add_argument("--analyses", default="cells,saturation",
+    parser.add_argument("--analyses", default="cells,saturation,line-ends",
                         help="analyzers whose reports the Hub-ready folders publish ('' for none)")
     parser.add_argument("--hub-org", default="rnn-zoo", help="the organization in the prepared repo ids")
     parser.add_argument("--out", type=Path, default=Path("runs/zoo"))
