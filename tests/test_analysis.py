@@ -572,6 +572,11 @@ def test_line_ends_by_column_follow_the_models_probabilities():
     found = zoo.analyze(counter, "line-ends", AnalysisData(ids=torch.from_numpy(vocab.encode(crlf)), text=crlf, vocab=vocab))
     assert found.summary["line_end"] == "\r" and found.summary["line_ends"] == summary["line_ends"]
     assert np.allclose(found.arrays["p_model"], report.arrays["p_model"], atol=1e-4)
+    paragraphs = text.replace("\n", "\n\r").replace("\n\r", "\n\r\n\r", 3)  # LF CR: the newline ends the lines
+    vocab = Vocab.from_text(paragraphs)
+    found = zoo.analyze(ColumnModel(paragraphs, vocab, lambda c: 0.5), "line-ends",
+                        AnalysisData(ids=torch.from_numpy(vocab.encode(paragraphs)), text=paragraphs, vocab=vocab))
+    assert "\r\n" in paragraphs and found.summary["line_end"] == "\n" and found.summary["line_ends"] == len(lines)
     with pytest.raises(zoo.ZooError, match="no word followed by a space or a line end"):
         zoo.analyze(_model("lstm-1x8", "abc"), "line-ends", "abcabc")
 

@@ -26,8 +26,8 @@ class LineEnds(Analyzer):
     summary = "p(line end) after each word by column, against how often lines end there (paper Sec. 4.3, Fig. 2)"
     requires = frozenset({"log_probs"})
     params = {
-        "line_end": Param("auto", "the character that ends a line: auto takes the carriage return where the text "
-                                  "has CR LF line ends (as the paper's files), else the newline",
+        "line_end": Param("auto", "the character that ends a line: auto takes the first of the usual line break, "
+                                  "the carriage return in CR LF text (as the paper's files), else the newline",
                           choices=("auto", *ENDS)),
         "longest": Param(80, "columns from this one on are counted together", check=lambda v: v >= 1),
         "edges": Param((0, 20, 40, 50, 60, 65, 70, 75), "column buckets of the table (the last is open-ended)",
@@ -45,7 +45,10 @@ class LineEnds(Analyzer):
         text = data.text
         if text is None:
             raise ZooError("line-ends: the analysis needs the text")
-        end = ENDS[line_end] if line_end != "auto" else ("\r" if "\r\n" in text else "\n")
+        if line_end == "auto":  # in CR LF text "\n\r" occurs only between paragraphs, and the other way round
+            end = "\r" if text.count("\r\n") > text.count("\n\r") else "\n"
+        else:
+            end = ENDS[line_end]
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         here, after = codes[:-1], codes[1:]
         # a word end: a character that is not white space, followed by a space or the line end
