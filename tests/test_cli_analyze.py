@@ -255,6 +255,28 @@ def test_every_report_renders_in_a_real_browser(zoo_cli, small, tmp_path, tiny_t
     assert pages["model-map"].count("<circle") == 3 and "KL to small" in pages["training-kl"]
 
 
+def test_models_are_named_in_reports_by_name_or_by_path(zoo_cli, checkpoint, small, tmp_path, monkeypatch):
+    """NAME=MODEL names a model; else its directory's name, or more of its path where two would
+    repeat; reports go under the analysed model's name."""
+    twin = tmp_path / "other" / small.name
+    shutil.copytree(small, twin)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = zoo_cli("analyze", "--model", f"big={checkpoint}", "--analyzer", "line-ends", "--reference",
+                             f"tiny={small}", "--reference", str(twin), "--json", "--quiet")
+    assert code == 0, err
+    found = json.loads(out)["line-ends"]
+    assert found["report"] == str(Path("reports") / "big" / "line-ends" / "report.html")
+    assert list(found["summary"]["models"]) == ["model", "tiny", small.name]
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "line-ends", "--reference", str(small),
+                             "--reference", str(twin), "--json", "--quiet")
+    assert list(json.loads(out)["line-ends"]["summary"]["models"])[1:] == [small.name, f"other/{small.name}"]
+    code, out, err = zoo_cli("eval", "--model", str(checkpoint), "--reference", f"tiny={small}", "--json")
+    assert code == 0, err
+    assert [row["model"] for row in json.loads(out)["references"]] == ["tiny"]
+    code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "line-ends", "--reference", "tiny=nowhere")
+    assert code == 1 and "nowhere" in err and err.count("\n") == 1
+
+
 def test_oracles_compare_two_models(zoo_cli, checkpoint, small, tmp_path):
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "oracles", "--reference", str(small),
                              "--set", "orders=1,2", "--out", str(tmp_path / "r"), "--json", "--quiet")

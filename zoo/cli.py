@@ -381,14 +381,23 @@ def _load_model(spec: str, device: str = "auto"):
     return (model.to(pick_device(device)) if hasattr(model, "to") else model), path
 
 
+def _named(spec: str) -> tuple[str | None, str]:
+    """``NAME=MODEL`` (a reference's name in reports and figures, then the model) or a bare model."""
+    name, sep, model = spec.partition("=")
+    if sep and name and model and "/" not in name and not Path(spec).exists():
+        return name, model
+    return None, spec
+
+
 def _labels(specs: list[str]) -> list[str]:
-    """The models' names in reports: a directory's name, or the name a model was given by. The
-    first (the analysed model) keeps its name; a later one that would repeat an earlier one's
-    takes more of its path (runs/a/lstm against runs/b/lstm: b/lstm), or a number."""
+    """The models' names in reports: the name given (``NAME=MODEL``), a directory's name, or the
+    name a model was given by. The first (the analysed model) keeps its name; a later one that
+    would repeat an earlier one's takes more of its path (runs/a/lstm against runs/b/lstm:
+    b/lstm), or a number."""
     labels: list[str] = []
-    for spec in specs:
-        path = Path(spec).resolve() if Path(spec).is_dir() else None
-        label, depth = (path.name if path else spec), 1
+    for given, spec in map(_named, specs):
+        path = Path(spec).resolve() if Path(spec).is_dir() and not given else None
+        label, depth = (given or (path.name if path else spec)), 1
         while label in labels and path and depth < len(path.parts) - 1:
             depth += 1
             label = "/".join(path.parts[-depth:])
@@ -731,8 +740,8 @@ def _is_file(name: str) -> bool:
               help="Characters per bootstrap draw: 1 draws each on its own (the paper); more draw runs of that many, "
                    "which allows for the dependence between neighbouring characters.")
 @click.option("--reference", "references", multiple=True, shell_complete=_complete_models,
-              help="Another model (checkpoint, run or baseline directory) scored on the same characters, with its "
-                   "difference to the model and that difference's paired bootstrap error; repeatable.")
+              help="Another model (checkpoint, run or baseline directory; NAME=MODEL names it) scored on the same "
+                   "characters, with its difference to the model and that difference's paired bootstrap error; repeatable.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, references, device, as_json) -> None:
@@ -759,7 +768,8 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
 
     model, path = _load_model(model_spec, device)
     saved = read_config(path)
-    others = {label: _load_model(ref, device)[0] for label, ref in zip(_labels([model_spec, *references])[1:], references)}
+    others = {label: _load_model(_named(ref)[1], device)[0]
+              for label, ref in zip(_labels([model_spec, *references])[1:], references)}
     for label, other in others.items():  # each must score the model's very characters
         if _is_autocomplete(other) != _is_autocomplete(model):
             raise ZooError(f"--reference {label}: one of the two predicts words, the other characters; they score "
@@ -946,7 +956,8 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 
 @cli.command(cls=_AnalyzeCommand)
 @click.option("--model", "model_spec", shell_complete=_complete_models,
-              help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights (lstm-2x128.sample ships with the zoo).")
+              help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights (lstm-2x128.sample ships with the zoo); "
+                   "NAME=MODEL names it in the reports.")
 @click.option("--models", "models_glob", help="Several models at once, e.g. 'runs/*.warpeace' (model-map): the checkpoint "
                                                  "and run directories it matches; the first is the model, the others its references.")
 @click.option("--analyzer", "analyzer_names", required=True, shell_complete=_complete_analyzers,
@@ -958,7 +969,7 @@ def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[
 @click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to analyse.")
 @click.option("--text", help="Analyse this text, as written, instead of a split (a file goes to --data).")
 @click.option("--max-chars", type=click.IntRange(min=2), help="Analyse only the first N characters of the split.")
-@click.option("--reference", "references", multiple=True, shell_complete=_complete_models, help="A model to compare with (checkpoint, run or baseline directory); repeatable.")
+@click.option("--reference", "references", multiple=True, shell_complete=_complete_models, help="A model to compare with (checkpoint, run or baseline directory; NAME=MODEL names it in the report); repeatable.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An analyzer parameter (ANALYZER.KEY=VALUE for one analyzer); repeatable.")
 @click.option("--cells", help="Cells for the cells analyzer to show, e.g. 2:46,2:13 (same as --set cells=...).")
 @click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: reports/<model>/<analyzer>, hf:org/name@rev as "
@@ -998,6 +1009,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         if not found:
             raise ZooError(f"--models {models_glob!r} matches no checkpoint or run directory")
         model_spec, references = found[0], (*found[1:], *references)
+    named_model, (_, model_spec) = model_spec, _named(model_spec)
     names = [n.strip() for n in analyzer_names.split(",") if n.strip()]
     if not names:
         raise ZooError("--analyzer needs at least one analyzer name (see `zoo list`)")
@@ -1033,8 +1045,8 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     model, path = _load_model(model_spec, device)
     saved = read_config(path)
     runners = applicable(runners, lambda runner: runner.check(model))
-    label, *ref_labels = _labels([model_spec, *references])
-    refs = {name: _load_model(ref, device)[0] for name, ref in zip(ref_labels, references)}
+    label, *ref_labels = _labels([named_model, *references])
+    refs = {name: _load_model(_named(ref)[1], device)[0] for name, ref in zip(ref_labels, references)}
     corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
     words = _is_autocomplete(model)
     if words:  # its texts are observations, one per line (zoo.autocomplete.as_text)
