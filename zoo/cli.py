@@ -382,7 +382,7 @@ def _load_model(spec: str, device: str = "auto"):
 
 
 def _named(spec: str) -> tuple[str | None, str]:
-    """``NAME=MODEL`` (a reference's name in reports and figures, then the model) or a bare model."""
+    """(NAME, MODEL) for ``NAME=MODEL``, a model named for reports and figures; (None, spec) else."""
     name, sep, model = spec.partition("=")
     if sep and name and model and "/" not in name and not Path(spec).exists():
         return name, model
