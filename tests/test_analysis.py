@@ -184,6 +184,29 @@ def test_a_planted_quote_cell_is_found_as_the_top_quote_cell():
     assert (excerpt[inside] > 0.5).all() and (excerpt[~inside][before:] < -0.5).all() and (abs(excerpt[:before]) < 0.01).all()
 
 
+def test_linear_probes_equal_a_direct_ridge_fit_on_the_trace():
+    """The probe's R^2, from Gram sums added chunk by chunk over parallel streams, equals a ridge
+    regression fitted on the first half of the whole trace and scored on the second."""
+    text = QUOTED * 4
+    model = _model("lstm-2x8", text, seed=2, scale=0.5)
+    _plant_quote_cell(model, unit=3)
+    report = zoo.analyze(model, "cells", text, streams=3, chunk=7, features="quote,line-position", probe_ridge=0.1)
+    streams, steps = stream_layout(len(text), 3)
+    feats = text_features(text, ["quote", "line-position"])
+    half = len(text) // 2
+    for layer in (0, 1):
+        with torch.no_grad():  # each stream from the zero state
+            states = torch.cat([model.trace(torch.from_numpy(model.vocab.encode(text[k * steps:(k + 1) * steps]))[None])
+                                [f"layers.{layer}.c"][0] for k in range(streams)]).tanh().double().numpy()
+        x = np.c_[states, np.ones(len(text))]
+        for name, y in feats.items():
+            y = y.astype(np.float64)
+            w = np.linalg.solve(x[:half].T @ x[:half] + 0.1 * np.eye(x.shape[1]), x[:half].T @ y[:half])
+            r2 = 1 - ((y[half:] - x[half:] @ w) ** 2).sum() / ((y[half:] - y[half:].mean()) ** 2).sum()
+            assert report.summary["features"][name]["probe_r2"][f"layers.{layer}.c"] == pytest.approx(r2, abs=1e-6)
+    assert report.summary["features"]["quote"]["probe_r2"]["layers.0.c"] > 0.95  # the planted cell alone reads it
+
+
 def test_cells_uses_h_where_a_model_has_no_memory_cells_and_checks_cell_names():
     model = _model("gru-2x8", QUOTED)
     report = zoo.analyze(model, "cells", QUOTED[:800], cells="1:7", top=2)

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from zoo import Analyzer, Param, Report, ZooError
-from zoo.analysis import STREAM_PARAMS
+from zoo.analysis import STREAM_PARAMS, or_none
 
 
 class Cells(Analyzer):
@@ -42,6 +42,9 @@ class Cells(Analyzer):
         "excerpt_start": Param(0, "first character of the shown excerpt, in the analysed text", check=lambda v: v >= 0),
         "excerpt_length": Param(1000, "characters in the coloured-text panels", check=lambda v: 1 <= v <= 20_000),
         "columns": Param(100, "characters per row in the PNG panels (longer lines wrap)", check=lambda v: v >= 10),
+        "probe_ridge": Param(0.01, "ridge penalty of the linear probes: each feature read out from all units of each "
+                                   "internal at once, fitted on the first half of the text and scored (R^2) on the "
+                                   "second", check=lambda v: v > 0),
         **STREAM_PARAMS,
     }
     template = Path(__file__).parent / "templates" / "cells.html.j2"
@@ -59,7 +62,7 @@ class Cells(Analyzer):
             plugins().get("feature", feature)
 
     def run(self, model, data, *, features, state, top, rank_by, thresholds, cells, excerpt_start,
-            excerpt_length, columns, streams, chunk) -> Report:
+            excerpt_length, columns, probe_ridge, streams, chunk) -> Report:
         import numpy as np
 
         from zoo.analysis import stream_trace, text_features
@@ -74,10 +77,13 @@ class Cells(Analyzer):
         start = min(excerpt_start, max(n - 1, 0))
         stop = min(start + excerpt_length, n)
         stats = _Stats(feats, thresholds, units.total, (start, stop))
+        probe = _Probe(units.widths, stats.features, n // 2, probe_ridge)
         for part in stream_trace(model, data.ids, names, streams, chunk, data.progress, "cells"):
-            values = [part.internals[name] for name in names]
-            stats.add(part, [v.tanh() if squash else v for v in values])
+            values = [part.internals[name].tanh() if squash else part.internals[name] for name in names]
+            stats.add(part, values)
+            probe.add([v[part.valid].float().cpu() for v in values], part.index[part.valid])
         result = stats.finish()
+        probed = probe.finish()  # [internal, feature]
 
         table, scores = {}, {}
         for f, feature in enumerate(feats):
@@ -95,7 +101,8 @@ class Cells(Analyzer):
                                sign="+" if result["sign"][u, b] > 0 else "-")
                 rows.append(row)
                 scores.setdefault(feature, int(u))
-            table[feature] = {"binary": binary, "mean": float(result["feature_mean"][f]), "constant": constant, "top": rows}
+            table[feature] = {"binary": binary, "mean": float(result["feature_mean"][f]), "constant": constant, "top": rows,
+                              "probe_r2": {name: or_none(probed[i, f]) for i, name in enumerate(names)}}
         # most interpretable first: by the best cell's |r|; features constant in this text last
         table = dict(sorted(table.items(), key=lambda kv: -abs(kv[1]["top"][0]["r"]) if kv[1]["top"] else 1.0))
 
@@ -181,6 +188,56 @@ class _UnitIndex:
         if int(unit) >= self.widths[i]:
             raise ZooError(f"cells: unit {unit} is out of range for {self.names[i]} ({self.widths[i]} units: 0-{self.widths[i] - 1})")
         return self.offsets[i] + int(unit)
+
+
+class _Probe:
+    """A linear probe of every feature from each internal: a ridge regression on all of its units
+    (and a constant), fitted on the characters of the first half of the text and scored by R^2 on
+    the second. Both halves need only Gram sums, added chunk by chunk, so no trace is kept. Where
+    one cell follows a feature, `r` says so; where the feature is spread over many, this does."""
+
+    def __init__(self, widths: list[int], features, split_at: int, ridge: float):
+        import torch
+
+        self.features, self.split_at, self.ridge = features, split_at, ridge
+        z = lambda *shape: torch.zeros(*shape, dtype=torch.float64)  # noqa: E731
+        count = features.shape[1]
+        self.gram = [z(2, w + 1, w + 1) for w in widths]  # [half, unit + 1, unit + 1]
+        self.xy = [z(2, w + 1, count) for w in widths]
+        self.yy, self.ys, self.n = z(2, count), z(2, count), z(2)
+
+    def add(self, values, where) -> None:
+        import torch
+
+        y_all = self.features[where].double()
+        second = where >= self.split_at
+        for half, mask in enumerate((~second, second)):
+            if not mask.any():
+                continue
+            y = y_all[mask]
+            self.n[half] += len(y)
+            self.yy[half] += (y * y).sum(0)
+            self.ys[half] += y.sum(0)
+            for i, x in enumerate(values):
+                x1 = torch.cat([x[mask], torch.ones(len(y), 1)], 1)
+                self.gram[i][half] += (x1.T @ x1).double()
+                self.xy[i][half] += x1.double().T @ y
+
+    def finish(self):
+        """R^2 on the second half, ``[internal, feature]`` (NaN where a half is empty or a
+        feature is constant there)."""
+        import numpy as np
+        import torch
+
+        if min(self.n) == 0:
+            return np.full((len(self.gram), self.yy.shape[1]), np.nan)
+        spread = self.yy[1] - self.ys[1] ** 2 / self.n[1]
+        found = []
+        for gram, xy in zip(self.gram, self.xy):
+            weights = torch.linalg.solve(gram[0] + self.ridge * torch.eye(len(gram[0]), dtype=gram.dtype), xy[0])
+            error = self.yy[1] - 2 * (weights * xy[1]).sum(0) + (weights * (gram[1] @ weights)).sum(0)
+            found.append(torch.where(spread > 1e-12, 1 - error / spread, torch.nan))
+        return torch.stack(found).numpy()
 
 
 class _Stats:
