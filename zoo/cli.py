@@ -381,21 +381,19 @@ def _load_model(spec: str, device: str = "auto"):
     return (model.to(pick_device(device)) if hasattr(model, "to") else model), path
 
 
-def _named(spec: str) -> tuple[str | None, str]:
-    """(NAME, MODEL) for ``NAME=MODEL``, a model named for reports and figures; (None, spec) else."""
-    name, sep, model = spec.partition("=")
-    if sep and name and model and "/" not in name and not Path(spec).exists():
-        return name, model
-    return None, spec
-
-
-def _labels(specs: list[str]) -> list[str]:
-    """The models' names in reports: the name given (``NAME=MODEL``), a directory's name, or the
-    name a model was given by. The first (the analysed model) keeps its name; a later one that
+def _labelled(specs: list[str]) -> list[tuple[str, str]]:
+    """(name in reports, model) for each spec: ``NAME=MODEL`` names its model; else a directory's
+    name, or the spec itself. The first (the analysed model) keeps its name; a later one that
     would repeat an earlier one's takes more of its path (runs/a/lstm against runs/b/lstm:
     b/lstm), or a number."""
+    found: list[tuple[str, str]] = []
     labels: list[str] = []
-    for given, spec in map(_named, specs):
+    for spec in specs:
+        given, sep, model = spec.partition("=")
+        if sep and given and model and "/" not in given and not Path(spec).exists():
+            spec = model
+        else:
+            given = ""
         path = Path(spec).resolve() if Path(spec).is_dir() and not given else None
         label, depth = (given or (path.name if path else spec)), 1
         while label in labels and path and depth < len(path.parts) - 1:
@@ -406,7 +404,8 @@ def _labels(specs: list[str]) -> list[str]:
             n += 1
             label = f"{base} ({n})"
         labels.append(label)
-    return labels
+        found.append((label, spec))
+    return found
 
 
 def _trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progress: bool):
@@ -768,8 +767,7 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
 
     model, path = _load_model(model_spec, device)
     saved = read_config(path)
-    others = {label: _load_model(_named(ref)[1], device)[0]
-              for label, ref in zip(_labels([model_spec, *references])[1:], references)}
+    others = {label: _load_model(ref, device)[0] for label, ref in _labelled([model_spec, *references])[1:]}
     for label, other in others.items():  # each must score the model's very characters
         if _is_autocomplete(other) != _is_autocomplete(model):
             raise ZooError(f"--reference {label}: one of the two predicts words, the other characters; they score "
@@ -1009,7 +1007,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         if not found:
             raise ZooError(f"--models {models_glob!r} matches no checkpoint or run directory")
         model_spec, references = found[0], (*found[1:], *references)
-    named_model, (_, model_spec) = model_spec, _named(model_spec)
+    (label, model_spec), *named_references = _labelled([model_spec, *references])
     names = [n.strip() for n in analyzer_names.split(",") if n.strip()]
     if not names:
         raise ZooError("--analyzer needs at least one analyzer name (see `zoo list`)")
@@ -1045,8 +1043,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     model, path = _load_model(model_spec, device)
     saved = read_config(path)
     runners = applicable(runners, lambda runner: runner.check(model))
-    label, *ref_labels = _labels([named_model, *references])
-    refs = {name: _load_model(_named(ref)[1], device)[0] for name, ref in zip(ref_labels, references)}
+    refs = {name: _load_model(ref, device)[0] for name, ref in named_references}
     corpus = None if text is not None and not data else _trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
     words = _is_autocomplete(model)
     if words:  # its texts are observations, one per line (zoo.autocomplete.as_text)

@@ -76,14 +76,12 @@ class Cells(Analyzer):
         n = len(data.ids)
         start = min(excerpt_start, max(n - 1, 0))
         stop = min(start + excerpt_length, n)
-        stats = _Stats(feats, thresholds, units.total, (start, stop))
-        probe = _Probe(units.widths, stats.features, n // 2, probe_ridge)
+        stats = _Stats(feats, thresholds, units.widths, (start, stop), probe_ridge)
         for part in stream_trace(model, data.ids, names, streams, chunk, data.progress, "cells"):
-            values = [part.internals[name].tanh() if squash else part.internals[name] for name in names]
-            stats.add(part, values)
-            probe.add([v[part.valid].float().cpu() for v in values], part.index[part.valid])
+            values = [part.internals[name] for name in names]
+            stats.add(part, [v.tanh() if squash else v for v in values])
         result = stats.finish()
-        probed = probe.finish()  # [internal, feature]
+        probed = result["probe_r2"]  # [internal, feature]
 
         table, scores = {}, {}
         for f, feature in enumerate(feats):
@@ -243,10 +241,12 @@ class _Probe:
 class _Stats:
     """Sums from which correlations and detector scores follow exactly, added chunk by chunk."""
 
-    def __init__(self, feats: dict, thresholds: tuple[float, ...], units: int, excerpt: tuple[int, int]):
+    def __init__(self, feats: dict, thresholds: tuple[float, ...], widths: list[int], excerpt: tuple[int, int],
+                 ridge: float):
         import numpy as np
         import torch
 
+        units, self.widths = sum(widths), widths
         self.names = list(feats)
         self.binary = [k for k, v in feats.items() if v.dtype == bool]
         matrix = np.stack([np.asarray(v, dtype=np.float64) for v in feats.values()], axis=1)
@@ -266,6 +266,7 @@ class _Stats:
         self.hits = torch.zeros(2, len(self.binary), units * k, dtype=torch.int64)
         self.excerpt_span = excerpt
         self.excerpt = np.zeros((units, excerpt[1] - excerpt[0]), dtype=np.float32)
+        self.probe = _Probe(widths, self.features, len(matrix) // 2, ridge)
 
     def add(self, part, values) -> None:
         import torch
@@ -279,6 +280,7 @@ class _Stats:
         self.sx += x.sum(0, dtype=torch.float64)
         self.sxx += (x * x).sum(0, dtype=torch.float64)
         self.sxf += (x.T @ f).double()
+        self.probe.add(x.split(self.widths, dim=1), where)
         on = self.on[where].bool()
         k = len(self.levels) + 1
         offsets = torch.arange(x.shape[1]) * k
@@ -334,7 +336,7 @@ class _Stats:
         return {"r": np.clip(r, -1, 1), "mean": mean, "std": std, "feature_mean": fmean, "feature_std": fstd,
                 "f1": pick(f1), "precision": pick(precision), "recall": pick(recall),
                 "threshold": thresholds[best % len(thresholds)], "sign": np.where(best < len(thresholds), 1, -1),
-                "excerpt": self.excerpt}
+                "excerpt": self.excerpt, "probe_r2": self.probe.finish()}
 
 
 def _layout(text: str, columns: int) -> tuple[list[tuple[int, int, int, str]], int]:

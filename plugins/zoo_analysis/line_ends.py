@@ -17,6 +17,7 @@ from zoo import Analyzer, Param, Report, ZooError
 from zoo.analysis import BLOCK, or_none, paired_difference
 
 from .comparisons import file_label
+from .ngrams import own_ids
 
 ENDS = {"newline": "\n", "return": "\r"}
 
@@ -98,15 +99,11 @@ def _end_probabilities(model, data, end: str):
     """p(next = `end`) at every position, the model reading the text in its own vocabulary (a
     model that has no such character gives it none)."""
     import numpy as np
-    import torch
 
     from zoo.evaluate import next_probabilities
 
-    vocab = getattr(model, "vocab", None)
-    ids = data.ids
-    if vocab is not None and data.vocab is not None and vocab != data.vocab:
-        ids = torch.from_numpy(vocab.encode(data.text))
-    vocab = vocab if vocab is not None else data.vocab
+    ids = own_ids(model, data)
+    vocab = getattr(model, "vocab", None) or data.vocab
     if vocab is None:
         raise ZooError("line-ends: the model has no vocabulary to find the line end in")
     if end not in vocab.chars:

@@ -65,22 +65,28 @@ def ngram_models(data, orders, directories=()) -> dict:
     return models
 
 
+def own_ids(model, data):
+    """The analysed text as `model` reads it: in its own vocabulary where that is not the analysed
+    one (a reference trained on other text), so the positions are the same characters (the ids
+    of another vocabulary would mean others)."""
+    import torch
+
+    vocab = getattr(model, "vocab", None)
+    if vocab is None or data.vocab is None or vocab == data.vocab:
+        return data.ids
+    if data.text is None:
+        raise ZooError("a model with another vocabulary than the analysed one needs the text, not bare ids")
+    return torch.from_numpy(vocab.encode(data.text))
+
+
 def correct_probabilities(model, data):
     """p(the next character) at every position of the analysed text (numpy, len(ids) - 1), the
-    model's own fastest way (`zoo.evaluate.char_losses`). A model whose vocabulary is not the
-    analysed one (a reference trained on other text) reads the text in its own vocabulary: the
-    positions are the same characters, and the ids of another vocabulary would mean others."""
+    model's own fastest way (`zoo.evaluate.char_losses`), each model in its own vocabulary."""
     import numpy as np
-    import torch
 
     from zoo.evaluate import char_losses
 
-    ids, vocab = data.ids, getattr(model, "vocab", None)
-    if vocab is not None and data.vocab is not None and vocab != data.vocab:
-        if data.text is None:
-            raise ZooError("a model with another vocabulary than the analysed one needs the text, not bare ids")
-        ids = torch.from_numpy(vocab.encode(data.text))
-    return np.exp(-char_losses(model, ids))
+    return np.exp(-char_losses(model, own_ids(model, data)))
 
 
 def ngram_probabilities(data, orders, directories=()) -> dict:
