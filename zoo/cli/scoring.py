@@ -88,36 +88,44 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
             result["checkpoint"] = str(path)
         except OSError as exc:  # a read-only folder: the figures are still printed
             warnings.warn(f"the figures were not recorded in {path / 'config.json'}: {exc.strerror or exc}")
-    runs = f" (errors from runs of {block:,} characters)" if block > 1 and resamples > 1 else ""
     if as_json:
         emit_json(result)
-    elif result.get("task") == "autocomplete":
-        click.echo(f"{part} word-level cross-entropy on autocomplete/{corpus.name} ({result['scored_characters']:,} scored "
+    else:
+        _echo_evaluation(result, corpus.name, block, resamples, model.vocab.unk)
+
+def _echo_evaluation(result: dict[str, Any], corpus_name: str, block: int, resamples: int, unk: str) -> None:
+    """`zoo eval`'s figures for people: the model's line, a note on unknown characters, then one
+    line per reference."""
+    part = result["split"]
+    runs = f" (errors from runs of {block:,} characters)" if block > 1 and resamples > 1 else ""
+    if result.get("task") == "autocomplete":
+        click.echo(f"{part} word-level cross-entropy on autocomplete/{corpus_name} ({result['scored_characters']:,} scored "
                    f"characters): {result['nats']:.4f}{_pm(result['se_nats'])} nats; accuracy {result['accuracy']:.2%}, "
                    f"top-2 {result['top2']:.2%}, top-3 {result['top3']:.2%}{runs}")
     else:
-        click.echo(f"{part} cross-entropy on {corpus.name} ({result['characters']:,} characters): "
+        click.echo(f"{part} cross-entropy on {corpus_name} ({result['characters']:,} characters): "
                    f"{result['nats']:.4f}{_pm(result['se_nats'])} nats/char, "
                    f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char{runs}")
         unknown = result["unknown_characters"]
         if unknown:
             verbs = ("is", "was") if unknown == 1 else ("are", "were")
             click.echo(f"note: {unknown:,} of them {verbs[0]} not in the model's vocabulary and {verbs[1]} "
-                       f"scored as its unknown-character stand-in {model.vocab.unk!r}", err=True)
-    if not as_json and result.get("references"):
-        width = max(len(row["model"]) for row in result["references"])
-        unit = "nats" if "accuracy" in result else "nats/char"
-        click.echo("on the same characters (difference: reference minus model, paired bootstrap error):")
-        for row in result["references"]:
-            line = (f"  {row['model']:<{width}}  {row['nats']:.4f}{_pm(row['se_nats'])} {unit}  "
-                    f"difference {row['difference_nats']:+.4f}{_pm(row['difference_se_nats'])}")
-            if "accuracy" in row:
-                se = row["accuracy_difference_se"]
-                line += (f";  accuracy {row['accuracy']:.2%}  difference {100 * row['accuracy_difference']:+.2f}"
-                         + ("" if se is None else f" ± {100 * se:.2f}") + " points")
-            elif row["unknown_characters"]:
-                line += f"  ({row['unknown_characters']:,} characters unknown to it)"
-            click.echo(line)
+                       f"scored as its unknown-character stand-in {unk!r}", err=True)
+    if not result.get("references"):
+        return
+    width = max(len(row["model"]) for row in result["references"])
+    unit = "nats" if "accuracy" in result else "nats/char"
+    click.echo("on the same characters (difference: reference minus model, paired bootstrap error):")
+    for row in result["references"]:
+        line = (f"  {row['model']:<{width}}  {row['nats']:.4f}{_pm(row['se_nats'])} {unit}  "
+                f"difference {row['difference_nats']:+.4f}{_pm(row['difference_se_nats'])}")
+        if "accuracy" in row:
+            se = row["accuracy_difference_se"]
+            line += (f";  accuracy {row['accuracy']:.2%}  difference {100 * row['accuracy_difference']:+.2f}"
+                     + ("" if se is None else f" ± {100 * se:.2f}") + " points")
+        elif row["unknown_characters"]:
+            line += f"  ({row['unknown_characters']:,} characters unknown to it)"
+        click.echo(line)
 
 
 def _compared(label: str, own: dict[str, Any], theirs: dict[str, Any], resamples: int, block: int) -> dict[str, Any]:
