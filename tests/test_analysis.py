@@ -600,8 +600,18 @@ def test_line_ends_by_column_follow_the_models_probabilities():
     found = zoo.analyze(ColumnModel(paragraphs, vocab, lambda c: 0.5), "line-ends",
                         AnalysisData(ids=torch.from_numpy(vocab.encode(paragraphs)), text=paragraphs, vocab=vocab))
     assert "\r\n" in paragraphs and found.summary["line_end"] == "\n" and found.summary["line_ends"] == len(lines)
+    spaced = text.replace("\n", " \n")  # every line keeps its last space: the line ends after a space
+    vocab = Vocab.from_text(spaced)
+    found = zoo.analyze(ColumnModel(spaced, vocab, lambda c: min(1.0, c / 30)), "line-ends",
+                        AnalysisData(ids=torch.from_numpy(vocab.encode(spaced)), text=spaced, vocab=vocab), after="space")
+    assert found.summary["after"] == "space" and found.summary["line_ends"] == len(lines)
+    assert found.summary["word_ends"] == spaced.count(" ")  # each space: a word or the line end follows
+    assert np.allclose(found.arrays["p_model"], np.minimum(1.0, found.arrays["column"] / 30), atol=1e-4)
+    assert found.arrays["column"][found.arrays["ended"]].tolist() == [len(line) + 1 for line in lines]
     with pytest.raises(zoo.ZooError, match="no word followed by a space or a line end"):
         zoo.analyze(_model("lstm-1x8", "abc"), "line-ends", "abcabc")
+    with pytest.raises(zoo.ZooError, match="no space followed by a line end or a word"):
+        zoo.analyze(_model("lstm-1x8", "abc"), "line-ends", "abcabc", after="space")
 
 
 def test_a_reference_with_another_vocabulary_reads_the_text_in_its_own():

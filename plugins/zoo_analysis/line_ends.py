@@ -30,15 +30,18 @@ class LineEnds(Analyzer):
         "line_end": Param("auto", "the character that ends a line: auto takes the first of the usual line break, "
                                   "the carriage return in CR LF text (as the paper's files), else the newline",
                           choices=("auto", *ENDS)),
+        "after": Param("word", "where a line may end: after a word (hard-wrapped text: a space or the line end "
+                               "follows each word), or after a space (text whose lines keep their last space, as "
+                               "format=flowed mail)", choices=("word", "space")),
         "longest": Param(80, "columns from this one on are counted together", check=lambda v: v >= 1),
         "edges": Param((0, 20, 40, 50, 60, 65, 70, 75), "column buckets of the table (the last is open-ended)",
                        check=lambda v: len(v) >= 1 and list(v) == sorted(set(v)) and v[0] >= 0),
-        "min_count": Param(20, "columns with fewer word ends are left off the figure", check=lambda v: v >= 1),
+        "min_count": Param(20, "columns with fewer places a line could end (word ends, or spaces) are left off the figure", check=lambda v: v >= 1),
         "block": BLOCK,
     }
     template = Path(__file__).parent / "templates" / "line_ends.html.j2"
 
-    def run(self, model, data, *, line_end, longest, edges, min_count, block) -> Report:
+    def run(self, model, data, *, line_end, after, longest, edges, min_count, block) -> Report:
         import numpy as np
 
         from .features import line_position
@@ -51,14 +54,18 @@ class LineEnds(Analyzer):
         else:
             end = ENDS[line_end]
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        here, after = codes[:-1], codes[1:]
-        # a word end: a character that is not white space, followed by a space or the line end
-        word_end = ~np.isin(here, [32, 9, 10, 13]) & np.isin(after, [32, ord(end)])
-        if not word_end.any():
-            raise ZooError("line-ends: the text has no word followed by a space or a line end")
-        ended = after[word_end] == ord(end)
-        where = np.flatnonzero(word_end)
-        column = np.minimum(line_position(text)[:-1][word_end], longest)
+        here, following = codes[:-1], codes[1:]
+        blank = [32, 9, 10, 13]
+        if after == "word":  # a character that is not white space, followed by a space or the line end
+            could_end = ~np.isin(here, blank) & np.isin(following, [32, ord(end)])
+        else:  # a space, followed by the line end or the next word
+            could_end = (here == 32) & ((following == ord(end)) | ~np.isin(following, blank))
+        if not could_end.any():
+            follows = "a space or a line end" if after == "word" else "a line end or a word"
+            raise ZooError(f"line-ends: the text has no {after} followed by {follows}")
+        ended = following[could_end] == ord(end)
+        where = np.flatnonzero(could_end)
+        column = np.minimum(line_position(text)[:-1][could_end], longest)
         series = {"model": _end_probabilities(model, data, end)[where],
                   **{label: _end_probabilities(ref, data, end)[where] for label, ref in data.references.items()}}
 
@@ -77,7 +84,7 @@ class LineEnds(Analyzer):
             buckets.append({"columns": label, "word_ends": int(inside.sum()), "line_ends": int(ended[inside].sum()),
                             "actual": float(ended[inside].mean()) if inside.any() else None,
                             **{name: float(p[inside].mean()) if inside.any() else None for name, p in series.items()}})
-        outcome = np.where(ended, 0, 1)  # group 0: the line ended; 1: a space came
+        outcome = np.where(ended, 0, 1)  # group 0: the line ended; 1: it went on
         differences = {}
         for name, p in series.items():
             if name == "model":
@@ -85,14 +92,14 @@ class LineEnds(Analyzer):
             found = paired_difference(outcome, series["model"], p, minlength=2, block=block, positions=where)
             differences[name] = {key: {"mean": or_none(found["mean"][g]), "se": or_none(found["se"][g])}
                                  for g, key in enumerate(("at_line_ends", "elsewhere"))}
-        summary = {"line_end": end, "word_ends": int(word_end.sum()), "line_ends": int(ended.sum()), "block": block,
+        summary = {"line_end": end, "after": after, "word_ends": int(could_end.sum()), "line_ends": int(ended.sum()), "block": block,
                    "models": {name: {"at_line_ends": or_none(p[ended].mean()) if ended.any() else None,
                                      "elsewhere": or_none(p[~ended].mean()) if (~ended).any() else None}
                               for name, p in series.items()},
                    "differences": differences, "buckets": buckets, "columns": columns}
         arrays = {"column": column, "ended": ended, **{f"p_{file_label(name)}": p for name, p in series.items()}}
         return Report(self.name, summary=summary, arrays=arrays,
-                      figures={"line-ends.png": _chart(columns, min_count, data.label, end)})
+                      figures={"line-ends.png": _chart(columns, min_count, data.label, end, after)})
 
 
 def _end_probabilities(model, data, end: str):
@@ -115,7 +122,7 @@ def _floats(values) -> list:
     return [or_none(v) for v in values.tolist()]
 
 
-def _chart(columns, min_count, model_label, end) -> bytes:
+def _chart(columns, min_count, model_label, end, after) -> bytes:
     import numpy as np
 
     from zoo.report import new_figure, png
@@ -132,8 +139,9 @@ def _chart(columns, min_count, model_label, end) -> bytes:
         ax.plot(shown, values(predicted), color=f"C{k}", label=model_label if name == "model" else name)
     ax.plot(shown, values(columns["actual"]), "k--", label="how often the line ends there")
     what = "carriage return" if end == "\r" else "newline"
-    ax.set(xlabel="column (characters of the line read)", ylabel=f"p({what}) after a word", ylim=(0, 1.02),
-           title=f"does the model know how far the line has come? (columns with {min_count}+ word ends)")
+    ax.set(xlabel="column (characters of the line read)", ylabel=f"p({what}) after a {after}", ylim=(0, 1.02),
+           title=f"does the model know how far the line has come? (columns with {min_count}+ "
+                 + ("word ends)" if after == "word" else "spaces)"))
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     return png(fig)
