@@ -2,7 +2,8 @@ r"""How character models predict the ends of lines: after each word of the test 
 space or a line end comes next), the probability the model gives the line end (the newline, or
 in CR LF text the carriage return), by column, against how often the line really ends there.
 A model that knows how far the line has come raises it as the line fills; one that does not
-gives every word end about the same chance.
+gives every word end about the same chance. Where the lines keep their last space, it asks after
+every space instead (the analyzer's `after=auto`).
 
     python scripts/line_ends.py runs/le/lf runs/le/crlf --figure docs/figures/wp-line-ends.png
 
@@ -47,7 +48,7 @@ def figure(results: list[dict], path: str, min_count: int) -> None:
         ax.plot(shown, [nan if values[i] is None else values[i] for i in shown],
                 *(["k--"] if found is None else []),
                 label="how often the line ends there" if found is None else f"{found['model']} ({found['line_endings']})")
-    ax.set(xlabel="column (characters of the line read)", ylabel="p(line end) after a word",
+    ax.set(xlabel="column (characters of the line read)", ylabel="p(line end) after a word (or space)",
            title="does the model know how far the line has come?", ylim=(0, 1))
     ax.legend(fontsize=8)
     with open(path, "wb") as out:
@@ -67,7 +68,7 @@ def main() -> None:
         model = found["models"]["model"]
         print(f"{found['model']} ({found['line_endings']}): p(line end) {model['at_line_ends']:.3f} at the "
               f"{found['line_ends']:,} line ends, {model['elsewhere']:.3f} at the other "
-              f"{found['word_ends'] - found['line_ends']:,} word ends")
+              f"{found['word_ends'] - found['line_ends']:,} " + ("word ends" if found["after"] == "word" else "spaces"))
     print("columns  " + "  ".join(f"{row['columns']:>6}" for row in results[0]["buckets"]))
     for found in [*results, None]:
         rows = (found or results[0])["buckets"]

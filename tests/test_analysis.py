@@ -575,7 +575,7 @@ def test_line_ends_by_column_follow_the_models_probabilities():
     report = zoo.analyze(counter, "line-ends", data, edges="0,20")
     summary = report.summary
     ended = report.arrays["ended"]
-    assert summary["line_end"] == "\n" and summary["line_ends"] == len(lines) == ended.sum()
+    assert summary["line_end"] == "\n" and summary["after"] == "word" and summary["line_ends"] == len(lines) == ended.sum()
     assert summary["word_ends"] == text.count(" ") + len(lines)
     column = report.arrays["column"]
     assert np.allclose(report.arrays["p_model"], np.minimum(1.0, column / 30), atol=1e-4)
@@ -603,7 +603,7 @@ def test_line_ends_by_column_follow_the_models_probabilities():
     spaced = text.replace("\n", " \n")  # every line keeps its last space: the line ends after a space
     vocab = Vocab.from_text(spaced)
     found = zoo.analyze(ColumnModel(spaced, vocab, lambda c: min(1.0, c / 30)), "line-ends",
-                        AnalysisData(ids=torch.from_numpy(vocab.encode(spaced)), text=spaced, vocab=vocab), after="space")
+                        AnalysisData(ids=torch.from_numpy(vocab.encode(spaced)), text=spaced, vocab=vocab))  # auto: space
     assert found.summary["after"] == "space" and found.summary["line_ends"] == len(lines)
     assert found.summary["word_ends"] == spaced.count(" ")  # each space: a word or the line end follows
     assert np.allclose(found.arrays["p_model"], np.minimum(1.0, found.arrays["column"] / 30), atol=1e-4)

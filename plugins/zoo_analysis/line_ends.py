@@ -30,9 +30,10 @@ class LineEnds(Analyzer):
         "line_end": Param("auto", "the character that ends a line: auto takes the first of the usual line break, "
                                   "the carriage return in CR LF text (as the paper's files), else the newline",
                           choices=("auto", *ENDS)),
-        "after": Param("word", "where a line may end: after a word (hard-wrapped text: a space or the line end "
+        "after": Param("auto", "where a line may end: after a word (hard-wrapped text: a space or the line end "
                                "follows each word), or after a space (text whose lines keep their last space, as "
-                               "format=flowed mail)", choices=("word", "space")),
+                               "format=flowed mail); auto: a space if most lines end after one",
+                       choices=("auto", "word", "space")),
         "longest": Param(80, "columns from this one on are counted together", check=lambda v: v >= 1),
         "edges": Param((0, 20, 40, 50, 60, 65, 70, 75), "column buckets of the table (the last is open-ended)",
                        check=lambda v: len(v) >= 1 and list(v) == sorted(set(v)) and v[0] >= 0),
@@ -56,6 +57,9 @@ class LineEnds(Analyzer):
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         here, following = codes[:-1], codes[1:]
         blank = [32, 9, 10, 13]
+        if after == "auto":
+            before_end = here[following == ord(end)]
+            after = "space" if (before_end == 32).sum() * 2 > len(before_end) else "word"
         if after == "word":  # a character that is not white space, followed by a space or the line end
             could_end = ~np.isin(here, blank) & np.isin(following, [32, ord(end)])
         else:  # a space, followed by the line end or the next word
