@@ -1,7 +1,7 @@
 r"""Train as `zoo train` does, but with one character's first-layer input weights frozen at their
-initial (random) values: an intervention for the line-ends study (docs/analyses.md, "Line
-ends"). In LF-trained models the newline comes in nearly as the space does; frozen, it cannot
-become the space, and the run shows whether the model then learns where the line ends.
+initial (random) values: an intervention for the line-ends study (docs/line-ends.md). In
+LF-trained models the newline comes in nearly as the space does; frozen, it cannot become the
+space, and the run shows whether the model then learns where the line ends.
 
     python scripts/frozen_input.py --char '\n' --model lstm-2x64 --data warpeace.txt \
         --seed 0 --epochs 20 --out runs/le2/lf-frozen-seed0

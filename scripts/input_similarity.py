@@ -2,7 +2,7 @@ r"""How alike a model's first layer takes two characters in: the cosine similari
 adds to the first layer's gate pre-activations (its input weights applied to the character's
 one-hot row or embedding). Near 1, the layer reads them as the same character; random weights
 give about 0. The line-ends study uses it to ask whether a model reads the newline as one more
-space (docs/analyses.md, "Line ends").
+space (docs/line-ends.md).
 
     python scripts/input_similarity.py runs/le/lf-seed0 runs/le/crlf-seed0 --pairs '\n= ' '\r= ' '\n=\r'
 
