@@ -1,0 +1,39 @@
+"""The line-ends study's scripts (docs/line-ends.md) still run against the zoo's API, on the model
+that ships with the zoo: its test split of the bundled sample, read offline."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "zoo" / "pretrained" / "lstm-2x128.sample"
+
+
+def run_script(name: str, *args: str, cwd: Path) -> str:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args], cwd=cwd,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_line_ends_script_tables_figures_and_names_runs(tmp_path):
+    out = run_script("line_ends.py", f"sample={SAMPLE}", "--json", "found.json", "--figure", "found.png", cwd=tmp_path)
+    found, = json.loads((tmp_path / "found.json").read_text())
+    assert found["name"] == "sample" and found["after"] == "word" and found["line_end"] == "\r"
+    assert (tmp_path / "found.png").read_bytes().startswith(b"\x89PNG")
+    buckets = {row["columns"]: row for row in found["buckets"]}
+    assert buckets["70-73"]["model"] > 10 * buckets["0-39"]["model"]  # the shipped model counts the line
+    assert re.search(r"^ *sample +0\.0\d\d", out, re.M) and "actual" in out
+
+
+def test_probe_and_input_similarity_scripts(tmp_path):
+    out = run_script("probe_feature.py", str(SAMPLE), "--max-chars", "8000", cwd=tmp_path)
+    r2 = dict(re.findall(r"([\w.*]+) (-?\d\.\d+)", out.split("R^2 of line-position", 1)[1]))
+    assert set(r2) == {"layers.0.c", "layers.0.h", "layers.1.c", "layers.1.h", "all"}
+    assert float(r2["all"]) > 0.5  # the column is written in its state
+    out = run_script("input_similarity.py", str(SAMPLE), cwd=tmp_path)
+    assert "'\\n'~' '" in out and "'e'~' '" in out
