@@ -37,7 +37,8 @@ class LineEnds(Analyzer):
         "longest": Param(80, "columns from this one on are counted together", check=lambda v: v >= 1),
         "edges": Param((0, 20, 40, 50, 60, 65, 70, 75), "column buckets of the table (the last is open-ended)",
                        check=lambda v: len(v) >= 1 and list(v) == sorted(set(v)) and v[0] >= 0),
-        "min_count": Param(20, "columns with fewer places a line could end (word ends, or spaces) are left off the figure", check=lambda v: v >= 1),
+        "min_count": Param(20, "columns with fewer places a line could end (word ends, or spaces) are left off "
+                               "the figure", check=lambda v: v >= 1),
         "block": BLOCK,
     }
     template = Path(__file__).parent / "templates" / "line_ends.html.j2"
@@ -96,7 +97,8 @@ class LineEnds(Analyzer):
             found = paired_difference(outcome, series["model"], p, minlength=2, block=block, positions=where)
             differences[name] = {key: {"mean": or_none(found["mean"][g]), "se": or_none(found["se"][g])}
                                  for g, key in enumerate(("at_line_ends", "elsewhere"))}
-        summary = {"line_end": end, "after": after, "word_ends": int(could_end.sum()), "line_ends": int(ended.sum()), "block": block,
+        summary = {"line_end": end, "after": after, "word_ends": int(could_end.sum()), "line_ends": int(ended.sum()),
+                   "block": block,
                    "models": {name: {"at_line_ends": or_none(p[ended].mean()) if ended.any() else None,
                                      "elsewhere": or_none(p[~ended].mean()) if (~ended).any() else None}
                               for name, p in series.items()},
