@@ -7,13 +7,16 @@ space, and the run shows whether the model then learns where the line ends.
         --seed 0 --epochs 20 --out runs/le2/lf-frozen-seed0
 
 The gradient of that column of ``layers.0.weight_ih`` is zeroed on every step, so RMSProp never
-moves it (its update is proportional to the gradient). The run is an ordinary run otherwise
+moves it (its update is proportional to the gradient). `--scale` multiplies that column's initial
+values (the recipe's uniform ±0.08) before it is frozen. The run is an ordinary run otherwise
 (`zoo train --resume` continues it only without the freeze: resume it with this script).
 """
 
 from __future__ import annotations
 
 import argparse
+
+import torch
 
 import zoo.registry
 from zoo.data import load_corpus
@@ -30,6 +33,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the frozen column's initial values by this (the recipe's ±0.08 is a weak input)")
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args()
     char = args.char.encode().decode("unicode_escape")
@@ -46,6 +51,14 @@ def main() -> None:
             return grad
 
         weights.register_hook(keep)
+        initialize = model.reset_parameters
+
+        def reset_parameters(*a, **k):  # the trainer initializes after creating: scale the column then
+            initialize(*a, **k)
+            with torch.no_grad():
+                weights[:, column] *= args.scale
+
+        model.reset_parameters = reset_parameters
         return model
 
     zoo.registry.create_model = create_frozen  # zoo.train looks it up when it builds the model
