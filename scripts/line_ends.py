@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
 import zoo
 from zoo.checkpoint import checkpoint_dir, read_config
 from zoo.data import load_corpus
+from zoo_analysis.line_ends import PLACES
 
 
 EDGES = (0, 40, 55, 62, 66, 70, 74)  # War and Peace wraps its lines at 66-73 characters
@@ -29,7 +31,9 @@ EDGES = (0, 40, 55, 62, 66, 70, 74)  # War and Peace wraps its lines at 66-73 ch
 
 def by_column(given: str, longest: int) -> dict:
     """The `line-ends` analyzer's summary for one run (NAME=RUN names it), on its own test split."""
-    name, _, run = given.rpartition("=")
+    name, named, run = given.partition("=")
+    if not named or Path(given).exists():  # a run whose path holds "=" is not named by it
+        name, run = "", given
     model = zoo.load_checkpoint(run)
     dataset = read_config(checkpoint_dir(run))["dataset"]
     text = load_corpus(dataset["source"], dataset["line_endings"], dataset["split"], progress=False).splits()[2]
@@ -68,7 +72,7 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", help="checkpoint or run directories of character models; NAME=RUN names one "
                                                 "in the figure (runs of one NAME share a colour)")
     parser.add_argument("--longest", type=int, default=80, help="columns from this one on are counted together")
-    parser.add_argument("--min-count", type=int, default=50, help="columns with fewer word ends are left off the figure")
+    parser.add_argument("--min-count", type=int, default=50, help="columns with fewer places a line could end are left off the figure")
     parser.add_argument("--figure", help="write the figure (PNG) here")
     parser.add_argument("--json", help="write the numbers (JSON) here")
     args = parser.parse_args()
@@ -77,7 +81,7 @@ def main() -> None:
         model = found["models"]["model"]
         print(f"{found['model']} ({found['line_endings']}): p(line end) {model['at_line_ends']:.3f} at the "
               f"{found['line_ends']:,} line ends, {model['elsewhere']:.3f} at the other "
-              f"{found['word_ends'] - found['line_ends']:,} " + ("word ends" if found["after"] == "word" else "spaces"))
+              f"{found['word_ends'] - found['line_ends']:,} {PLACES[found['after']]}")
     width = max(len(found["name"]) for found in results)
     print(f"{'columns':>{width}}  " + "  ".join(f"{row['columns']:>6}" for row in results[0]["buckets"]))
     for found in [*results, None]:

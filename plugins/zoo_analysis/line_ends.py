@@ -20,6 +20,7 @@ from .comparisons import file_label
 from .ngrams import own_ids
 
 ENDS = {"newline": "\n", "return": "\r"}
+PLACES = {"word": "word ends", "space": "spaces"}  # where a line could end, by `after`
 
 
 class LineEnds(Analyzer):
@@ -146,8 +147,7 @@ def _chart(columns, min_count, model_label, end, after) -> bytes:
     ax.plot(shown, values(columns["actual"]), "k--", label="how often the line ends there")
     what = "carriage return" if end == "\r" else "newline"
     ax.set(xlabel="column (characters of the line read)", ylabel=f"p({what}) after a {after}", ylim=(0, 1.02),
-           title=f"does the model know how far the line has come? (columns with {min_count}+ "
-                 + ("word ends)" if after == "word" else "spaces)"))
+           title=f"does the model know how far the line has come? (columns with {min_count}+ {PLACES[after]})")
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     return png(fig)

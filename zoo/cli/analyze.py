@@ -203,9 +203,8 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     runners = applicable(runners, lambda runner: runner.check(model))
     refs = {name: load_model(ref, device)[0] for name, ref in named_references}
     corpus = None if text is not None and not data else trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
-    words = is_autocomplete(model)
     text, source, train_text = _analysed_text(model, saved, corpus, part, text, max_chars)
-    analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text.replace("\n", " ") if words else text)),
+    analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text.replace("\n", " ") if is_autocomplete(model) else text)),
                             text=text, vocab=model.vocab, train_text=train_text,
                             references=refs, source=source, progress=not quiet,
                             checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)
