@@ -38,14 +38,12 @@ def header() -> dict[str, Any]:
 def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
     """Write `model` to `directory` (created if needed); `sections` (``dataset=...``,
     ``recipe=...``, ``metrics=...``) are stored in config.json as they are (JSON-able)."""
-    import safetensors.torch
-
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ZooError(f"cannot write a checkpoint to {directory}: it is a file")
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    weights = safetensors.torch.save(tensors, metadata={"format": "pt", "zoo_arch": model.config.arch})
+    weights = safetensors_bytes(tensors, metadata={"format": "pt", "zoo_arch": model.config.arch})
     from .plugins import plugins
 
     provider = plugins().provider("architecture", model.config.arch)
@@ -67,28 +65,62 @@ def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
     return directory
 
 
+def safetensors_bytes(tensors: dict[str, Any], metadata: dict[str, str] | None = None) -> bytes:
+    """``safetensors.torch.save`` with a header in one order, so that the bytes (and their sha256)
+    depend on the tensors and metadata alone: the library writes its metadata from a Rust HashMap,
+    whose order changes from call to call and process to process. The tensors' places in the file
+    are the library's own (sorted); only the header's JSON is written again, sorted."""
+    import safetensors.torch
+
+    data = safetensors.torch.save(tensors, metadata=metadata)
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + size])
+    meta = header.pop("__metadata__", None)
+    ordered = {**({"__metadata__": dict(sorted(meta.items()))} if meta else {}),
+               **dict(sorted(header.items(), key=lambda item: (item[1]["data_offsets"], item[0])))}
+    text = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # as the library pads it: the tensors' data stays 8-byte aligned
+    return len(text).to_bytes(8, "little") + text + data[8 + size:]
+
+
+def run_entry(run: str | Path, pointer: Any, key: str = "last") -> Path:
+    """The folder that `pointer` (run.json's "last" or "best", e.g. ``epochs/0007``) names in the
+    run folder `run`. run.json is data anyone may have edited: a pointer that leads outside the run
+    (``../elsewhere``, an absolute path, a link out; symlinks resolved) or to the run folder
+    itself is refused in one line, so that no command reads, writes or deletes anything there."""
+    run = Path(run)
+    if isinstance(pointer, str) and pointer.strip() and "\0" not in pointer and not Path(pointer).is_absolute():
+        root, target = run.resolve(), (run / pointer).resolve()
+        if target != root and target.is_relative_to(root):
+            return run / pointer
+    raise ZooError(f"{run / 'run.json'}: \"{key}\" is {pointer!r}, not a folder inside {run}: refusing this run folder")
+
+
 def checkpoint_dir(directory: str | Path) -> Path:
-    """`directory` itself, or for a training run's directory (it has run.json) its best epoch."""
+    """`directory` itself, or for a training run's directory (it has run.json) its best epoch,
+    which must lie inside the run (`run_entry`)."""
     directory = Path(directory)
     run = directory / "run.json"
     if run.is_file():
         try:
             pointers = json.loads(run.read_text(encoding="utf-8"))
-            return directory / (pointers.get("best") or pointers["last"])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            key = "best" if pointers.get("best") else "last"
+            pointer = pointers[key]
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ZooError(f"{run} is not a valid run record: {exc}") from None
+        return run_entry(directory, pointer, key)
     return directory
 
 
 def is_shared(directory: str | Path) -> bool:
     """Whether a checkpoint belongs to someone else, so that commands read it and never write into
     it: a download in the Hugging Face cache (``models--org--name/snapshots/<commit>``, whose files
-    link into the cache's blobs), or a checkpoint shipped inside the zoo package."""
-    from .registry import PRETRAINED
+    link into the cache's blobs), a checkpoint shipped inside the zoo package, or a released one."""
+    from .registry import PRETRAINED, RELEASED
 
     path = checkpoint_dir(directory).resolve()
     in_hub_cache = path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--")
-    return in_hub_cache or path.is_relative_to(PRETRAINED.resolve())
+    return in_hub_cache or path.is_relative_to(PRETRAINED.resolve()) or path.is_relative_to(RELEASED)
 
 
 def read_config(directory: str | Path) -> dict[str, Any]:

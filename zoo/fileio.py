@@ -32,14 +32,19 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, usual_mode())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_to_disk(fd, data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_to_disk(fd: int, data: bytes) -> None:
+    """Write `data` to the open file `fd` and sync it, then close it: where a full disk (ENOSPC) shows."""
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def make_folder(path: str | Path, what: str = "the folder", hint: str = "") -> Path:

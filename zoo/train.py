@@ -9,9 +9,12 @@ A run directory holds one checkpoint per kept epoch and a pointer file::
 
 An epoch's directory is written completely under a temporary name and renamed into place before
 `run.json` (written atomically) points at it, so a run killed at any moment resumes from the last
-finished epoch. ``training.safetensors`` holds the optimizer state and the random-number
-generators' states; with them, and the data order fixed (char-rnn's streams, state reset at each
-epoch), a resumed run computes exactly what the uninterrupted run would have.
+finished epoch; what such a kill leaves half-written (``.run.json.*.tmp``, ``epochs/.NNNN.tmp``, an
+epoch run.json does not name) is removed when the run starts again. run.json's pointers must lead
+inside the run: nothing outside it is read, written or deleted. ``training.safetensors`` holds the
+optimizer state and the random-number generators' states; with them, and the data order fixed
+(char-rnn's streams, state reset at each epoch), a resumed run computes exactly what the
+uninterrupted run would have.
 
 Under ``torchrun --nproc_per_node N -m zoo train ...`` each process takes batch_size/N of the
 streams and DistributedDataParallel averages the gradients, which equals the full batch's
@@ -26,6 +29,7 @@ import functools
 import json
 import math
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -35,15 +39,18 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import load_checkpoint, read_config, save_checkpoint
+from .checkpoint import load_checkpoint, read_config, run_entry, safetensors_bytes, save_checkpoint
 from .data import Corpus, bptt_batches, build_vocab, encoded_splits
 from .errors import ZooError
+from .devices import pick_device
 from .evaluate import char_losses
 from .fileio import atomic_write, folder_for
 from .recipe import Recipe
 
 RUN_FILE = "run.json"
 RUN_ENTRIES = {RUN_FILE, "epochs", "steps"}  # all that training writes into a run folder
+RUN_FILE_TMP = re.compile(rf"\.{re.escape(RUN_FILE)}\..+\.tmp")  # atomic_write's temporary run.json
+EPOCH_ENTRY = re.compile(r"epochs/(\d{4,}|\.\d{4,}\.tmp)")  # an epoch's folder, or one being written
 TRAINING_STATE = "training.safetensors"
 
 
@@ -90,26 +97,6 @@ class Distributed:
             dist.destroy_process_group()
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ZooError(f"--device {name}: not a device name torch knows (auto, cpu, cuda, cuda:N, mps, ...)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ZooError("--device cuda was asked for, but torch sees no CUDA device")
-    if device.type == "meta":
-        raise ZooError("--device meta holds shapes, not numbers: choose cpu or cuda")
-    try:  # cuda:7 on a machine with one GPU, mps off a Mac, ...
-        torch.empty(0, device=device)
-    except (RuntimeError, AssertionError):
-        raise ZooError(f"--device {name} is not available on this machine") from None
-    if device.type == "cuda" and "LOCAL_RANK" in os.environ:
-        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-    return device
-
-
 def _optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
     if recipe.optimizer == "adam":
         return torch.optim.Adam(params, lr=recipe.lr)
@@ -151,8 +138,8 @@ def _restore_training_state(optimizer: torch.optim.Optimizer, tensors: dict[str,
 
 
 def _write_epoch(run: Path, epoch: int, model, optimizer, sections: dict[str, Any]) -> str:
-    import safetensors.torch
-
+    """Write the epoch under a temporary name and rename it into place; a write that fails (a full
+    disk, Ctrl-C) removes the temporary folder, so that only whole epochs are left."""
     from .fileio import sha256_bytes
 
     name = f"epochs/{epoch:04d}"
@@ -160,24 +147,75 @@ def _write_epoch(run: Path, epoch: int, model, optimizer, sections: dict[str, An
     tmp = run / "epochs" / f".{epoch:04d}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tensors, meta = _training_state(optimizer)
-    state_bytes = safetensors.torch.save(tensors)
-    tmp.mkdir(parents=True)
-    atomic_write(tmp / TRAINING_STATE, state_bytes)
-    meta.update(epoch=epoch, sha256=sha256_bytes(state_bytes))
-    save_checkpoint(model, tmp, **sections, training=meta)
-    shutil.rmtree(final, ignore_errors=True)  # a leftover of a run killed before run.json named it
-    os.replace(tmp, final)
+    state_bytes = safetensors_bytes(tensors)
+    try:
+        tmp.mkdir(parents=True)
+        atomic_write(tmp / TRAINING_STATE, state_bytes)
+        meta.update(epoch=epoch, sha256=sha256_bytes(state_bytes))
+        save_checkpoint(model, tmp, **sections, training=meta)
+        shutil.rmtree(final, ignore_errors=True)  # a leftover of a run killed before run.json named it
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return name
 
 
 def read_run(run: str | Path) -> dict[str, Any] | None:
+    """The run's record (run.json), checked: its "last" and "best" must name folders inside the run
+    (`run_entry`), as everything that follows them reads, writes or deletes there. None where
+    there is no record."""
     path = Path(run) / RUN_FILE
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ZooError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(record, dict) or not isinstance(record.get("history"), list):
+        raise ZooError(f"{path} is not a run record (\"last\", \"best\", \"history\"): the run folder is damaged")
+    run_entry(run, record.get("last"), "last")
+    if record.get("best") is not None:
+        run_entry(run, record["best"], "best")
+    return record
+
+
+def _drop_epoch(run: Path, name: str) -> None:
+    """Delete the run's epoch folder `name`: only an ``epochs/NNNN`` (or ``epochs/.NNNN.tmp``) of
+    the run itself, never another path a run.json edited by hand names, nor through a link."""
+    path = run / name
+    if EPOCH_ENTRY.fullmatch(name) and path.resolve() == run.resolve() / name:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _clean_leftovers(run: Path, keep: set[Path]) -> None:
+    """Remove what a run killed in the middle of a write leaves, and nothing else: temporaries of
+    run.json, epoch folders still under their temporary name, and epoch folders that run.json does
+    not name (`keep`: written but not yet recorded, or left by an unfinished pruning). Only these
+    names, only in the run's own folders; under torchrun, rank 0 alone."""
+    if os.environ.get("RANK", "0") != "0" or not run.is_dir():
+        return
+    for path in run.iterdir():
+        if RUN_FILE_TMP.fullmatch(path.name) and not path.is_dir():
+            path.unlink(missing_ok=True)
+    if (run / "epochs").is_dir():
+        for path in (run / "epochs").iterdir():
+            if path.resolve() not in keep:
+                _drop_epoch(run, f"epochs/{path.name}")
+
+
+def _check_own_folders(run: Path) -> None:
+    """Refuse a run whose epochs/ or steps/ is a link elsewhere: training writes and deletes there."""
+    for name in ("epochs", "steps"):
+        if (run / name).is_symlink():
+            raise ZooError(f"{run / name} is a link, not the run's own folder: training writes only inside {run}")
+
+
+def _not_saved(run: Path, what: str, last: str | None, exc: OSError) -> str:
+    """The line for a checkpoint that could not be written (a full disk): what is kept, how to go on."""
+    kept = (f"the run keeps its last complete epoch, {run / last}: make room, then run the same command with --resume "
+            "to continue" if last else "no epoch was kept: make room, then run the command again")
+    return f"cannot save {what} in {run}: {exc.strerror or exc}; {kept}"
 
 
 @dataclass
@@ -297,8 +335,13 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
             count += 1
             step = (epoch - 1) * windows + w + 1
             if snapshot_every and dist.main and step % snapshot_every == 0:
-                save_checkpoint(model, run / "steps" / f"{step:08d}",
-                                **sections, metrics={"step": step, "epoch": round(step / windows, 6)})
+                snapshot = run / "steps" / f"{step:08d}"
+                try:
+                    save_checkpoint(model, snapshot, **sections,
+                                    metrics={"step": step, "epoch": round(step / windows, 6)})
+                except OSError as exc:
+                    shutil.rmtree(snapshot, ignore_errors=True)
+                    raise ZooError(_not_saved(run, f"the snapshot of step {step}", last, exc)) from None
             if not bar.disable and (w % 10 == 9 or w == windows - 1):
                 elapsed = time.perf_counter() - started
                 bar.set_postfix(loss=f"{running.item() / count:.3f}",
@@ -307,7 +350,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
         bar.close()
         seconds = time.perf_counter() - started
         train_nats = running.item() / max(count, 1)
-        valid_nats = float(char_losses(model, valid_ids).mean()) if dist.main else 0.0
+        valid_nats = float(char_losses(model, valid_ids, streams=1).mean()) if dist.main else 0.0
         valid_nats = dist.broadcast(valid_nats, dev)
         model.train()
         improved = valid_nats < best_nats
@@ -477,6 +520,7 @@ class _Begun:
     best: str | None
     last: str | None
     checkpoint: Path | None = None  # the epoch resumed from
+    note: str = ""  # said before the run's header
 
     def restore(self, optimizer: torch.optim.Optimizer, device: torch.device) -> None:
         """The optimizer and random generators as they were at the end of the resumed epoch."""
@@ -515,31 +559,37 @@ def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: b
     previous = read_run(run)
     if previous and not resume:
         raise ZooError(f"{run} already holds a run: pass --resume to continue it, or choose another --out")
-    if resume and not previous:
+    present = sorted(p.name for p in run.iterdir()) if run.is_dir() and not previous else []
+    if resume and not previous and not present:
         raise ZooError(f"nothing to resume in {run} (no {RUN_FILE})")
-    if not previous and run.is_dir():
-        # A run writes beside nothing but its own: a folder of the user's is not made a run's.
-        foreign = sorted(p.name for p in run.iterdir() if p.name not in RUN_ENTRIES)
-        if foreign:
-            raise ZooError(f"{run} holds other files ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}): "
-                           "choose a new or empty --out")
+    # A run writes beside nothing but its own: a folder of the user's is not made a run's.
+    foreign = [name for name in present if name not in RUN_ENTRIES and not RUN_FILE_TMP.fullmatch(name)]
+    if foreign:
+        raise ZooError(f"{run} holds other files ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}): "
+                       "choose a new or empty --out")
+    _check_own_folders(run)
     if previous:
         last_dir = run / previous["last"]
         saved = read_config(last_dir)
         _check_resumable(previous, saved, corpus, recipe, model_name, run)
+        _clean_leftovers(run, {(run / p).resolve() for p in (previous["last"], previous.get("best")) if p})
         return _Begun(load_checkpoint(last_dir, device=str(device)), saved["training"]["epoch"] + 1,
                       list(previous["history"]), previous.get("best"), previous["last"], last_dir)
+    _clean_leftovers(run, set())  # a run killed before its first run.json: nothing of it was finished
+    note = f"{run} recorded no finished epoch (no {RUN_FILE}): starting at epoch 1" if resume else ""
     torch.manual_seed(recipe.seed)
     model = make_model()
     model.reset_parameters(recipe.init_scale)
     with torch.no_grad():
         for bias in model.forget_biases():
             bias.add_(recipe.forget_bias)
-    return _Begun(model.to(device), 1, [], None, None)
+    return _Begun(model.to(device), 1, [], None, None, note=note)
 
 
 def _announce(log: Callable[[str], None], run: Path, begun: _Begun, recipe: Recipe, header: str) -> None:
     """The run's header, or, for a resumed run already at --epochs, that there is nothing to train."""
+    if begun.note:
+        log(begun.note)
     done = begun.start_epoch - 1
     if done >= recipe.max_epochs:
         log(f"{run} has trained {done} epochs (--epochs {recipe.max_epochs}): nothing to train")
@@ -550,14 +600,20 @@ def _announce(log: Callable[[str], None], run: Path, begun: _Begun, recipe: Reci
 def _keep_epoch(run: Path, model_name: str, epoch: int, model, optimizer, sections: dict[str, Any],
                 metrics: dict[str, Any], history: list[dict[str, Any]], last: str | None, best: str | None,
                 improved: bool) -> tuple[str, str | None]:
-    """Write the epoch's checkpoint, point run.json at it, and drop epochs no longer last or best."""
-    name = _write_epoch(run, epoch, model, optimizer, {**sections, "metrics": metrics})
+    """Write the epoch's checkpoint, point run.json at it, and drop epochs no longer last or best.
+    A write that fails (a full disk) leaves the run as it was and says what it keeps."""
+    name = f"epochs/{epoch:04d}"
     stale = {last, best}
+    try:
+        _write_epoch(run, epoch, model, optimizer, {**sections, "metrics": metrics})
+        atomic_write(run / RUN_FILE, json.dumps({"last": name, "best": name if improved else best, "model": model_name,
+                                                 "history": history}, indent=2) + "\n")
+    except OSError as exc:
+        _drop_epoch(run, name)  # written perhaps, but run.json does not name it
+        raise ZooError(_not_saved(run, f"epoch {epoch}", last, exc)) from None
     best = name if improved else best
-    atomic_write(run / RUN_FILE, json.dumps({"last": name, "best": best, "model": model_name, "history": history},
-                                            indent=2) + "\n")
     for old in stale - {None, name, best}:
-        shutil.rmtree(run / old, ignore_errors=True)
+        _drop_epoch(run, old)
     return name, best
 
 

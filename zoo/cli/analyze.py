@@ -11,7 +11,7 @@ import click
 
 from ..errors import ZooError
 from .catalog import analyzer_record
-from .common import complete_models, emit_json, is_autocomplete, labelled, load_model, trained_corpus
+from .common import complete_models, emit_json, folder_name, is_autocomplete, labelled, load_model, trained_corpus
 
 
 def _complete_analyzers(ctx, param, incomplete: str) -> list:
@@ -166,6 +166,9 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
         model_spec, *more = _matching_models(models_glob)
         references = (*more, *references)
     (label, model_spec), *named_references = labelled([model_spec, *references])
+    folder = re.sub(r"[^\w.@+-]+", "-", label).strip("-")  # hf:org/name@rev: one folder, no colon
+    if not out:  # reports/<folder>, never beside it: no label reads as '..' or '.'
+        folder_name(folder, f"the model's name {label!r}")
     names = [n.strip() for n in analyzer_names.split(",") if n.strip()]
     if not names:
         raise ZooError("--analyzer needs at least one analyzer name (see `zoo list`)")
@@ -212,7 +215,6 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     runners = applicable(runners, lambda runner: runner.check_inputs(model, analysed, resolved[runner.name]))
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}
-    folder = re.sub(r"[^\w.@+-]+", "-", label).strip("-")  # hf:org/name@rev: one folder, no colon
     one_folder_each = not out or len(runners) > 1 or every  # then an index page lists them, beside them
     home = Path(out or Path("reports") / folder)
     targets = {runner.name: home / runner.name if one_folder_each else home for runner in runners}

@@ -1,0 +1,289 @@
+"""Hostile and broken run folders, labels and revisions, and failing disks: each is refused in one
+line or recovered from, and nothing outside the folder the user named is written or removed."""
+
+import errno
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import zoo
+import zoo.fileio
+import zoo.hub
+from zoo.checkpoint import CONFIG, WEIGHTS, checkpoint_dir, save_checkpoint, update_config
+from zoo.cli.common import labelled
+from zoo.data import load_corpus
+from zoo.hub import parse_spec
+from zoo.recipe import Recipe
+from zoo.train import train
+
+SMALL = dict(batch_size=4, seq_length=16, patience=0)
+
+
+def quiet(*args, **kwargs):
+    return train(*args, **kwargs, progress=False, log=lambda line: None)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models train fastest on one thread; more only wait for each other on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def text(tmp_path_factory):
+    """A few thousand characters of little words, seeded."""
+    rng = random.Random(1)
+    words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far"]
+    path = tmp_path_factory.mktemp("text") / "small.txt"
+    path.write_text("\n".join(" ".join(rng.choice(words) for _ in range(6)) + "." for _ in range(150)) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished(text, tmp_path_factory):
+    """A run of one epoch, copied by `run` for each test."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=1, **SMALL), run)
+    return run
+
+
+@pytest.fixture
+def run(finished, tmp_path):
+    shutil.copytree(finished, tmp_path / "out" / "run")
+    return tmp_path / "out" / "run"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, by its path, with its bytes (links as where they lead)."""
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else os.readlink(p) if p.is_symlink() else b"")
+            for p in sorted(folder.rglob("*"))}
+
+
+def one_line_error(code: int, err: str, fragment: str) -> None:
+    """Exit status 1 and one line of error, last on stderr (after any progress the command logged)."""
+    *before, last = err.splitlines()
+    assert code == 1 and last.startswith("zoo: error: ") and "Traceback" not in err and "zoo: error" not in "".join(before)
+    assert fragment in last, err
+
+
+# -- 1. run.json pointers lead nowhere outside the run -----------------------------------------------
+
+@pytest.mark.parametrize("where", ["dotdot", "absolute", "through", "link"])
+def test_a_run_json_pointing_outside_the_run_is_refused_and_nothing_outside_is_touched(run, text, where, zoo_cli):
+    victim = run.parent / "victim"
+    shutil.copytree(run / "epochs" / "0001", victim)  # a real checkpoint: followed, it would load
+    record = json.loads((run / "run.json").read_text())
+    pointer = {"dotdot": "../victim", "absolute": str(victim), "through": "epochs/../../victim",
+               "link": "epochs/0009"}[where]
+    if where == "link":
+        (run / "epochs" / "0009").symlink_to(victim, target_is_directory=True)
+    (run / "run.json").write_text(json.dumps({**record, "last": pointer, "best": pointer}))
+    before, inside = snapshot(victim), snapshot(run)
+
+    code, _, err = zoo_cli("train", "--model", "lstm-1x8", "--data", str(text), "--out", str(run), "--resume",
+                           "--epochs", "3", "--quiet", *(f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()))
+    one_line_error(code, err, "not a folder inside")
+    code, _, err = zoo_cli("eval", "--model", str(run), "--data", str(text), "--resamples", "0")
+    one_line_error(code, err, "not a folder inside")
+    with pytest.raises(zoo.ZooError, match="not a folder inside"):
+        update_config(run, metrics={"test_nats": 0.0})
+    assert snapshot(victim) == before and snapshot(run) == inside
+    assert sorted(p.name for p in run.parent.iterdir()) == ["run", "victim"]
+
+
+def test_a_pointer_inside_the_run_is_followed_but_only_epoch_folders_are_pruned(run, text):
+    """A "best" of "epochs" lies inside the run, but it is no epoch: pruning leaves it (and the
+    epochs in it) alone."""
+    record = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**record, "best": "epochs"}))
+    quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=2, **SMALL), run, resume=True)
+    record = json.loads((run / "run.json").read_text())
+    assert record["last"] == "epochs/0002" and (run / "epochs" / "0002" / WEIGHTS).is_file()
+    assert checkpoint_dir(run) == run / record["best"]
+
+
+@pytest.mark.parametrize("record, fragment", [({"last": None, "history": []}, "not a folder inside"),
+                                              ({"last": ".", "history": []}, "not a folder inside"),
+                                              (["epochs/0001"], "not a valid run record")])
+def test_a_damaged_run_record_is_one_line(run, record, fragment):
+    (run / "run.json").write_text(json.dumps(record))
+    with pytest.raises(zoo.ZooError, match=fragment):
+        checkpoint_dir(run)
+
+
+def test_epochs_linked_out_of_the_run_are_refused(run, text):
+    elsewhere = run.parent / "elsewhere"
+    shutil.move(run / "epochs", elsewhere)
+    (run / "epochs").symlink_to(elsewhere, target_is_directory=True)
+    before = snapshot(elsewhere)
+    with pytest.raises(zoo.ZooError, match="not a folder inside"):
+        quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=2, **SMALL), run, resume=True)
+    (run / "run.json").unlink()  # a fresh start into it would write through the link
+    with pytest.raises(zoo.ZooError, match="is a link"):
+        quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=1, **SMALL), run)
+    assert snapshot(elsewhere) == before
+
+
+# -- 2. a label names one folder under reports/ ----------------------------------------------------
+
+@pytest.mark.parametrize("name", ["..", ".", "", "a\\b", "tab\there", "bell\x07"])
+def test_a_label_that_is_not_one_folder_name_is_refused(name, tmp_path, monkeypatch, zoo_cli):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = zoo_cli("analyze", "--model", f"{name}=lstm-2x128.sample", "--analyzer", "saturation",
+                           "--max-chars", "200", "--quiet")
+    one_line_error(code, err, "cannot name a folder")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_labels_that_are_folder_names_are_kept():
+    assert labelled(["mine=lstm-2x128.sample", "other.v2=lstm-1x8"]) == [("mine", "lstm-2x128.sample"),
+                                                                         ("other.v2", "lstm-1x8")]
+
+
+# -- 3. the leftovers of a run killed in a write -----------------------------------------------------
+
+def test_a_run_killed_in_its_first_run_json_write_starts_again(run, text):
+    (run / "run.json").rename(run / ".run.json.k1ll3d.tmp")  # the whole record, not yet renamed
+    (run / ".run.json.x7y8z9.tmp").write_text('{"last": "epo')  # and a half-written one
+    (run / "epochs" / ".0002.tmp").mkdir()
+    (run / "epochs" / ".0002.tmp" / WEIGHTS).write_bytes(b"half")
+    corpus = load_corpus(str(text))
+    lines = []
+    result = train("lstm-1x8", corpus, Recipe(max_epochs=1, **SMALL), run, resume=True, progress=False,
+                   log=lines.append)
+    assert result.epochs == 1 and lines[0] == f"{run} recorded no finished epoch (no run.json): starting at epoch 1"
+    assert sorted(p.name for p in run.iterdir()) == ["epochs", "run.json"]
+    assert sorted(p.name for p in (run / "epochs").iterdir()) == ["0001"]
+    (run / "run.json").rename(run / ".run.json.again.tmp")  # without --resume: the same
+    quiet("lstm-1x8", corpus, Recipe(max_epochs=1, **SMALL), run)
+    assert sorted(p.name for p in run.iterdir()) == ["epochs", "run.json"]
+
+
+def test_resume_cleans_the_runs_own_leftovers_and_nothing_else(run, text):
+    epochs = run / "epochs"
+    (run / ".run.json.abc123.tmp").write_text("{")
+    (epochs / ".0002.tmp").mkdir()  # an epoch being written
+    (epochs / ".0002.tmp" / CONFIG).write_text("{")
+    shutil.copytree(epochs / "0001", epochs / "0002")  # written, not yet recorded in run.json
+    (epochs / "0007").mkdir()  # an orphan left empty by an unfinished pruning
+    mine = {run / "notes.txt": b"keep", epochs / "notes.txt": b"keep", epochs / "0003.bak": b"keep",
+            run / ".run.json.bak": b"keep"}
+    for path, data in mine.items():
+        path.write_bytes(data)
+    before = (run / "run.json").read_bytes()
+    result = quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=1, **SMALL), run, resume=True)
+    assert result.epochs == 1 and (run / "run.json").read_bytes() == before  # nothing to train
+    assert sorted(p.name for p in epochs.iterdir()) == ["0001", "0003.bak", "notes.txt"]
+    assert sorted(p.name for p in run.iterdir()) == [".run.json.bak", "epochs", "notes.txt", "run.json"]
+    assert all(path.read_bytes() == data for path, data in mine.items())
+
+
+def test_resume_of_nothing_is_still_refused(tmp_path, text):
+    (tmp_path / "empty").mkdir()
+    for folder in (tmp_path / "missing", tmp_path / "empty"):
+        with pytest.raises(zoo.ZooError, match="nothing to resume"):
+            quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=1, **SMALL), folder, resume=True)
+
+
+# -- 4. the same tensors give the same bytes -------------------------------------------------------
+
+SAVE = ("import sys, torch, zoo; torch.manual_seed(0); "
+        "zoo.save_checkpoint(zoo.create_model('lstm-1x8', vocab=zoo.Vocab(list('abcdef'))), sys.argv[1])")
+
+
+def test_a_checkpoint_is_the_same_bytes_in_every_process(tmp_path):
+    for seed in ("0", "1"):
+        subprocess.run([sys.executable, "-c", SAVE, str(tmp_path / seed)], check=True, timeout=300,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+    torch.manual_seed(0)  # and once in this process
+    save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abcdef"))), tmp_path / "here")
+    written = {(tmp_path / name / WEIGHTS).read_bytes() for name in ("0", "1", "here")}
+    assert len(written) == 1
+    recorded = {json.loads((tmp_path / name / CONFIG).read_text())["weights_sha256"] for name in ("0", "1", "here")}
+    assert recorded == {zoo.fileio.sha256_bytes(written.pop())}
+
+
+def test_a_checkpoint_is_the_same_bytes_every_time(tmp_path):
+    """safetensors orders its metadata from a Rust HashMap, differently from one call to the next."""
+    model = zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abcdef")))
+    written = {save_checkpoint(model, tmp_path / str(i)).joinpath(WEIGHTS).read_bytes() for i in range(8)}
+    assert len(written) == 1
+    loaded = zoo.load_checkpoint(tmp_path / "0")
+    assert all(v.equal(model.state_dict()[k]) for k, v in loaded.state_dict().items())
+
+
+# -- 5. a full disk ----------------------------------------------------------------------------------
+
+def full_disk_at(call: int):
+    """`zoo.fileio._write_to_disk` that fails as a full disk does on its `call`-th use."""
+    real, calls = zoo.fileio._write_to_disk, []
+
+    def write(fd, data):
+        calls.append(fd)
+        if len(calls) == call:
+            os.close(fd)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd, data)
+    return write
+
+
+@pytest.mark.parametrize("call", [1, 2, 3, 4])  # an epoch writes its training state, weights, config, then run.json
+def test_a_full_disk_keeps_the_last_epoch_and_says_so(run, text, monkeypatch, call):
+    corpus, before = load_corpus(str(text)), snapshot(run)
+    monkeypatch.setattr(zoo.fileio, "_write_to_disk", full_disk_at(call))
+    with pytest.raises(zoo.ZooError) as refused:
+        quiet("lstm-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)
+    message = str(refused.value)
+    assert message.startswith(f"cannot save epoch 2 in {run}: No space left on device; ")
+    assert f"keeps its last complete epoch, {run / 'epochs/0001'}" in message and "--resume" in message
+    assert snapshot(run) == before  # no epochs/.0002.tmp, no epochs/0002, no temporary run.json
+    monkeypatch.undo()
+    quiet("lstm-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)
+    assert json.loads((run / "run.json").read_text())["last"] == "epochs/0002"
+
+
+def test_a_full_disk_in_the_first_epoch_and_on_the_command_line(run, text, tmp_path, monkeypatch, zoo_cli):
+    monkeypatch.setattr(zoo.fileio, "_write_to_disk", full_disk_at(2))
+    with pytest.raises(zoo.ZooError, match="no epoch was kept: make room, then run the command again"):
+        quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=1, **SMALL), tmp_path / "new")
+    assert [p for p in (tmp_path / "new").rglob("*") if p.name != "epochs"] == []
+    monkeypatch.setattr(zoo.fileio, "_write_to_disk", full_disk_at(4))
+    code, _, err = zoo_cli("train", "--model", "lstm-1x8", "--data", str(text), "--out", str(run), "--resume",
+                           "--epochs", "2", "--quiet", *(f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()))
+    one_line_error(code, err, f"cannot save epoch 2 in {run}: No space left on device")
+
+
+# -- 6. Hub revisions ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("revision", ["0123456789abcdef0123456789abcdef01234567", "main", "v1.0", "refs/pr/1",
+                                      "abc123", "feature/x-2"])
+def test_commits_branches_and_tags_are_revisions(revision):
+    assert parse_spec(f"hf:alice/tiny@{revision}") == ("alice/tiny", revision)
+
+
+@pytest.mark.parametrize("revision", ["../../../../etc", "a/../b", "/etc", "main/", "a//b", "a\\b", "a b", "a\nb",
+                                      "a\x00b", "", ".hidden", "x.lock", "a~1", "a:b", "@"])
+def test_other_revisions_are_refused_before_any_download(revision, monkeypatch, zoo_cli):
+    import huggingface_hub
+
+    def never(*args, **kwargs):
+        raise AssertionError("a refused revision reached the Hub client")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", never)
+    with pytest.raises(zoo.ZooError, match="neither a commit"):
+        parse_spec(f"hf:alice/tiny@{revision}")
+    with pytest.raises(zoo.ZooError, match="neither a commit"):
+        zoo.hub.pull("alice/tiny", revision)
+    if "\n" not in revision and "\x00" not in revision:
+        code, _, err = zoo_cli("pull", f"alice/tiny@{revision}")
+        one_line_error(code, err, "neither a commit")
