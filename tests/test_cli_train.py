@@ -107,7 +107,7 @@ def test_train_refuses_bad_text(tmp_path, capsys, content):
 @pytest.mark.parametrize("args, fragment", [
     (["train", "--model", "lstm-1x8", "--data", "no/such/file.txt"], "no dataset or file named"),
     (["train", "--model", "lstmm-1x8", "--data", "sample", "--epochs", "1"], "unknown model 'lstmm-1x8'"),
-    (["eval", "--model", "lstm-2x128"], "has no released weights"),
+    (["eval", "--model", "lstm-4x32"], "model 'lstm-4x32' has no released weights: train one with"),
     (["sample", "--model", "nope-dir"], "unknown model 'nope-dir'"),
     (["eval", "--model", "runs/no-such-run"], "no checkpoint or run directory at runs/no-such-run"),
     (["eval", "--model", __file__], "test_cli_train.py is a file, not a checkpoint or run directory"),
@@ -201,6 +201,9 @@ def test_a_published_checkpoint_says_which_text_to_pass(trained, tiny_text, tmp_
     code, _, err = run(capsys, "push", trained, "--repo-id", "alice/tiny", "--to-dir", tmp_path / "hub")
     assert code == 0, err
     code, _, err = run(capsys, "eval", "--model", tmp_path / "hub")
-    assert code == 1 and "the model was trained on tiny.txt (sha256 " in err and "pass that text with --data" in err
+    assert code == 1
+    assert "the model was trained on tiny.txt (" in err
+    assert "LF line ends, sha256 " in err
+    assert "pass that text with --data FILE" in err
     code, out, err = run(capsys, "eval", "--model", tmp_path / "hub", "--data", tiny_text)
     assert code == 0 and "test cross-entropy on tiny.txt" in out

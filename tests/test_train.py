@@ -166,6 +166,31 @@ def test_chunked_evaluation_equals_one_pass():
     assert np.allclose(next_probabilities(model, ids, [4, 0], chunk=37), probs, atol=1e-6)
 
 
+@pytest.mark.parametrize("arch", ["lstm-2x16", "gru-1x12", "rnn-2x10"])
+def test_reading_in_streams_equals_one_pass(arch):
+    """Rows warmed up on the text before their stretch score every character as one pass does
+    (to float noise here: a small random model forgets within the warm-up), in the same order."""
+    torch.manual_seed(0)
+    model = zoo.create_model(arch, vocab_size=9).eval()
+    ids = torch.randint(0, 9, (20_001,))
+    exact = char_losses(model, ids, streams=1)
+    streamed = char_losses(model, ids, streams=7, warmup=300, chunk=500)
+    assert streamed.shape == exact.shape == (20_000,)
+    assert np.allclose(streamed, exact, atol=1e-5)
+    probs = next_probabilities(model, ids, [4, 0], streams=7, warmup=300)
+    assert np.allclose(probs, next_probabilities(model, ids, [4, 0], streams=1), atol=1e-6)
+
+
+def test_streams_share_out_only_a_long_enough_text():
+    """A text shorter than four warm-ups is read as one sequence: no row would be worth its warm-up."""
+    torch.manual_seed(0)
+    model = zoo.create_model("lstm-1x8", vocab_size=5).eval()
+    ids = torch.randint(0, 5, (1_000,))
+    assert np.array_equal(char_losses(model, ids, streams=64, warmup=300), char_losses(model, ids, streams=1))
+    with pytest.raises(zoo.ZooError, match="streams must be at least 1"):
+        char_losses(model, ids, streams=0)
+
+
 def test_bootstrap_standard_error_matches_theory():
     losses = np.random.default_rng(1).exponential(1.0, 20_000)
     stats = summarize(losses, resamples=200)

@@ -4,6 +4,7 @@ Importing `zoo` is cheap: torch and numpy load only when a model, vocabulary or 
 first used (the CLI's ``zoo list`` never loads them).
 
     >>> import zoo
+    >>> model = zoo.load("lstm-3x512.warpeace")    # a released model (or a run, hf:org/name@commit)
     >>> model = zoo.create_model("lstm-2x128", vocab_size=87)
     >>> logits, state = model(ids)                # fused fast path
     >>> trace = model.trace(ids)                  # every internal, e.g. trace["layers.1.f"]
@@ -38,6 +39,8 @@ _LAZY = {
     "list_models": "registry",
     "list_architectures": "registry",
     "ModelSpec": "registry",
+    "load": "loading",
+    "locate": "loading",
     "save_checkpoint": "checkpoint",
     "load_checkpoint": "checkpoint",
 }

@@ -128,6 +128,8 @@ def _dataset_bytes(name: str, entry: dict[str, Any], progress: bool) -> bytes:
     folder = zoo_home() / "datasets" / name
     target = folder / Path(url).name
     pin = target.with_name(target.name + ".sha256")
+    if not target.is_file() and offline():
+        raise ZooError(f"dataset '{name}' is not downloaded yet, and downloads are off (ZOO_OFFLINE or HF_HUB_OFFLINE)")
     if not target.is_file():
         make_folder(folder, "the download folder", hint="set ZOO_HOME to a folder you can write")
         _download(url, target, progress)
@@ -146,6 +148,11 @@ def _dataset_bytes(name: str, entry: dict[str, Any], progress: bool) -> bytes:
         except (zipfile.BadZipFile, KeyError) as exc:
             raise ZooError(f"{target}: cannot read '{entry['member']}' from the archive: {exc}") from None
     return data
+
+
+def offline() -> bool:
+    """Whether the user asked for no network: ZOO_OFFLINE, or the Hugging Face client's own switch."""
+    return any(os.environ.get(name, "") not in ("", "0") for name in ("ZOO_OFFLINE", "HF_HUB_OFFLINE"))
 
 
 def _download(url: str, target: Path, progress: bool) -> None:
@@ -209,3 +216,33 @@ def bptt_batches(ids, batch_size: int, seq_length: int):
     y = ids[1 : batch_size * per_stream + 1].view(batch_size, per_stream)[:, :usable]
     shape = (batch_size, windows, seq_length)
     return x.reshape(shape).transpose(0, 1), y.reshape(shape).transpose(0, 1)
+
+
+def trained_corpus(saved: dict[str, Any], data: str | None = None, line_endings: str | None = None,
+                   split: str | tuple | None = None, progress: bool = True) -> Corpus:
+    """The corpus a checkpoint (its config.json, `saved`) is evaluated or analysed on: `data`, else
+    the text it was trained on (refused if that text has changed since). Line endings and the
+    split default to the training run's; a named dataset given as `data` brings its own split."""
+    trained_on = saved.get("dataset") or {}
+    source = data or trained_on.get("source") or trained_on.get("name")
+    if not source:
+        raise ZooError("this checkpoint does not record its dataset: pass --data")
+    trained_endings = trained_on.get("line_endings", "lf")
+    own_split = trained_on.get("split") if not data or Path(data).is_file() else None
+    try:
+        corpus = load_corpus(source, line_endings=line_endings or trained_endings, split=split or own_split,
+                             progress=progress)
+    except ZooError as exc:
+        if data:
+            raise
+        # a published checkpoint records the text's name and checksum, not where it was: say what to pass
+        size = trained_on.get("characters")
+        what = ", ".join(part for part in (f"{size:,} characters" if isinstance(size, int) else "",
+                                           f"{trained_endings.upper()} line ends",
+                                           f"sha256 {trained_on.get('sha256', 'unknown')}") if part)
+        raise ZooError(f"{exc}; the model was trained on {source} ({what} as the zoo reads it): "
+                       "pass that text with --data FILE") from None
+    same_text = not data and line_endings in (None, trained_endings)  # other line endings: another text, asked for
+    if same_text and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
+        raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): pass --data explicitly")
+    return corpus

@@ -1,10 +1,15 @@
 """Cross-entropy of any `LanguageModel` on a text, with the paper's bootstrap error bar.
 
-Every position after the first is predicted from everything before it: a recurrent model reads
-the whole text as one sequence (batch 1), in chunks whose final state starts the next chunk, so
-the result equals one pass over the whole text while memory stays bounded. The standard error is
-the standard deviation of the mean over bootstrap resamples of the per-character losses (100 by
-default, as Karpathy et al. report).
+Every position after the first is predicted from everything before it. A recurrent model reads a
+long text as `streams` rows of one batch (a CPU or GPU does a batch of rows for little more than
+the cost of one row): row s reads its own contiguous stretch of the text, starting `warmup`
+characters early and from a fresh state, and its first `warmup` predictions are dropped, so that
+each scored character has at least `warmup` characters of context read by the model (the first
+row starts at the text's start, exactly as one pass does). `streams=1` reads the whole text as
+one sequence (batch 1), in chunks whose final state starts the next chunk: the exact figure.
+docs/training.md gives the difference between the two on the released models. The standard
+error is the standard deviation of the mean over bootstrap resamples of the per-character losses
+(100 by default, as Karpathy et al. report).
 """
 
 from __future__ import annotations
@@ -17,10 +22,15 @@ import torch
 
 from .errors import ZooError
 
+STREAMS = 64  # rows read at once; 1 reads the text as one sequence
+WARMUP = 1_000  # characters each row reads before the first it scores
+
 
 @torch.no_grad()
-def char_losses(model: Any, ids: torch.Tensor, chunk: int = 16_384, device: str | None = None) -> np.ndarray:
-    """Per-character losses in nats: ``out[t] = -log p(ids[t+1] | ids[:t+1])``, ``len(ids) - 1`` of them."""
+def char_losses(model: Any, ids: torch.Tensor, chunk: int = 16_384, device: str | None = None,
+                streams: int = STREAMS, warmup: int = WARMUP) -> np.ndarray:
+    """Per-character losses in nats: ``out[t] = -log p(ids[t+1] | ids[:t+1])``, ``len(ids) - 1`` of
+    them (a recurrent model's context is at least `warmup` characters unless ``streams=1``)."""
     from .recurrent import RecurrentLM
 
     _check_next_char(model, ids)
@@ -29,14 +39,16 @@ def char_losses(model: Any, ids: torch.Tensor, chunk: int = 16_384, device: str 
     if not isinstance(model, RecurrentLM):
         lp = model.log_probs(ids)
         return (-lp[:-1].gather(1, ids[1:, None].to(lp.device))[:, 0]).double().cpu().numpy()
-    losses = [torch.nn.functional.cross_entropy(logits, targets, reduction="none").double().cpu()
-              for logits, targets in _recurrent_chunks(model, ids, chunk, device)]
-    return torch.cat(losses).numpy()
+
+    def losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.cross_entropy(logits.transpose(1, 2).float(), targets, reduction="none").double()
+
+    return _read(model, ids, losses, chunk, device, streams, warmup).numpy()
 
 
 @torch.no_grad()
 def next_probabilities(model: Any, ids: torch.Tensor, chars: list[int], chunk: int = 16_384,
-                       device: str | None = None) -> np.ndarray:
+                       device: str | None = None, streams: int = STREAMS, warmup: int = WARMUP) -> np.ndarray:
     """The probability of each of `chars` (ids) coming next, at every position:
     ``out[t, k] = p(ids[t+1] = chars[k] | ids[:t+1])``, ``len(ids) - 1`` rows; for analyses that
     ask about characters other than the one that came (will the line end here?)."""
@@ -49,9 +61,11 @@ def next_probabilities(model: Any, ids: torch.Tensor, chars: list[int], chunk: i
     if not isinstance(model, RecurrentLM):
         lp = model.log_probs(ids)[:-1]
         return lp[:, wanted.to(lp.device)].double().exp().cpu().numpy()
-    parts = [torch.log_softmax(logits.float(), -1)[:, wanted.to(logits.device)].double().exp().cpu()
-             for logits, _ in _recurrent_chunks(model, ids, chunk, device)]
-    return torch.cat(parts).numpy()
+
+    def chosen(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(logits.float(), -1)[..., wanted.to(logits.device)].double().exp()
+
+    return _read(model, ids, chosen, chunk, device, streams, warmup).numpy()
 
 
 def _check_next_char(model: Any, ids: torch.Tensor) -> None:
@@ -61,21 +75,43 @@ def _check_next_char(model: Any, ids: torch.Tensor) -> None:
         raise ZooError("this model predicts words, not the next character (`zoo eval` scores it on its task)")
 
 
-def _recurrent_chunks(model: Any, ids: torch.Tensor, chunk: int, device: str | None):
-    """(logits, next ids) of a recurrent model reading `ids` as one sequence (batch 1), `chunk`
-    characters at a time, each chunk starting from the state the one before ended in."""
+def _read(model: Any, ids: torch.Tensor, score, chunk: int, device: str | None, streams: int,
+          warmup: int) -> torch.Tensor:
+    """``score(logits [rows, time, vocab], next ids [rows, time])`` at every position of `ids`,
+    in order (``len(ids) - 1`` rows of the result), read as `streams` rows of one batch (see the
+    module's docstring) or, with one stream or a text too short to share out, as one sequence."""
+    if streams < 1 or warmup < 0:
+        raise ZooError(f"streams must be at least 1 and warmup at least 0 (got {streams} and {warmup})")
+    targets = len(ids) - 1
+    streams = min(streams, targets // (4 * warmup) if warmup else targets)  # the warm-up costs under a quarter
     was_training = model.training
     model.eval()
     device = device or next(model.parameters()).device
     ids = ids.to(device)
-    state = None
     try:
-        for start in range(0, len(ids) - 1, chunk):
-            x = ids[start : start + chunk + 1]
-            logits, state = model(x[None, :-1], state)
-            yield logits[0], x[1:]
+        if streams <= 1:
+            return torch.cat([score(logits, x[:, 1:]).cpu()[0] for logits, x in _chunks(model, ids[None], chunk)])
+        # row s reads ids[s*L : s*L + warmup + L + 1] and owns its last L predictions (row 0 all of its own)
+        length = -(-(targets - warmup) // streams)
+        width = warmup + length + 1
+        padded = torch.cat([ids, ids.new_zeros(streams * length + width - len(ids))])
+        rows = padded.unfold(0, width, length)[:streams]
+        scored = torch.cat([score(logits, x[:, 1:]).cpu() for logits, x in _chunks(model, rows, max(1, chunk // streams))],
+                           dim=1)
+        owned = torch.cat([scored[0, : warmup + length], scored[1:, warmup:].flatten(0, 1)])
+        return owned[:targets]
     finally:
         model.train(was_training)
+
+
+def _chunks(model: Any, rows: torch.Tensor, chunk: int):
+    """(logits, the chunk's ids with the next one) of a recurrent model reading `rows` [rows,
+    time], `chunk` steps at a time, each chunk starting from the state the one before ended in."""
+    state = None
+    for start in range(0, rows.shape[1] - 1, chunk):
+        x = rows[:, start : start + chunk + 1]
+        logits, state = model(x[:, :-1], state)
+        yield logits, x
 
 
 def bootstrap_se(values: np.ndarray, resamples: int = 100, seed: int = 0, block: int = 1) -> float | None:

@@ -26,13 +26,32 @@ RUN_RECORD = "run.json"  # a training run's record (zoo.train.RUN_FILE, not impo
 FILES = (WEIGHTS, CONFIG, CARD)
 ANALYSES = "analyses"  # where a repository keeps the reports of its weights: analyses/<analyzer>/
 REPO_ID = r"[A-Za-z0-9][\w.-]*/[\w.-]+"  # owner/name: what `hf:` names and a card tells users to load
-SPEC = re.compile(rf"^hf:(?P<repo>{REPO_ID})(?:@(?P<revision>[\w./-]+))?$")
+SPEC = re.compile(rf"hf:(?P<repo>{REPO_ID})(?:@(?P<revision>.*))?", re.S)
+COMMIT = re.compile(r"[0-9a-f]{40}")
+# What git (and so the Hub) refuses in a branch or tag name (git check-ref-format): "..", control
+# characters, space ~ ^ : ? * [ and backslash, "@{", a "/" leading, trailing or doubled, a part that
+# starts with "." or ends with ".lock", a trailing ".", "@" alone.
+BAD_REF = re.compile(r"\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|^/|/$|//|(^|/)\.|\.lock(/|$)|\.$|^@$")
 
 
 def parse_spec(spec: str) -> tuple[str, str | None] | None:
-    """``hf:org/name[@revision]`` -> (repo_id, revision), or None for anything else."""
-    match = SPEC.match(spec)
-    return (match["repo"], match["revision"]) if match else None
+    """``hf:org/name[@revision]`` -> (repo_id, revision), or None for anything else; a revision that
+    is neither a commit nor a branch or tag name is refused (`check_revision`)."""
+    match = SPEC.fullmatch(spec)
+    if not match:
+        return None
+    return match["repo"], None if match["revision"] is None else check_revision(match["revision"], match["repo"])
+
+
+def check_revision(revision: str, repo_id: str) -> str:
+    """`revision` if the Hub can name it: a commit (40 hex digits), or a branch or tag name by git's
+    rules (``main``, ``v1.0``, ``refs/pr/1``). Anything else (``../../etc``, a leading ``/``, a
+    backslash, a space, a control character) is refused in one line before it reaches a URL or the
+    Hugging Face cache, which files a branch's commit under ``refs/<revision>``."""
+    if COMMIT.fullmatch(revision) or (revision and not BAD_REF.search(revision)):
+        return revision
+    raise ZooError(f"{repo_id}: revision {revision!r} is neither a commit (40 hex digits) nor a branch or tag name "
+                   "git allows (no '..', spaces, control characters or '\\', no '/' at either end)")
 
 
 # -- pull ------------------------------------------------------------------------------------------
@@ -50,6 +69,8 @@ def pull(repo_id: str, revision: str | None = None, sha256: dict[str, str] | Non
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars, logging
 
     where = f"{repo_id}@{revision}" if revision else repo_id
+    if revision is not None:
+        check_revision(revision, repo_id)
     (enable_progress_bars if progress else disable_progress_bars)()
     logging.set_verbosity_error()  # its retries and warnings would bury the one line a failure gets
     patterns = [*FILES, *(f"*{suffix}" for suffix in PICKLED),  # pickles: only to name them if alone
@@ -136,7 +157,7 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
                        "checkpoints (a baseline is fitted again in minutes with `zoo baseline fit`)")
     if not (folder / WEIGHTS).is_file():
         raise ZooError(f"no checkpoint at {folder}: {WEIGHTS} is missing")
-    public = _public_config(config)
+    public = _public_config({**config, **_run_history(folder)})
     weights = (folder / WEIGHTS).read_bytes()
     weights_sha256 = sha256_bytes(weights)
     analyses = {}  # a Hub-ready folder's own, then those given (which replace them)
@@ -310,6 +331,19 @@ SOURCES = {
 }
 
 
+def _run_history(checkpoint: Path) -> dict[str, Any]:
+    """``{"history": [...]}``: each epoch's learning rate, training and validation figures and
+    time, from the run a checkpoint belongs to (RUN/epochs/NNNN), up to the checkpoint's epoch;
+    nothing for a checkpoint outside a run."""
+    try:
+        history = json.loads((checkpoint.parent.parent / RUN_RECORD).read_text(encoding="utf-8"))["history"]
+        epoch = int(json.loads((checkpoint / CONFIG).read_text(encoding="utf-8"))["metrics"]["epoch"])
+        keep = ("epoch", "lr", "train_nats", "valid_nats", "seconds")
+        return {"history": [{k: h[k] for k in keep if k in h} for h in history if int(h["epoch"]) <= epoch]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def _trained_name(checkpoint: Path) -> str | None:
     """The --model a run was trained as, for a checkpoint inside a run (RUN/epochs/NNNN)."""
     record = checkpoint.parent.parent / RUN_RECORD
@@ -400,11 +434,17 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
     return _card_template().render(
         front_matter=yaml.safe_dump(front, sort_keys=False).strip(), name=repo_id.split("/")[-1], repo_id=repo_id,
         words=words, decays=decays, unit=unit, shape=shape, size=size, version=config.get("zoo_version", __version__),
-        word_count=int(model.get("classes") or 2) - 2, sha256=str(dataset.get("sha256", "?"))[:16],
+        word_count=int(model.get("classes") or 2) - 2, sha256=str(dataset.get("sha256", "?")),
         model={"arch": arch, "input": "onehot", **model}, dataset={"name": "its dataset", "split": "?", **dataset},
         recipe=recipe, metrics={"epoch": "?", **metrics}, reproduces=reproduces, valid_nats=float(metrics.get("valid_nats", float("nan"))),
         test_nats=_number(metrics.get("test_nats")), test_accuracy=_number(metrics.get("test_accuracy")),
+        test_se=_number(metrics.get("test_se_nats")), storage=config.get("storage"), history=_history_line(config),
         analyses=analyses or [])
+
+
+def _history_line(config: dict[str, Any]) -> str:
+    """The validation figure of every epoch, as a card shows it (``1 2.657, 2 1.835, ...``)."""
+    return ", ".join(f"{h['epoch']} {h['valid_nats']:.3f}" for h in config.get("history") or [] if "valid_nats" in h)
 
 
 def _number(value: Any) -> float | None:

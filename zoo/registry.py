@@ -90,6 +90,15 @@ SCHEMA: dict[str, Any] = {
                     },
                     "bundled": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$",
                                 "description": "a checkpoint directory shipped in zoo/pretrained/"},
+                    "released": {
+                        "description": "weights released with the zoo: released/<name>/ in the repository, "
+                                       "a Hub-ready folder, and its test figure (nats/char, bootstrap s.e.)",
+                        "type": "object",
+                        "required": ["test_ce", "test_se"],
+                        "additionalProperties": False,
+                        "properties": {"test_ce": {"type": "number"}, "test_se": {"type": "number"},
+                                       "dtype": {"enum": ["float32", "float16", "bfloat16"]}},
+                    },
                     "hub": {
                         "type": "object",
                         "required": ["repo_id", "revision"],
@@ -129,6 +138,7 @@ class ModelSpec:
     reference: dict[str, Any] | None = None
     hub: dict[str, Any] | None = None
     bundled: str | None = None
+    released: dict[str, Any] | None = None
     registered: bool = True
     variants: tuple[str, ...] = ()
 
@@ -148,6 +158,7 @@ class ModelSpec:
 
 
 PRETRAINED = Path(__file__).parent / "pretrained"
+RELEASED = Path(__file__).resolve().parent.parent / "released"  # in a clone of the repository; a wheel has none
 
 
 def bundled_checkpoint(spec: ModelSpec) -> Path | None:
@@ -158,6 +169,49 @@ def bundled_checkpoint(spec: ModelSpec) -> Path | None:
     if not (path / "config.json").is_file():
         raise ZooError(f"model '{spec.name}': its bundled checkpoint {path} is missing (a broken install?)")
     return path
+
+
+def released_folder(spec: ModelSpec) -> Path | None:
+    """A released model's Hub-ready folder in this clone of the repository, if it is here."""
+    path = RELEASED / spec.name
+    return path if spec.released and (path / "config.json").is_file() else None
+
+
+def weights_of(spec: ModelSpec) -> Path | dict[str, Any] | None:
+    """Where a named model's weights are: a folder here (shipped in the package, or released in
+    this clone), else its Hub pin; None when it has none."""
+    return bundled_checkpoint(spec) or released_folder(spec) or spec.hub
+
+
+def resolve_weights(name: str) -> tuple[ModelSpec, Path | dict[str, Any]]:
+    """(the named model, where its weights are). A name without a tag (``lstm-3x512``) stands for
+    the first of its registered variants that has weights, as the registry lists them."""
+    spec = resolve(name)
+    for candidate in (spec, *(registry().models[v] for v in spec.variants)):
+        where = weights_of(candidate)
+        if where is not None:
+            return candidate, where
+    if spec.released:
+        raise ZooError(f"model '{spec.name}' is released with the zoo's source repository but not yet on the Hub: "
+                       f"use it from a clone (released/{spec.name}/), or pass a checkpoint directory")
+    raise ZooError(_no_weights(spec))
+
+
+def _no_weights(spec: ModelSpec) -> str:
+    """Why a named model cannot be loaded, and a command that trains it as printed (on its
+    dataset where that downloads by name, else on the bundled sample), with released models of
+    the same architecture that would do at once."""
+    reg = registry()
+    name = spec.variants[0] if spec.variants else spec.name
+    dataset = reg.models[name].dataset if name in reg.models else None
+    downloadable = dataset in reg.datasets and ("url" in reg.datasets[dataset] or "bundled" in reg.datasets[dataset])
+    data = dataset if downloadable else "sample"
+    what = f"{spec.name} and its variants have" if spec.variants else f"model '{spec.name}' has"
+    hint = f"{what} no released weights: train one with `zoo train --model {name} --data {data}`"
+    if spec.layers * spec.hidden >= 1024:
+        hint += " (several hours to days on a CPU; --device cuda trains it in minutes on a GPU)"
+    similar = [n for n, s in reg.models.items() if s.arch == spec.arch and weights_of(s) is not None]
+    return hint + (f", or use a released {spec.arch}: {', '.join(similar)}" if similar else "")
 
 
 class Registry:

@@ -19,7 +19,8 @@ NOMINAL_VOCAB = 87  # for parameter counts when a model's vocabulary is not know
 @click.command("list")
 @click.argument("pattern", required=False, default="*")
 @click.option("--pretrained", is_flag=True, help="Only the named models that have weights to use now (shipped with the "
-                                                  "zoo, or pinned on the Hub), and nothing else.")
+                                                  "zoo, released in its repository, or pinned on the Hub), with their "
+                                                  "test cross-entropy beside the paper's, and nothing else.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
     """List architectures, baselines, analyzers (with their parameters), text features and named models.
@@ -28,7 +29,7 @@ def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
     where it has some, are shown beside it: `zoo eval --model NAME` uses them.
     """
     from ..plugins import plugins
-    from ..registry import list_models, registry
+    from ..registry import list_models, registry, released_folder
 
     found = plugins()
     reg = registry()
@@ -42,9 +43,12 @@ def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
     data = {kind + "s": listed(kind) for kind in ("architecture", "baseline", "analyzer")}
 
     def weights(spec) -> str | None:
-        """Where a named model's weights are: shipped with the zoo, or pinned on the Hub."""
+        """Where a named model's weights are: shipped with the zoo, released in this clone of its
+        repository, or pinned on the Hub."""
         if spec.bundled:
             return "shipped with the zoo"
+        if released_folder(spec):
+            return f"released ({released_folder(spec).parent.name}/{spec.name})"
         return f"hf:{spec.hub['repo_id']}@{spec.hub['revision']}" if spec.hub else None
 
     data["models"] = [
@@ -55,6 +59,8 @@ def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
             "task": reg.models[name].task,
             "installed": reg.models[name].arch in found.entries["architecture"],
             "reference_test_ce": (reg.models[name].reference or {}).get("test_ce"),
+            "test_ce": (reg.models[name].released or {}).get("test_ce"),
+            "test_se": (reg.models[name].released or {}).get("test_se"),
             "weights": weights(reg.models[name]),
         }
         for name in list_models(pattern)
@@ -80,6 +86,8 @@ def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
     click.echo(f"Models ({len(data['models'])}{' ' + which.strip() if which else ''}):")
     for m in data["models"]:
         ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
+        if m["test_ce"] is not None:
+            ref = f"test CE {m['test_ce']:.4f} ± {m['test_se']:.4f}" + (f" (paper {m['reference_test_ce']})" if ref else "")
         if m["task"] != "next-char":
             ref = f"{m['task']}: {ref.replace('CE', 'word-level CE')}"
         notes = [ref] if ref else []

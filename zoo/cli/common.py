@@ -4,7 +4,6 @@ on, JSON output and shell completion."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,56 +25,36 @@ def complete_models(ctx, param, incomplete: str) -> list:
     name), then directories."""
     from click.shell_completion import CompletionItem
 
-    from ..registry import registry
+    from ..registry import registry, weights_of
 
     named = [name for name, spec in registry().models.items()
-             if (spec.bundled or spec.hub or ctx.command.name == "info") and name.startswith(incomplete)]
+             if (ctx.command.name == "info" or weights_of(spec) is not None) and name.startswith(incomplete)]
     return [*map(CompletionItem, named), CompletionItem(incomplete, type="dir")]
 
 
 def checkpoint_path(spec: str, announce: bool = True, analyses: bool = False) -> Path:
-    """The directory behind a --model value: a checkpoint or run directory as given; a Hub
-    checkpoint, ``hf:org/name@revision``; or a registry name's weights (shipped with the zoo, or
-    pinned on the Hub). Hub checkpoints are pulled into the Hugging Face cache on first use."""
-    from .. import hub
-    from ..registry import bundled_checkpoint, resolve
+    """The directory behind a --model value (`zoo.loading.locate`)."""
+    from ..loading import locate
 
-    if Path(spec).is_dir():
-        return Path(spec)
-    on_hub = hub.parse_spec(spec)
-    if on_hub:
-        path = hub.pull(*on_hub, progress=announce, analyses=analyses)
-        if announce:
-            click.echo(f"zoo: using {spec} from the Hugging Face cache: {path}", err=True)
-        return path
-    if spec.startswith("hf:"):
-        raise ZooError(f"'{spec}' is not a Hub checkpoint's name: write hf:ORG/NAME@REVISION")
-    if Path(spec).exists():
-        raise ZooError(f"{spec} is a file, not a checkpoint or run directory")
-    if "/" in spec or os.sep in spec:  # registry names hold no slash: this was meant as a folder
-        raise ZooError(f"no checkpoint or run directory at {spec}")
-    named = resolve(spec)  # a clear error for unknown names
-    path = bundled_checkpoint(named)
-    if path is None and named.hub:
-        return hub.pull(named.hub["repo_id"], named.hub["revision"], named.hub.get("sha256"), analyses=analyses)
-    if path is None:
-        raise ZooError(f"model '{named.name}' has no released weights yet: train it with `zoo train --model {named.name}` "
-                       "and pass the run directory")
-    return path
+    return locate(spec, announce=announce, analyses=analyses)
 
 
 def load_model(spec: str, device: str = "auto"):
-    """``(model, its checkpoint directory)`` for a --model value (see `checkpoint_path`),
-    resolved once: a Hub checkpoint is looked up and verified a single time. Every command that
-    loads a model reads text with it, so a checkpoint saved without a vocabulary is refused here."""
-    from ..checkpoint import checkpoint_dir, load_checkpoint
-    from ..train import pick_device
+    """``(model, its checkpoint directory)`` for a --model value (`zoo.load`)."""
+    from ..loading import load
 
-    path = checkpoint_dir(checkpoint_path(spec))
-    model = load_checkpoint(path)
-    if getattr(model, "vocab", None) is None:
-        raise ZooError(f"{path} has no vocabulary: it cannot read text")
-    return (model.to(pick_device(device)) if hasattr(model, "to") else model), path
+    model = load(spec, device=device, announce=True)
+    return model, model.checkpoint
+
+
+def folder_name(name: str, what: str) -> str:
+    """`name` if it can be one folder's name inside another (a label names the report folder
+    reports/<label>), else one line: empty, ``.``, ``..``, a separator or a control character
+    would put the folder elsewhere (``..=MODEL`` wrote into the current folder)."""
+    if name in ("", ".", "..") or any(c in "/\\" or ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        raise ZooError(f"{what} cannot name a folder ({name!r}): give a name, not '.' or '..', without '/', '\\' "
+                       "or control characters")
+    return name
 
 
 def labelled(specs: list[str]) -> list[tuple[str, str]]:
@@ -87,7 +66,8 @@ def labelled(specs: list[str]) -> list[tuple[str, str]]:
     labels: list[str] = []
     for spec in specs:
         given, sep, model = spec.partition("=")
-        if sep and given and model and "/" not in given and not Path(spec).exists():
+        if sep and model and "/" not in given and not Path(spec).exists():
+            folder_name(given, f"{spec!r}: the NAME of NAME=MODEL")
             spec = model
         else:
             given = ""
@@ -106,28 +86,10 @@ def labelled(specs: list[str]) -> list[tuple[str, str]]:
 
 
 def trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progress: bool):
-    """The corpus a model is evaluated or analysed on: --data, else the one it was trained on
-    (refused if that file has changed since)."""
-    from ..data import load_corpus
+    """The corpus a model is evaluated or analysed on (`zoo.data.trained_corpus`)."""
+    from ..data import trained_corpus as corpus_of
 
-    trained_on = saved.get("dataset") or {}
-    source = data or trained_on.get("source") or trained_on.get("name")
-    if not source:
-        raise ZooError("this checkpoint does not record its dataset: pass --data")
-    trained_endings = trained_on.get("line_endings", "lf")
-    try:
-        corpus = load_corpus(source, line_endings=line_endings or trained_endings,
-                             split=fractions or (None if data else trained_on.get("split")), progress=progress)
-    except ZooError as exc:
-        if data:
-            raise
-        # a published checkpoint records the file's name, not where it was: say how to give it
-        raise ZooError(f"{exc}; the model was trained on {source} (sha256 {str(trained_on.get('sha256', '?'))[:12]}...): "
-                       "pass that text with --data") from None
-    same_text = not data and line_endings in (None, trained_endings)  # other line endings: another text, asked for
-    if same_text and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
-        raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): pass --data explicitly")
-    return corpus
+    return corpus_of(saved, data, line_endings, fractions, progress)
 
 
 def is_autocomplete(model) -> bool:

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from ..errors import ZooError
-from .common import checkpoint_path, emit_json
+from .common import checkpoint_path, complete_models, emit_json
 
 
 @click.command()
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.argument("directory", metavar="MODEL", shell_complete=complete_models)
 @click.option("--repo-id", required=True, help="The Hub repository, e.g. alice/lstm-3x512-warpeace (created if needed).")
 @click.option("--dry-run", is_flag=True, help="Show what would be published (files, checksums, the card) and stop.")
 @click.option("--to-dir", type=click.Path(file_okay=False), metavar="DIR",
@@ -27,7 +27,10 @@ from .common import checkpoint_path, emit_json
                    "figures under analyses/, shown in the card. They must have been made from these weights.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_, model_name, reports, as_json) -> None:
-    """Publish a checkpoint (a run directory: its best epoch) on the Hugging Face Hub.
+    """Publish a checkpoint on the Hugging Face Hub.
+
+    MODEL is what every command takes: a checkpoint or run directory (its best epoch), a registry
+    name with weights, or hf:org/name@revision.
 
     \b
     Uploads model.safetensors, config.json (without local paths or optimizer state) and a model
@@ -40,7 +43,7 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
 
     if dry_run and to_dir:
         raise click.UsageError("--dry-run shows the files and --to-dir writes them: choose one")
-    upload = hub.prepare(directory, repo_id, license_, model_name, reports=reports)
+    upload = hub.prepare(checkpoint_path(directory, announce=not as_json), repo_id, license_, model_name, reports=reports)
     if to_dir:
         written = hub.save(upload, to_dir, overwrite_card=overwrite_card)
         if as_json:
@@ -75,6 +78,7 @@ def pull(spec, with_analyses, as_json) -> None:
     """Download a checkpoint into the Hugging Face cache, verify it, and print where it is.
 
     SPEC is org/name@revision (or hf:org/name@revision), or a registry name whose entry pins one.
+    The revision is a commit (40 hex digits: the pin to publish), or a branch or tag name.
     With HF_HUB_OFFLINE=1 only what is cached is used.
     """
     from .. import hub
