@@ -151,6 +151,31 @@ def test_saturation_equals_a_direct_computation_on_a_trace(arch):
     assert 0 <= layer0["mean_left"] <= 1 and layer0["mean_left"] + layer0["mean_right"] + layer0["mean_unsaturated"] == pytest.approx(1)
 
 
+def test_gate_value_histograms_fill_the_page_with_labelled_thinned_axes():
+    """The histograms as drawn: the page's width, a y label, a log axis shared by every panel with
+    at most four labelled decades and no labelled minor ticks, three x ticks."""
+    from zoo.report import PAGE_WIDTH, render_html
+    from zoo_analysis.saturation import _histogram_figure
+
+    model = _model("lstm-2x8", QUOTED, scale=0.8)
+    report = zoo.analyze(model, "saturation", QUOTED)
+    image = report.figures["gate-values.png"]
+    assert int.from_bytes(image[16:20], "big") == pytest.approx(PAGE_WIDTH * 100, abs=2)  # the PNG's width in pixels
+    fig = _histogram_figure({g: report.arrays[f"{g}.hist"] for g in model.gates}, 0.1, 0.9)
+    fig.draw_without_rendering()
+    axes = fig.axes
+    assert len(axes) == len(model.gates) and len({ax.get_ylim() for ax in axes}) == 1
+    for ax in axes:
+        low, high = ax.get_ylim()
+        shown = [t for t in ax.yaxis.get_major_ticks() if low <= t.get_loc() <= high and t.label1.get_text()]
+        assert ax.get_yscale() == "log" and 2 <= len(shown) <= 4, [t.label1.get_text() for t in shown]
+        assert not any(t.label1.get_text() for t in ax.yaxis.get_minor_ticks())
+        assert len(ax.get_xticks()) == 3
+    for ax in axes[::3]:  # the first column: 2 layers x 3 gates, row by row
+        assert "share of values" in ax.get_ylabel()
+    assert "share of all values" in render_html(report, zoo.get_analyzer("saturation").template)
+
+
 # -- cells -----------------------------------------------------------------------------------------
 
 def _plant_quote_cell(model, unit: int) -> None:
@@ -274,7 +299,26 @@ def test_analysis_data_carries_training_text_and_references():
     data = AnalysisData(ids=torch.from_numpy(model.vocab.encode(QUOTED)), text=QUOTED, vocab=model.vocab,
                         train_text=QUOTED, references={"same": model}, source={"name": "quoted"})
     report = zoo.analyze(model, "saturation", data)
-    assert report.meta["references"] == ["same"] and report.meta["data"] == {"name": "quoted", "characters": len(QUOTED)}
+    assert report.meta["references"] == ["same"]
+    assert report.meta["data"] == {"name": "quoted", "characters": len(QUOTED), "predicted": len(QUOTED) - 1}
+
+
+def test_reports_name_both_counts_and_the_predictions_are_what_eval_scores():
+    """A text of n characters is n - 1 predictions: `zoo eval`'s count is the second, the
+    reports give both, each named, in the page, the index and the model card's data line."""
+    from zoo.evaluate import char_losses, summarize
+    from zoo.report import data_line, render_html
+
+    model = _model("lstm-1x8", QUOTED)
+    data = AnalysisData(ids=torch.from_numpy(model.vocab.encode(QUOTED)), text=QUOTED, vocab=model.vocab,
+                        source={"name": "quoted", "split": "test"})
+    report = zoo.analyze(model, "saturation", data)
+    scored = summarize(char_losses(model, data.ids, streams=1))["characters"]
+    assert report.meta["data"]["predicted"] == scored == len(QUOTED) - 1
+    assert data_line(report.meta) == f"quoted, test split, {len(QUOTED):,} characters ({scored:,} predicted)"
+    page = " ".join(render_html(report, zoo.get_analyzer("saturation").template).split())
+    assert f"{len(QUOTED):,} characters, {scored:,} of them predicted" in page
+    assert data_line({"data": {"name": "old", "characters": 10}}) == "old, 10 characters"  # earlier reports
 
 
 # -- connectivity ----------------------------------------------------------------------------------
@@ -412,7 +456,14 @@ def test_two_models_that_differ_on_one_character():
     assert all(r["difference_se"] == pytest.approx(0, abs=1e-6) for r in rows)  # the same at every occurrence
     assert {r["shown"] for r in rows} >= {"␣", "↵"}
     runs = zoo.analyze(good, "char-probs", data, block=32).summary
-    assert runs["block"] == 32 and runs["references"]["bad-x"] == rows  # the same differences, still no spread
+    assert runs["block"] == 32 and len(runs["references"]["bad-x"]) == len(rows)
+    for got, want in zip(runs["references"]["bad-x"], rows):  # the same differences, still no spread (up to rounding)
+        assert got.keys() == want.keys()
+        for key, value in want.items():
+            if isinstance(value, float):
+                assert got[key] == pytest.approx(value, abs=1e-9), key
+            else:
+                assert got[key] == value, key
     overlap = zoo.analyze(good, "error-overlap", data).summary["comparisons"][0]
     assert (overlap["both"], overlap["only_model"], overlap["only_reference"]) == (0, 0, text[1:].count("x"))
     same = zoo.analyze(bad_x, "error-overlap", AnalysisData(ids=data.ids, text=text, vocab=vocab, references={"same": bad_x}))
@@ -425,7 +476,7 @@ def test_paired_differences_by_group():
     groups = np.array([0, 0, 0, 2])
     found = paired_difference(groups, np.array([1.0, 2.0, 6.0, 5.0]), np.array([0.0, 0.0, 3.0, 1.0]), minlength=4)
     assert found["count"].tolist() == [3, 0, 1, 0]
-    assert found["mean"][0] == pytest.approx(2.0) and found["mean"][2] == 4.0  # differences 1, 2, 3 and 4
+    assert found["mean"][0] == pytest.approx(2.0) and found["mean"][2] == pytest.approx(4.0)  # differences 1-3; 4
     assert found["se"][0] == pytest.approx(np.std([1, 2, 3], ddof=1) / np.sqrt(3))
     assert np.isnan(found["se"][1]) and np.isnan(found["se"][2]) and np.isnan(found["mean"][1])  # empty; one position
     runs = paired_difference(groups, np.array([1.0, 2.0, 6.0, 5.0]), np.array([0.0, 0.0, 3.0, 1.0]), minlength=4, block=2)
@@ -477,14 +528,8 @@ def test_closing_brackets_are_bucketed_by_the_distance_to_their_match():
         zoo.analyze(far, "bracket-distance", text)
 
 
-def test_detector_scores_equal_a_direct_computation():
-    model = _model("lstm-2x6", QUOTED, seed=4, scale=0.6)
-    thresholds = (0.5, 0.1, 0.3)  # not sorted: results follow the parameter's order
-    report = zoo.analyze(model, "cells", QUOTED, streams=1, features="after-space,quote", thresholds=thresholds, top=12)
-    with torch.no_grad():
-        trace = model.trace(torch.from_numpy(model.vocab.encode(QUOTED))[None])
-    values = torch.cat([trace["layers.0.c"][0], trace["layers.1.c"][0]], -1).tanh().numpy()
-    on = text_features(QUOTED, ["after-space"])["after-space"]
+def _best_detector_f1(values, on, thresholds):
+    """Per unit (column of `values`), the best F1 of "fires above t or below -t" against `on`."""
     best = np.zeros(values.shape[1])
     for t in thresholds:
         for fired in (values > t, values < -t):
@@ -493,10 +538,98 @@ def test_detector_scores_equal_a_direct_computation():
             recall = hits / on.sum()
             f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-300), 0)
             best = np.maximum(best, f1)
+    return best
+
+
+def test_detector_scores_equal_a_direct_computation():
+    model = _model("lstm-2x6", QUOTED, seed=4, scale=0.6)
+    thresholds = (0.5, 0.1, 0.3)  # not sorted: results follow the parameter's order
+    report = zoo.analyze(model, "cells", QUOTED, streams=1, features="after-space,quote", thresholds=thresholds, top=12)
+    with torch.no_grad():
+        trace = model.trace(torch.from_numpy(model.vocab.encode(QUOTED))[None])
+    values = torch.cat([trace["layers.0.c"][0], trace["layers.1.c"][0]], -1).tanh().numpy()
+    on = text_features(QUOTED, ["after-space"])["after-space"]
     column = list(report.arrays["detector_features"]).index("after-space")
-    np.testing.assert_allclose(report.arrays["detector_f1"][:, column], best, atol=1e-9)
+    np.testing.assert_allclose(report.arrays["detector_f1"][:, column], _best_detector_f1(values, on, thresholds),
+                               atol=1e-9)
     for row in report.summary["features"]["after-space"]["top"]:
         assert row["threshold"] in thresholds
+    assert report.summary["unbounded"] == [] and (report.arrays["unit_divisor"] == 1).all()  # tanh(c): as it is
+
+
+def _relu_counter(text: str, unit: int = 2):
+    """A one-layer ReLU RNN whose `unit` counts the characters read since the last newline: its h
+    is unbounded (it reaches the longest line's length), the other units small and random."""
+    from zoo_classic.models import RNN
+
+    class ReluRNN(RNN):
+        def run(self, x, state):
+            return self.run_loop(x, state)
+
+        def trace_layer(self, layer, x, state, record, recorded):
+            return self.loop_layer(layer, x, state, record, recorded)
+
+        def cell(self, layer, xp, state):
+            h = torch.relu(xp + self._recurrent(layer, state[0]))
+            return (h,), {"h": h}
+
+    base = _model("rnn-1x6", text, seed=5, scale=0.3)
+    model = ReluRNN(base.config, vocab=base.vocab).eval()
+    model.load_state_dict(base.state_dict())
+    layer = model.layers[0]
+    with torch.no_grad():
+        layer.weight_ih[unit], layer.weight_hh[unit] = 0.0, 0.0
+        layer.weight_ih[unit, model.vocab.chars.index("\n")] = -1000.0  # back to 0 at a newline
+        layer.weight_hh[unit, unit], layer.bias_ih[unit] = 1.0, 1.0  # else one more
+    return model
+
+
+def test_cells_reads_an_unbounded_internal_relative_to_its_range_and_says_so():
+    """A ReLU state reaching 47: colours, thresholds and the probe read it divided by 47
+    (scale=range), or as it is (scale=fixed), and the page says that it leaves [-1, 1]."""
+    import base64
+
+    from zoo.report import render_html
+
+    model = _relu_counter(QUOTED)
+    longest = max(len(line) for line in QUOTED.splitlines())
+    with torch.no_grad():
+        values = model.trace(torch.from_numpy(model.vocab.encode(QUOTED))[None])["layers.0.h"][0].double().numpy()
+    assert values.max() == pytest.approx(longest)
+    thresholds = (0.3, 0.5, 0.7)
+    on = text_features(QUOTED, ["after-space"])["after-space"]
+    template = zoo.get_analyzer("cells").template
+    quantized = {}
+    for scale, divisor in (("range", longest), ("fixed", 1.0)):
+        report = zoo.analyze(model, "cells", QUOTED, streams=1, chunk=50, features="after-space,line-position",
+                             excerpt_length=400, probe_ridge=30.0, scale=scale, top=6)
+        summary = report.summary
+        assert summary["unbounded"] == ["layers.0.h"] and summary["scale"] == scale
+        assert summary["ranges"]["layers.0.h"]["max"] == pytest.approx(longest)
+        assert summary["ranges"]["layers.0.h"]["divisor"] == pytest.approx(divisor)
+        np.testing.assert_allclose(report.arrays["unit_divisor"], divisor)
+        best = summary["features"]["line-position"]["top"][0]
+        assert best["cell"] == "0:2" and best["r"] > 0.999  # correlation does not depend on the scale
+        column = list(report.arrays["detector_features"]).index("after-space")
+        np.testing.assert_allclose(report.arrays["detector_f1"][:, column],
+                                   _best_detector_f1(values / divisor, on, thresholds), atol=1e-9)
+        for row in summary["features"]["after-space"]["top"]:
+            assert row["value_threshold"] == pytest.approx(row["threshold"] * divisor)
+        x = np.c_[values / divisor, np.ones(len(values))]  # the probe: a ridge fit on the scaled values
+        half = len(values) // 2
+        y = text_features(QUOTED, ["line-position"])["line-position"].astype(np.float64)
+        w = np.linalg.solve(x[:half].T @ x[:half] + 30.0 * np.eye(x.shape[1]), x[:half].T @ y[:half])
+        r2 = 1 - ((y[half:] - x[half:] @ w) ** 2).sum() / ((y[half:] - y[half:].mean()) ** 2).sum()
+        assert summary["features"]["line-position"]["probe_r2"]["layers.0.h"] == pytest.approx(r2, abs=1e-6)
+        q = np.frombuffer(base64.b64decode(report.html["values"]), dtype=np.int8).reshape(6, -1)
+        np.testing.assert_allclose(q[2], np.clip(np.round(values[:400, 2] / divisor * 127), -127, 127), atol=1)
+        quantized[scale] = q[2]
+        page = render_html(report, template)
+        assert "layers.0.h is not within [−1, 1]" in page
+        assert ("divided by its" in page) == (scale == "range") and ("clip at ±1" in page) == (scale == "fixed")
+    assert (quantized["range"] == 127).mean() < 0.05 < 0.8 < (quantized["fixed"] == 127).mean()  # not a solid panel
+    bounded = zoo.analyze(_model("gru-1x6", QUOTED), "cells", QUOTED[:300], features="quote")
+    assert bounded.summary["unbounded"] == [] and "is not within" not in render_html(bounded, template)
 
 
 class GradientsOnly(torch.nn.Module):

@@ -151,9 +151,12 @@ def test_the_lead_over_a_reference_is_paired_by_character():
     assert [(r["known"], r["characters"], r["top1"]) for r in found["by_known"]] == [(0, 2, 0.5), (1, 2, 0.5)]
     assert [r["top1_se"] for r in found["by_known"]] == pytest.approx([0.5, 0.5])  # std([1, 0]) / sqrt(2)
     runs = lead(own, theirs, block=2)  # runs (1, 0) and (0, 1): the same sum each, so no spread between runs
-    assert runs["top1"] == 0.5 and runs["top1_se"] == 0
+    assert runs["top1"] == pytest.approx(0.5)
+    assert runs["top1_se"] == pytest.approx(0, abs=1e-12)
     same = lead(own, own)
-    assert same["top1"] == 0 and same["top1_se"] == 0 and all(r["top1"] == 0 for r in same["by_known"])
+    assert same["top1"] == pytest.approx(0, abs=1e-12)
+    assert same["top1_se"] == pytest.approx(0, abs=1e-12)
+    assert all(r["top1"] == pytest.approx(0, abs=1e-12) for r in same["by_known"])
 
 
 def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
@@ -168,7 +171,9 @@ def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(run), "--json")  # the same words
     assert code == 0, err
     same = json.loads(out)["references"][0]
-    assert same["accuracy"] == result["accuracy"] and same["accuracy_difference"] == 0 and same["difference_nats"] == 0
+    assert same["accuracy"] == pytest.approx(result["accuracy"])
+    assert same["accuracy_difference"] == pytest.approx(0, abs=1e-12)
+    assert same["difference_nats"] == pytest.approx(0, abs=1e-12)
     chars = zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abc "))), tmp_path / "chars")
     code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(chars))
     assert code == 1 and "one of the two predicts words" in err and err.count("\n") == 1

@@ -1,6 +1,7 @@
 """zoo train / eval / sample from the command line, and their one-line errors."""
 
 import json
+import re
 
 import pytest
 
@@ -207,3 +208,46 @@ def test_a_published_checkpoint_says_which_text_to_pass(trained, tiny_text, tmp_
     assert "pass that text with --data FILE" in err
     code, out, err = run(capsys, "eval", "--model", tmp_path / "hub", "--data", tiny_text)
     assert code == 0 and "test cross-entropy on tiny.txt" in out
+
+
+def _on_a_terminal(*args: str) -> str:
+    """What `zoo ARGS` shows on a 120-column terminal (a pseudo-terminal), all of it."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "zoo", *args], stdin=slave, stdout=slave, stderr=slave,
+                               close_fds=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the other end closed: the process has ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert process.wait(timeout=120) == 0, shown.decode(errors="replace")
+    return shown.decode(errors="replace")
+
+
+def test_training_shows_its_progress_within_the_epoch_on_a_terminal(tmp_path, tiny_text):
+    """Characters done, their rate and the time left, while the epoch runs; nothing with --quiet."""
+    args = ["train", "--model", "lstm-1x8", "--data", str(tiny_text), "--epochs", "1", "--batch-size", "2",
+            "--seq-length", "8"]
+    shown = _on_a_terminal(*args, "--out", str(tmp_path / "a"))
+    bar = [line for line in shown.replace("\r", "\n").splitlines() if line.startswith("epoch 1/1:")]
+    assert bar, shown
+    assert re.search(r"\d+(\.\d+)?k?/\d+(\.\d+)?k? \[\d\d:\d\d<", bar[-1])  # characters done / all, [elapsed<left
+    assert "char/s" in shown
+    quiet = _on_a_terminal(*args, "--out", str(tmp_path / "b"), "--quiet")
+    assert "char/s" not in quiet
+    assert "epoch 1: train" in quiet  # the epoch's line stays as it was

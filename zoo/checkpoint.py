@@ -195,7 +195,7 @@ def _read_weights(directory: Path, expected_sha256: str | None) -> dict[str, Any
         raise ZooError(f"{path} is not a valid safetensors file: {exc}") from exc
 
 
-def _check_provider(directory: Path, arch: str, recorded: dict[str, Any] | None) -> None:
+def check_provider(directory: Path, arch: str, recorded: dict[str, Any] | None) -> None:
     """When the plugin that made a checkpoint is gone, say which package to install (from what
     the checkpoint recorded) instead of suggesting an architecture with a similar name."""
     from .plugins import plugins
@@ -211,7 +211,21 @@ def _check_provider(directory: Path, arch: str, recorded: dict[str, Any] | None)
             raise ZooError(f"{directory} needs architecture '{arch}' from {dist}, which is installed but failed to load: {info.error}")
         if info.distribution == dist:
             return  # installed and working, yet without this architecture: the usual error says the rest
-    raise ZooError(f"{directory} needs {dist} {version or ''}".rstrip() + f": pip install {dist}")
+    raise ZooError(f"{directory} needs {' '.join(filter(None, (dist, version)))}: {_how_to_install(recorded)}")
+
+
+def _how_to_install(recorded: dict[str, Any]) -> str:
+    """How to get a checkpoint's plugin back: a command only where the checkpoint says where its
+    distribution came from (another package under the same name could be fetched otherwise)."""
+    dist, version, source = recorded.get("distribution"), recorded.get("version"), recorded.get("source")
+    pinned = f"{dist}=={version}" if version else dist
+    if source == "a package index":
+        return f"pip install '{pinned}' (it was installed from a package index)"
+    if source == "a local path":
+        return f"install the distribution {pinned} from the local path it was installed from"
+    if source:
+        return f"pip install '{dist} @ {source}'"
+    return f"install the distribution {' '.join(filter(None, (dist, version)))} (the checkpoint does not say where it came from)"
 
 
 def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
@@ -227,7 +241,7 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
 
         return plugins().get("baseline", config["baseline"]["name"]).load().load(directory)
     model_config = ModelConfig.from_dict(config["model"])
-    _check_provider(directory, model_config.arch, config.get("plugin"))
+    check_provider(directory, model_config.arch, config.get("plugin"))
     vocab = Vocab.from_dict(config["vocab"]) if config.get("vocab") else None
     if vocab is not None and len(vocab.chars) != model_config.vocab_size:
         raise ZooError(f"{directory / CONFIG}: its vocabulary has {len(vocab.chars)} characters, "

@@ -66,6 +66,22 @@ class Entry:
         return obj
 
 
+def install_source(dist: metadata.Distribution) -> str | None:
+    """Where a distribution came from, as its metadata records it (PEP 610 and PEP 376): "a
+    local path", the URL it was installed from, "a package index" (an installer recorded no URL),
+    or None where nothing says; so that a checkpoint can later say how to get it back."""
+    import json
+
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "null")
+        installer = (dist.read_text("INSTALLER") or "").strip()
+    except (OSError, ValueError):
+        return None
+    if isinstance(direct, dict) and isinstance(direct.get("url"), str):
+        return "a local path" if direct["url"].startswith("file:") else direct["url"]
+    return "a package index" if installer else None
+
+
 @dataclass
 class PluginInfo:
     """What `zoo plugins` shows for one plugin."""
@@ -78,6 +94,7 @@ class PluginInfo:
     registers: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
     conflicts: list[str] = field(default_factory=list)
+    source: str | None = None  # where the distribution was installed from, when its metadata says
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +106,7 @@ class PluginInfo:
             "registers": self.registers,
             "error": self.error,
             "conflicts": self.conflicts,
+            "source": self.source,
         }
 
 
@@ -127,6 +145,7 @@ class Plugins:
             distribution=dist.name if dist else None,
             version=dist.version if dist else None,
             module=ep.value,
+            source=install_source(dist) if dist else None,
         )
         if ep.name in self.info:
             other = self.info[ep.name]
@@ -224,7 +243,7 @@ class Plugins:
             return None
         info = self.info.get(entry.plugin)
         return {"entry_point": entry.plugin, "distribution": info.distribution if info else None,
-                "version": info.version if info else None}
+                "version": info.version if info else None, **({"source": info.source} if info and info.source else {})}
 
     def broken(self) -> list[str]:
         """One line for each installed plugin that failed to load."""

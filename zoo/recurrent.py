@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from .config import BIAS_KINDS, ModelConfig
 from .errors import ZooError
+from .params import Option, Param  # noqa: F401  (zoo.recurrent.Option: the older name, still importable)
 from .vocab import Vocab
 
 State = tuple[Tensor, ...]
@@ -35,14 +36,9 @@ State = tuple[Tensor, ...]
 
 NameFilter = None | str | Iterable[str] | Callable[[str], bool]
 
-
-class Option(NamedTuple):
-    """One architecture convention: its default, the values allowed, and why it exists."""
-
-    default: Any
-    choices: tuple[Any, ...] | None = None
-    doc: str = ""
-    check: Callable[[Any], bool] | None = None
+INIT_SCALE = 0.08
+"""The range a new model's parameters start in, uniform in [-INIT_SCALE, INIT_SCALE]: the paper's
+(and char-rnn's) choice, and `Recipe.init_scale`'s default."""
 
 
 @dataclass
@@ -91,7 +87,7 @@ class RecurrentLM(nn.Module):
 
     arch:        the registered name.
     state_names: the per-layer state tensors, first of all ``"h"``, the layer's output.
-    options:     the architecture's conventions, each an `Option`; defaults are written into the
+    options:     the architecture's conventions, each a `zoo.Param`; defaults are written into the
                  config, so a checkpoint states the convention it was trained with.
     biases:      the bias layouts `build_layers` implements: ``"single"`` (one bias per gate
                  block) and/or ``"double"`` (input and recurrent biases, as torch keeps them);
@@ -100,7 +96,7 @@ class RecurrentLM(nn.Module):
 
     arch: ClassVar[str] = ""
     state_names: ClassVar[tuple[str, ...]] = ("h",)
-    options: ClassVar[dict[str, Option]] = {}
+    options: ClassVar[dict[str, Param]] = {}
     biases: ClassVar[tuple[str, ...]] = BIAS_KINDS
 
     compile_devices: tuple[str, ...] = ("cuda",)
@@ -126,7 +122,7 @@ class RecurrentLM(nn.Module):
         self.build_layers()
         self.head = nn.Linear(cfg.hidden, cfg.output_size)
         self.words = None  # the word vocabulary (`zoo.vocab.WordVocab`) of an autocomplete model
-        self.reset_parameters()
+        self.reset_parameters(INIT_SCALE)  # always with the scale: an override may take no default
 
     # -- configuration ------------------------------------------------------------------------
     @classmethod
@@ -139,13 +135,8 @@ class RecurrentLM(nn.Module):
         if unknown:
             known = ", ".join(cls.options) or "none"
             raise ZooError(f"{cls.arch}: unknown option(s) {', '.join(unknown)} (known: {known})")
-        options = {}
-        for key, opt in cls.options.items():
-            value = config.options.get(key, opt.default)
-            if (opt.choices is not None and value not in opt.choices) or (opt.check and not opt.check(value)):
-                allowed = ", ".join(map(str, opt.choices)) if opt.choices else opt.doc
-                raise ZooError(f"{cls.arch}: option {key}={value!r} is not allowed ({allowed})")
-            options[key] = value
+        options = {key: opt.coerce(key, config.options.get(key, opt.default), f"{cls.arch}: option")
+                   for key, opt in cls.options.items()}
         return config.replace(arch=cls.arch or config.arch, options=options)
 
     def transposed(self, weight: Tensor) -> Tensor:
@@ -164,8 +155,12 @@ class RecurrentLM(nn.Module):
             self._transposed_cache[key] = cached
         return cached[1]
 
-    def reset_parameters(self, scale: float = 0.08) -> None:
-        """Uniform initialization in [-scale, scale], the paper's (and char-rnn's) choice."""
+    def reset_parameters(self, scale: float = INIT_SCALE) -> None:
+        """Uniform initialization in [-scale, scale], the paper's (and char-rnn's) choice.
+
+        The zoo always passes `scale` (the constructor `INIT_SCALE`, the trainer the recipe's
+        `init_scale`, the conformance kit 0.5), so an override ``reset_parameters(self, scale)``
+        needs no default; it calls ``super().reset_parameters(scale)`` and then sets its own."""
         for p in self.parameters():
             nn.init.uniform_(p, -scale, scale)
 

@@ -32,6 +32,12 @@ TEMPLATES = Path(__file__).parent / "templates"
 BASE_TEMPLATE = "report.html.j2"
 
 
+PAGE_WIDTH = 11.2
+"""The report page's content width in inches at `png`'s 100 dpi (base.css: 1180 px less 2 x 28 px
+of padding): a figure this wide fills the page's width at its natural size, neither scaled down
+(blurred text) nor leaving half the page empty."""
+
+
 def new_figure(width: float, height: float, layout: str | None = "constrained"):
     """A matplotlib figure that needs no pyplot or display (the Agg canvas draws it)."""
     from matplotlib.figure import Figure
@@ -147,12 +153,16 @@ def write_index(folder: str | Path) -> Path | None:
 
 
 def data_line(meta: dict[str, Any]) -> str:
-    """What a report read, in words: "warpeace.txt, test split, 321,048 characters"."""
+    """What a report read, in words: "warpeace.txt, test split, 321,048 characters (321,047
+    predicted)". Both counts, named, because `zoo eval` gives the second (the predictions it
+    scores: every character but the first) and the analyses of internals read the first."""
     data = meta.get("data") or {}
-    characters = data.get("characters")
+    characters, predicted = data.get("characters"), data.get("predicted")
+    count = isinstance(characters, int) and f"{characters:,} characters"
+    if count and isinstance(predicted, int):
+        count += f" ({predicted:,} predicted)"
     return ", ".join(filter(None, [str(data.get("name", "a text given directly")),
-                                   data.get("split") and f"{data['split']} split",
-                                   isinstance(characters, int) and f"{characters:,} characters"]))
+                                   data.get("split") and f"{data['split']} split", count]))
 
 
 def _when(created: str) -> str:

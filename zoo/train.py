@@ -97,6 +97,19 @@ class Distributed:
             dist.destroy_process_group()
 
 
+def progress_bar(total: int, desc: str, unit: str, show: bool):
+    """A bar for the work within an epoch (done, rate, time left; the running loss is set by the
+    loop), shown on a terminal unless `show` is off. A terminal that reports no width (some
+    pseudo-terminals) gets 100 columns instead of an empty bar."""
+    import shutil
+
+    from tqdm.auto import tqdm
+
+    width = None if shutil.get_terminal_size((0, 0)).columns > 0 else 100
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "char", disable=None if show else True,
+                leave=False, dynamic_ncols=width is None, ncols=width, mininterval=0.5)
+
+
 def _optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
     if recipe.optimizer == "adam":
         return torch.optim.Adam(params, lr=recipe.lr)
@@ -323,8 +336,8 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
         state = None
         started = time.perf_counter()
         running, count = torch.zeros((), device=dev), 0
-        bar = tqdm(total=windows, desc=f"epoch {epoch}/{recipe.max_epochs}", unit="step",
-                   disable=None if progress and dist.main else True, leave=False, dynamic_ncols=True)
+        chars = recipe.batch_size * recipe.seq_length  # per step
+        bar = progress_bar(windows * chars, f"epoch {epoch}/{recipe.max_epochs}", "char", progress and dist.main)
         for w in range(windows):
             xb, yb = x_all[w].to(dev, non_blocking=True), y_all[w].to(dev, non_blocking=True)
             logits, state = net(xb, state)
@@ -343,10 +356,8 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
                     shutil.rmtree(snapshot, ignore_errors=True)
                     raise ZooError(_not_saved(run, f"the snapshot of step {step}", last, exc)) from None
             if not bar.disable and (w % 10 == 9 or w == windows - 1):
-                elapsed = time.perf_counter() - started
-                bar.set_postfix(loss=f"{running.item() / count:.3f}",
-                                chars_s=f"{(w + 1) * recipe.batch_size * recipe.seq_length / elapsed:,.0f}")
-            bar.update(1)
+                bar.set_postfix(loss=f"{running.item() / count:.3f}")
+            bar.update(chars)
         bar.close()
         seconds = time.perf_counter() - started
         train_nats = running.item() / max(count, 1)
@@ -431,8 +442,7 @@ def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str
         model.train()
         order = np.random.default_rng([recipe.seed, epoch]).permutation(len(train_set))
         started, running, count = time.perf_counter(), torch.zeros((), device=dev), 0
-        bar = tqdm(total=steps, desc=f"epoch {epoch}/{recipe.max_epochs}", unit="step", disable=None if progress else True,
-                   leave=False, dynamic_ncols=True)
+        bar = progress_bar(steps, f"epoch {epoch}/{recipe.max_epochs}", "step", progress)
         for x, y in ac.batches(train_set, recipe.batch_size, order):
             logits, _ = model(x.to(dev, non_blocking=True))
             loss = ac.loss(logits, y.to(dev, non_blocking=True))

@@ -23,8 +23,6 @@ from zoo.analysis import BLOCK
 
 
 class AccuracyByKnownChars(Analyzer):
-    name = "accuracy-by-known-chars"
-    summary = "Autocomplete accuracy by letters of the word already read (Madsen 2019)"
     requires = frozenset({"words"})
     params = {
         "top": Param(3, "suggestions counted: top-1 up to top-k accuracy", check=lambda v: 1 <= v <= 10),

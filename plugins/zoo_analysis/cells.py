@@ -12,6 +12,12 @@ in the line, bracket depth, ...; see `zoo.text_features`):
 The top cells per feature are reported and shown as the paper shows them: the text coloured per
 character by the cell's value, -1 red to +1 blue. Statistics are accumulated online over chunks of
 parallel streams (`zoo.analysis.stream_trace`), so a whole test split never sits in memory.
+
+The colours and the thresholds assume values in [-1, 1], as tanh(c) and a tanh cell's h are. An
+internal that leaves that range (a ReLU cell's h) is, by default (`scale="range"`), read divided by
+its largest |value| in the analysed text, for the colours, the detector thresholds and the probe's
+ridge penalty; the page says so. Since that largest value is known only at the end of the text, the
+detector counts of such an internal take a second pass over it (bounded internals take one).
 """
 
 from __future__ import annotations
@@ -25,8 +31,6 @@ from zoo.analysis import STREAM_PARAMS, or_none
 
 
 class Cells(Analyzer):
-    name = "cells"
-    summary = "Interpretable cells: every memory cell scored against text features (paper Fig. 2)"
     requires = frozenset({"trace"})
     params = {
         "features": Param((), "features to score, comma-separated (default: every registered feature)"),
@@ -45,6 +49,11 @@ class Cells(Analyzer):
         "probe_ridge": Param(0.01, "ridge penalty of the linear probes: each feature read out from all units of each "
                                    "internal at once, fitted on the first half of the text and scored (R^2) on the "
                                    "second", check=lambda v: v > 0),
+        "scale": Param("range", "how an internal whose values leave [-1, 1] is read for the colours, the detector "
+                                "thresholds and the probe's ridge: 'range' divides it by its largest |value| in the "
+                                "analysed text; 'fixed' keeps the paper's -1..+1 (its colours then clip and the "
+                                "thresholds are absolute). Internals within [-1, 1] are read as they are either way",
+                       choices=("range", "fixed")),
         **STREAM_PARAMS,
     }
     template = Path(__file__).parent / "templates" / "cells.html.j2"
@@ -62,7 +71,7 @@ class Cells(Analyzer):
             plugins().get("feature", feature)
 
     def run(self, model, data, *, features, state, top, rank_by, thresholds, cells, excerpt_start,
-            excerpt_length, columns, probe_ridge, streams, chunk) -> Report:
+            excerpt_length, columns, probe_ridge, scale, streams, chunk) -> Report:
         import numpy as np
 
         from zoo.analysis import stream_trace, text_features
@@ -77,11 +86,20 @@ class Cells(Analyzer):
         start = min(excerpt_start, max(n - 1, 0))
         stop = min(start + excerpt_length, n)
         stats = _Stats(feats, thresholds, units.widths, (start, stop), probe_ridge)
+        read = lambda part: [part.internals[n].tanh() if squash else part.internals[n] for n in names]  # noqa: E731
         for part in stream_trace(model, data.ids, names, streams, chunk, data.progress, "cells"):
-            values = [part.internals[name] for name in names]
-            stats.add(part, [v.tanh() if squash else v for v in values])
+            stats.add(part, read(part))
+        low, high = stats.ranges()  # per internal, over the whole text
+        divisors = np.maximum(1.0, np.maximum(-low, high)) if scale == "range" else np.ones(len(names))
+        if (divisors > 1).any():  # the thresholds move: count the detectors again on the scaled values
+            stats.rescale(divisors)
+            for part in stream_trace(model, data.ids, names, streams, chunk, data.progress, "cells (rescaled)"):
+                stats.add(part, read(part), detectors_only=True)
         result = stats.finish()
         probed = result["probe_r2"]  # [internal, feature]
+        unit_divisor = np.repeat(divisors, units.widths)
+        ranges = {name: {"min": float(low[i]), "max": float(high[i]), "divisor": float(divisors[i]),
+                         "bounded": bool(-1 <= low[i] and high[i] <= 1)} for i, name in enumerate(names)}
 
         table, scores = {}, {}
         for f, feature in enumerate(feats):
@@ -94,8 +112,10 @@ class Cells(Analyzer):
             for u in ([] if constant else np.argsort(-key, kind="stable")[:top]):
                 row = {"cell": units.label(u), "name": units.name(u), "unit": units.local(u), "r": float(r[u])}
                 if binary:
+                    t = float(result["threshold"][u, b])
                     row.update(f1=float(result["f1"][u, b]), precision=float(result["precision"][u, b]),
-                               recall=float(result["recall"][u, b]), threshold=float(result["threshold"][u, b]),
+                               recall=float(result["recall"][u, b]), threshold=t,
+                               value_threshold=t * float(unit_divisor[u]),
                                sign="+" if result["sign"][u, b] > 0 else "-")
                 rows.append(row)
                 scores.setdefault(feature, int(u))
@@ -104,25 +124,29 @@ class Cells(Analyzer):
         # most interpretable first: by the best cell's |r|; features constant in this text last
         table = dict(sorted(table.items(), key=lambda kv: -abs(kv[1]["top"][0]["r"]) if kv[1]["top"] else 1.0))
 
-        excerpt = result["excerpt"]  # [units, characters]
+        excerpt = result["excerpt"]  # [units, characters], as recorded
+        shown = excerpt / unit_divisor[:, None].astype(np.float32)  # what the colours show
         text = data.text[start:stop]
         safe = lambda name: re.sub(r"[^A-Za-z0-9_.-]+", "-", name)  # noqa: E731
         panels = [(feature, scores[feature], f"cell-{safe(feature)}.png") for feature in table if feature in scores]
         panels += [(f"chosen {units.label(u)}", u, f"cell-{safe(units.label(u))}.png") for u in chosen]
-        figures = {file: _text_panel(text, excerpt[u], columns, f"{title}: cell {units.label(u)}")
+        figures = {file: _text_panel(text, shown[u], columns, f"{title}: cell {units.label(u)}"
+                                     + (f" (values / {unit_divisor[u]:.3g})" if unit_divisor[u] > 1 else ""))
                    for title, u, file in panels}
-        quantized = np.clip(np.round(excerpt * 127), -127, 127).astype(np.int8)
+        quantized = np.clip(np.round(shown * 127), -127, 127).astype(np.int8)
         summary = {"characters": n, "state": "tanh(c)" if squash else "h", "recorded": names,
-                   "units": units.total, "rank_by": rank_by, "features": table,
+                   "units": units.total, "rank_by": rank_by, "features": table, "scale": scale, "ranges": ranges,
+                   "unbounded": [name for name in names if not ranges[name]["bounded"]],
                    "excerpt": {"start": start, "stop": stop}, "chosen": [units.label(u) for u in chosen]}
         html = {"text": text, "labels": units.labels(), "names": names, "width": units.widths[0],
+                "divisors": [float(d) for d in divisors],
                 "values": base64.b64encode(quantized.tobytes()).decode("ascii"),
                 "panels": [{"title": t, "unit": int(u), "label": units.label(u)} for t, u, _ in panels]}
         arrays = {"correlation": result["r"], "feature_names": np.array(list(feats)),
                   "detector_f1": result["f1"], "detector_threshold": result["threshold"] * result["sign"],
                   "detector_features": np.array(stats.binary), "unit_mean": result["mean"],
-                  "unit_std": result["std"], "unit_labels": np.array(units.labels()),
-                  "excerpt": excerpt.astype(np.float16)}
+                  "unit_std": result["std"], "unit_labels": np.array(units.labels()), "unit_divisor": unit_divisor,
+                  "excerpt": excerpt.astype(np.float16 if np.abs(excerpt).max(initial=0) < 6e4 else np.float32)}
         return Report(self.name, summary=summary, arrays=arrays, figures=figures, html=html)
 
 
@@ -221,9 +245,11 @@ class _Probe:
                 self.gram[i][half] += (x1.T @ x1).double()
                 self.xy[i][half] += x1.double().T @ y
 
-    def finish(self):
+    def finish(self, divisors=None):
         """R^2 on the second half, ``[internal, feature]`` (NaN where a half is empty or a
-        feature is constant there)."""
+        feature is constant there). With `divisors` (one per internal) the fit is that of the
+        internal's values divided by its divisor, exactly: the Gram sums of ``[x / d, 1]`` are
+        those of ``[x, 1]`` scaled, so only the ridge penalty's weight changes."""
         import numpy as np
         import torch
 
@@ -231,7 +257,11 @@ class _Probe:
             return np.full((len(self.gram), self.yy.shape[1]), np.nan)
         spread = self.yy[1] - self.ys[1] ** 2 / self.n[1]
         found = []
-        for gram, xy in zip(self.gram, self.xy):
+        for i, (gram, xy) in enumerate(zip(self.gram, self.xy)):
+            if divisors is not None and divisors[i] != 1:
+                d = torch.full((gram.shape[-1],), 1.0 / float(divisors[i]), dtype=gram.dtype)
+                d[-1] = 1.0  # the constant
+                gram, xy = gram * d[:, None] * d[None, :], xy * d[:, None]
             weights = torch.linalg.solve(gram[0] + self.ridge * torch.eye(len(gram[0]), dtype=gram.dtype), xy[0])
             error = self.yy[1] - 2 * (weights * xy[1]).sum(0) + (weights * (gram[1] @ weights)).sum(0)
             found.append(torch.where(spread > 1e-12, 1 - error / spread, torch.nan))
@@ -267,21 +297,61 @@ class _Stats:
         self.excerpt_span = excerpt
         self.excerpt = np.zeros((units, excerpt[1] - excerpt[0]), dtype=np.float32)
         self.probe = _Probe(widths, self.features, len(matrix) // 2, ridge)
+        self.low = torch.full((units,), torch.inf)
+        self.high = torch.full((units,), -torch.inf)
+        self.divisors = np.ones(len(widths))
+        self.unit_divisor = torch.ones(units)
 
-    def add(self, part, values) -> None:
+    def ranges(self):
+        """The smallest and largest value of each internal over what `add` has seen."""
+        import numpy as np
+
+        return (np.array([part.min().item() for part in self.low.split(self.widths)]),
+                np.array([part.max().item() for part in self.high.split(self.widths)]))
+
+    def rescale(self, divisors) -> None:
+        """Read each internal divided by its divisor from now on: the detector counts start
+        again (another pass of `add` with ``detectors_only``); the rest is rescaled at the end."""
+        import numpy as np
+        import torch
+
+        self.divisors = np.asarray(divisors, dtype=np.float64)
+        self.unit_divisor = torch.from_numpy(np.repeat(self.divisors, self.widths).astype(np.float32))
+        self.fires.zero_()
+        self.hits.zero_()
+
+    def add(self, part, values, detectors_only: bool = False) -> None:
         import torch
 
         x_all = torch.cat(values, dim=-1).float().cpu()  # [streams, steps, units]
         valid = part.valid
         x = x_all[valid]  # [characters, units]
         where = part.index[valid]
+        on = self.on[where].bool()
+        if not detectors_only:
+            self._add_sums(x_all, x, valid, part.index, where)
+        self._add_detectors(x / self.unit_divisor if self.divisors.max() > 1 else x, on)
+
+    def _add_sums(self, x_all, x, valid, index, where) -> None:
+        import torch
+
         f = self.features[where]
         self.n += len(x)
         self.sx += x.sum(0, dtype=torch.float64)
         self.sxx += (x * x).sum(0, dtype=torch.float64)
         self.sxf += (x.T @ f).double()
+        if len(x):
+            self.low = torch.minimum(self.low, x.min(0).values)
+            self.high = torch.maximum(self.high, x.max(0).values)
         self.probe.add(x.split(self.widths, dim=1), where)
-        on = self.on[where].bool()
+        a, b = self.excerpt_span
+        shown = valid & (index >= a) & (index < b)
+        if shown.any():
+            self.excerpt[:, (index[shown] - a).numpy()] = x_all[shown].T.numpy()
+
+    def _add_detectors(self, x, on) -> None:
+        import torch
+
         k = len(self.levels) + 1
         offsets = torch.arange(x.shape[1]) * k
         above = torch.bucketize(x, self.levels, right=False)  # how many t < x
@@ -291,10 +361,6 @@ class _Stats:
             self.fires[s] += torch.bincount(key.flatten(), minlength=self.fires.shape[1])
             for f in range(on.shape[1]):
                 self.hits[s, f] += torch.bincount(key[on[:, f]].flatten(), minlength=self.fires.shape[1])
-        a, b = self.excerpt_span
-        shown = valid & (part.index >= a) & (part.index < b)
-        if shown.any():
-            self.excerpt[:, (part.index[shown] - a).numpy()] = x_all[shown].T.numpy()
 
     def _by_threshold(self, counts, *lead: int):
         """Bucket counts ``[2, *lead, units * (K+1)]`` -> firing counts ``[sign, threshold, *lead, units]``,
@@ -336,7 +402,7 @@ class _Stats:
         return {"r": np.clip(r, -1, 1), "mean": mean, "std": std, "feature_mean": fmean, "feature_std": fstd,
                 "f1": pick(f1), "precision": pick(precision), "recall": pick(recall),
                 "threshold": thresholds[best % len(thresholds)], "sign": np.where(best < len(thresholds), 1, -1),
-                "excerpt": self.excerpt, "probe_r2": self.probe.finish()}
+                "excerpt": self.excerpt, "probe_r2": self.probe.finish(self.divisors)}
 
 
 def _layout(text: str, columns: int) -> tuple[list[tuple[int, int, int, str]], int]:
@@ -359,7 +425,7 @@ def _layout(text: str, columns: int) -> tuple[list[tuple[int, int, int, str]], i
 
 def _text_panel(text: str, values, columns: int, title: str) -> bytes:
     """The paper's figure: the text on a grid, each character's background coloured by the
-    cell's value (-1 red, 0 white, +1 blue)."""
+    cell's value (-1 red, 0 white, +1 blue; `values` already divided as `scale` says)."""
     import matplotlib
     import numpy as np
 

@@ -31,8 +31,6 @@ def references(data) -> dict:
 
 
 class ErrorOverlap(Analyzer):
-    name = "error-overlap"
-    summary = "Errors the model shares with n-gram models (or references), and errors only one makes (paper Fig. 4 left)"
     requires = frozenset({"log_probs"})
     params = {
         "threshold": ERROR_THRESHOLD,
@@ -70,8 +68,6 @@ class ErrorOverlap(Analyzer):
 
 
 class CharProbs(Analyzer):
-    name = "char-probs"
-    summary = "Mean probability of each correct character, model against a reference (paper Fig. 4 middle/right)"
     requires = frozenset({"log_probs"})
     needs = frozenset({"reference"})
     params = {
@@ -110,8 +106,6 @@ class CharProbs(Analyzer):
 
 
 class BracketDistance(Analyzer):
-    name = "bracket-distance"
-    summary = "Probability of closing brackets by distance to the opening one, model against a reference (paper Fig. 5 left)"
     requires = frozenset({"log_probs"})
     needs = frozenset({"reference"})
     params = {
@@ -264,8 +258,6 @@ def run_checkpoints(directory, until: float):
 
 
 class TrainingKL(Analyzer):
-    name = "training-kl"
-    summary = "A run's checkpoints against references: symmetric KL of the predictions (paper Fig. 5 right)"
     requires = frozenset({"log_probs"})
     needs = frozenset({"reference"})
     params = {
@@ -317,8 +309,6 @@ class TrainingKL(Analyzer):
 
 
 class ModelMap(Analyzer):
-    name = "model-map"
-    summary = "Many models in one picture, placed by the probabilities they give the test characters (paper Fig. 1 right)"
     requires = frozenset({"log_probs"})
     needs = frozenset({"reference"})
     params = {

@@ -32,8 +32,6 @@ SWEEP_FROM = 256  # hidden units; measured: 2x128 x 200, rows 0.77 s, sweep 0.95
 
 
 class Connectivity(Analyzer):
-    name = "connectivity"
-    summary = "Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)"
     requires = frozenset({"gradients"})
     params = {
         "target": Param("next", "whose logit: the character that comes next (for a word model: the word being "

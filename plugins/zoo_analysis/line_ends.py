@@ -24,8 +24,6 @@ PLACES = {"word": "word ends", "space": "spaces"}  # where a line could end, by 
 
 
 class LineEnds(Analyzer):
-    name = "line-ends"
-    summary = "p(line end) after each word by column, against how often lines end there (paper Sec. 4.3, Fig. 2)"
     requires = frozenset({"log_probs"})
     params = {
         "line_end": Param("auto", "the character that ends a line: auto takes the first of the usual line break, "

@@ -34,8 +34,6 @@ WORD = re.compile(r"[^\W\d_]+")  # runs of letters
 
 
 class Oracles(Analyzer):
-    name = "oracles"
-    summary = "Error analysis: the model's errors removed by a sequence of oracles (paper Section 4.4, Fig. 6)"
     requires = frozenset({"log_probs"})
     needs = frozenset({"train"})
     params = {

@@ -21,8 +21,6 @@ def _layer_and_gate(name: str) -> tuple[int, str]:
 
 
 class Saturation(Analyzer):
-    name = "saturation"
-    summary = "Gate saturation: how often each gate unit is nearly closed or nearly open (paper Fig. 3)"
     requires = frozenset({"trace", "gates"})
     params = {
         "left": Param(0.1, "a gate value below this is left-saturated (nearly closed)", check=lambda v: 0 < v < 1),
@@ -63,7 +61,7 @@ class Saturation(Analyzer):
             arrays[f"{g}.left"], arrays[f"{g}.right"] = fractions[g]
             arrays[f"{g}.hist"] = hist[g].numpy()
         figures = {"saturation.png": _scatter(fractions, left, right),
-                   "gate-values.png": _histograms({g: hist[g].numpy() for g in gates})}
+                   "gate-values.png": _histograms({g: hist[g].numpy() for g in gates}, left, right)}
         return Report(self.name, summary=summary, arrays=arrays, figures=figures)
 
 
@@ -116,21 +114,45 @@ def _scatter(fractions, left, right) -> bytes:
     return png(fig)
 
 
-def _histograms(hists) -> bytes:
-    import numpy as np
+def _histograms(hists, left: float, right: float) -> bytes:
+    from zoo.report import png
 
-    from zoo.report import new_figure, png
+    return png(_histogram_figure(hists, left, right))
+
+
+def _histogram_figure(hists, left: float, right: float):
+    """Histograms of gate values, one panel per layer and gate, the page's width: the share of all
+    (unit, character) values in each bin on a log axis shared by every panel (so that panels
+    compare, and rare saturated values still show), ticks at whole decades only, and the
+    saturation thresholds dashed."""
+    import numpy as np
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    from zoo.report import PAGE_WIDTH, new_figure
 
     layers, kinds = _grid(hists)
-    fig = new_figure(2.3 * len(kinds) + 0.6, 1.9 * len(layers) + 0.4)
-    axes = fig.subplots(len(layers), len(kinds), squeeze=False, sharex=True)
-    for name, counts in hists.items():
+    shares = {name: counts / max(counts.sum(), 1) for name, counts in hists.items()}
+    smallest = min((s[s > 0].min() for s in shares.values() if (s > 0).any()), default=1e-3)
+    bottom = 10 ** np.floor(np.log10(0.9 * smallest))  # the decade below the rarest bin, which stays visible
+    fig = new_figure(PAGE_WIDTH, 1.9 * len(layers) + 0.5)
+    axes = fig.subplots(len(layers), len(kinds), squeeze=False, sharex=True, sharey=True)
+    for name, share in shares.items():
         layer, gate = _layer_and_gate(name)
         ax = axes[layers.index(layer)][kinds.index(gate)]
-        edges = np.linspace(0, 1, len(counts) + 1)
-        ax.stairs(counts / max(counts.sum(), 1), edges, fill=True, color=f"C{kinds.index(gate)}", alpha=0.7)
-        ax.set_yscale("log")
+        edges = np.linspace(0, 1, len(share) + 1)
+        ax.stairs(share, edges, fill=True, color=f"C{kinds.index(gate)}", alpha=0.7)
+        for x in (left, right):
+            ax.axvline(x, color="#888888", lw=0.7, ls="--")
         ax.set_title(f"layer {layer} · {gate}", fontsize=9)
+    for ax in axes.flat:
+        ax.set_yscale("log")
+        ax.set_ylim(bottom, 1.5)
+        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=4))  # at most 4 labelled decades
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])  # the thresholds are the dashed lines
+        ax.tick_params(labelsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("gate value")
-    return png(fig)
+    for row in axes:
+        row[0].set_ylabel("share of values (log)")
+    return fig

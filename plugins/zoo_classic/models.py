@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from zoo import Option, RecurrentLM, State
+from zoo import Param, RecurrentLM, State
 from zoo.compiled import CompiledSequence
 
 
@@ -184,8 +184,8 @@ class GRU(_Fused):
     blocks = 3
     cudnn_mode = "GRU"
     options = {
-        "update": Option("paper", ("paper", "torch"), "which orientation of the update gate is called z"),
-        "reset": Option("after", ("after", "before"), "where the reset gate multiplies the candidate's recurrent term"),
+        "update": Param("paper", "which orientation of the update gate is called z", ("paper", "torch")),
+        "reset": Param("after", "where the reset gate multiplies the candidate's recurrent term", ("after", "before")),
     }
 
     @property

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from zoo import Option, RecurrentLM, State
+from zoo import Param, RecurrentLM, State
 from zoo.compiled import CompiledSequence
 
 
@@ -57,8 +57,8 @@ class _SequenceWeightGrad(torch.autograd.Function):
 class NestedLSTM(RecurrentLM):
     arch = "nlstm"
     options = {
-        "depth": Option(2, None, "an integer >= 2: memory levels per unit", lambda d: isinstance(d, int) and d >= 2),
-        "outer_candidate": Option("identity", ("identity", "tanh"), "activation of level 0's candidate"),
+        "depth": Param(2, "an integer from 2 to 16: memory levels per unit", check=lambda d: 2 <= d <= 16),
+        "outer_candidate": Param("identity", "activation of level 0's candidate", ("identity", "tanh")),
     }
 
     @property

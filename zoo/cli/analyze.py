@@ -55,11 +55,11 @@ class _AnalyzeCommand(click.Command):
 def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[str, Any]]:
     """--set values by analyzer: KEY=VALUE goes to every selected analyzer that has KEY, and
     ANALYZER.KEY=VALUE to that one; a key none of them has is an error."""
+    from ..params import settings as parse
+
     given: dict[str, dict[str, Any]] = {r.name: {} for r in runners}
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ZooError(f"--set takes KEY=VALUE, got {item!r}")
+    for key, value in parse(settings):
+        item = f"{key}={value}"
         target, dot, short = key.rpartition(".")
         if dot and target not in given:
             raise ZooError(f"--set {item}: '{target}' is not among the selected analyzers ({', '.join(given)})")

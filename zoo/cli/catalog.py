@@ -138,7 +138,7 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     if parse_spec(name):
         name = str(checkpoint_path(name, announce=not as_json))
     if Path(name).is_dir():
-        from ..checkpoint import read_config
+        from ..checkpoint import check_provider, checkpoint_dir, read_config
 
         saved = read_config(name)
         data: dict[str, Any] = {"checkpoint": str(Path(name).resolve()), **{k: v for k, v in saved.items() if k != "model"}}
@@ -147,6 +147,7 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         if "baseline" in saved:  # a fitted n-gram or n-NN: its plugin's settings, no architecture
             return _baseline_info(data, as_json)
         config = ModelConfig.from_dict(saved["model"])
+        check_provider(checkpoint_dir(name), config.arch, saved.get("plugin"))  # as loading it would say
         data["weights"] = _weights_check(name)
         published = published_analyses(name)
         if published:

@@ -109,7 +109,7 @@ def _echo_evaluation(result: dict[str, Any], corpus_name: str, block: int, resam
                    f"characters): {result['nats']:.4f}{_pm(result['se_nats'])} nats; accuracy {result['accuracy']:.2%}, "
                    f"top-2 {result['top2']:.2%}, top-3 {result['top3']:.2%}{runs}")
     else:
-        click.echo(f"{part} cross-entropy on {corpus_name} ({result['characters']:,} characters): "
+        click.echo(f"{part} cross-entropy on {corpus_name} ({result['characters']:,} predicted characters): "
                    f"{result['nats']:.4f}{_pm(result['se_nats'])} nats/char, "
                    f"{result['bits']:.4f}{_pm(result['se_bits'])} bits/char{runs}")
         unknown = result["unknown_characters"]

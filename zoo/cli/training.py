@@ -177,7 +177,7 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
     from ..plugins import plugins
 
     cls = plugins().get("baseline", name).load()
-    options = _key_values(settings)
+    options = _key_values(settings, typed=True)
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
     out = Path(out or f"runs/{name}-{order}.{corpus.name.removesuffix('.txt')}")
     if (out / "config.json").exists():
@@ -193,15 +193,13 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
     click.echo(f"{name} (order {order}) fitted on {len(ids):,} characters of {corpus.name}: {out}", err=True)
 
 
-def _key_values(settings: tuple[str, ...]) -> dict[str, Any]:
-    """--set KEY=VALUE items as a dict, values read as YAML scalars."""
-    options: dict[str, Any] = {}
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ZooError(f"--set takes KEY=VALUE, got {item!r}")
-        options[key] = yaml_scalar(value)
-    return options
+def _key_values(settings: tuple[str, ...], typed: bool = False) -> dict[str, Any]:
+    """--set KEY=VALUE items as a dict (`zoo.params.settings`): the text as given, for an
+    architecture's `Param`s to read; `typed` reads numbers and booleans as YAML does, for a
+    baseline's keyword arguments, which declare no types."""
+    from ..params import settings as parse
+
+    return {key: yaml_scalar(value) if typed else value for key, value in parse(settings)}
 
 
 def yaml_scalar(text: str) -> Any:

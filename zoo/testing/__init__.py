@@ -38,7 +38,8 @@ def make_model(arch: str, layers: int = 2, seed: int = 0, **overrides: Any):
     torch.manual_seed(seed)
     model = zoo.create_model(f"{arch}-{layers}x{HIDDEN}", vocab_size=VOCAB, **overrides)
     # Larger-than-default weights so the gates leave their linear region and a wrong equation shows.
-    model.reset_parameters(scale=0.5)
+    # Positional, as the constructor and the trainer call it: the documented `reset_parameters(self, scale)`.
+    model.reset_parameters(0.5)
     return model.eval()
 
 
