@@ -1,7 +1,7 @@
 # Set-up and everyday commands. `make demo` and `make test` work on a fresh machine.
 PYTHON ?= python3
 VENV   ?= .venv
-# This machine has the CPU build of torch 2.13.0 on local disk; elsewhere pass any torch >= 2.2,
+# The CPU build of torch 2.13.0 by default; pass any torch >= 2.2 instead,
 # e.g. `make test TORCH='torch>=2.2'`.
 TORCH  ?= torch==2.13.0
 BIN    := $(VENV)/bin
@@ -9,12 +9,12 @@ BIN    := $(VENV)/bin
 .PHONY: setup demo test bench clean
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml scripts/setup_kenlm.sh scripts/setup_browser.sh
+$(VENV)/.installed: pyproject.toml tools/setup_kenlm.sh tools/setup_browser.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check "$(TORCH)"
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
-	scripts/setup_kenlm.sh $(VENV)
-	scripts/setup_browser.sh
+	tools/setup_kenlm.sh $(VENV)
+	tools/setup_browser.sh
 	touch $@
 
 # The embedded default, with no network: the LSTM 2x128 that ships with the zoo (trained on the

@@ -1,16 +1,16 @@
 r"""Time and peak memory of `zoo analyze` on a whole test split, and the size and load time of its
 HTML reports.
 
-Targets (issue: the analysis framework): cells + saturation on War and Peace's test split (about
-325,000 characters) with a 3x512 LSTM, on the 2-core development machine, under 5 minutes
-together with a peak resident memory under 2 GB; each report.html under 5 MB and open in a
-browser in under 2 s. The cost does not depend on the weights, so an untrained model of the
+Targets: cells + saturation on War and Peace's test split (about 325,000 characters) with a
+3x512 LSTM, on a 2-core CPU, under 5 minutes together with a peak resident memory under 2 GB;
+each report.html under 5 MB and open in a browser in under 2 s. `--data` takes a dataset name or
+a text file (docs/datasets.md). The cost does not depend on the weights, so an untrained model of the
 shape serves when no trained one is at hand (pass a run directory to use one).
 
-    python benchmarks/analysis.py --data ../shared/data/warpeace.txt --model lstm-3x512
+    python benchmarks/analysis.py --data warpeace --model lstm-3x512
     python benchmarks/analysis.py --model runs/lstm-3x512.warpeace      # its own data and split
-    python benchmarks/analysis.py --data ../shared/data/warpeace.txt --analyzers oracles     # n-gram fits included
-    python benchmarks/analysis.py --data ../shared/data/warpeace.txt --reference runs/ngram-20.warpeace \
+    python benchmarks/analysis.py --data warpeace --analyzers oracles     # n-gram fits included
+    python benchmarks/analysis.py --data warpeace --reference runs/ngram-20.warpeace \
         --analyzers error-overlap,char-probs,bracket-distance
 
 Other targets: oracles on the same split and model under 5 minutes, n-gram fits included (fits

@@ -6,8 +6,8 @@ Prints, for each size:
   * the trace path (every internal recorded, no grad) against the fast path, batch 1 x 10,000;
   * one-character-at-a-time stepping (what sampling does), characters/s.
 
-Measurements alternate between the contenders and report medians, since this machine's speed
-drifts by 10-15 % (see shared/docs/PERFORMANCE.md). Targets are in docs/benchmarks.md.
+Measurements alternate between the contenders and report medians, since a machine's speed
+drifts (by 10-15 % on the 2-core CPU of benchmarks/README.md). Targets and figures are in benchmarks/README.md.
 
     python benchmarks/architectures.py                 # 2x128 and 3x512
     python benchmarks/architectures.py --sizes 2x128 --json

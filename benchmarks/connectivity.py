@@ -1,8 +1,8 @@
 """Connectivity cost: the batched computation (one batch row per target, a block of targets per
 backward pass) against one backward pass per target, the way a first implementation loops.
 
-Targets (issue: connectivity and oracles): a 200-character window of a 2x128 LSTM in under 1 s on
-the 2-core development machine (a loop of 200 backward passes took 11.9 s there), and a
+Targets: a 200-character window of a 2x128 LSTM in under 1 s on a 2-core CPU (a loop of 200
+backward passes took 11.9 s there), and a
 1,000-character span of a 3x512 LSTM in under 60 s. Untrained weights cost the same as trained.
 
     python benchmarks/connectivity.py                                  # 2x128 x 200, with the loop

@@ -1,8 +1,8 @@
 """KenLM n-gram costs: fitting (time, peak memory of lmplz and build_binary) and scoring the test split.
 
-    python benchmarks/ngram.py --data path/to/warpeace.txt --order 20     # the paper's 21-gram
+    python benchmarks/ngram.py --data warpeace --order 20     # the paper's 21-gram
 
-Targets (the baselines issue): the 21-gram on War and Peace fits in under 5 minutes and 8 GiB;
+`--data` takes a dataset name or a text file (docs/datasets.md). Targets: the 21-gram on War and Peace fits in under 5 minutes and 8 GiB;
 the 320k-character test split's correct-character log-probabilities score in under 30 s.
 """
 
@@ -20,7 +20,7 @@ from zoo.plugins import plugins
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True)
+    parser.add_argument("--data", required=True, help="a dataset name (warpeace) or a text file")
     parser.add_argument("--order", type=int, default=20)
     parser.add_argument("--line-endings", default="crlf")
     parser.add_argument("--full-limit", type=int, default=None, help="score full distributions on this many test characters (default: all)")

@@ -1,9 +1,8 @@
 """Start-up time of the commands people type most: `zoo --help`, `zoo list`, `zoo plugins`.
 
-Target (issue: plugin authors): `zoo list` at most 0.25 s median on the 2-core development
-machine, with neither torch nor numpy imported. Each command runs in a fresh process, `--runs`
-times after one warm-up run (which also fills the registry cache); medians are printed, and the
-slowest imports of one `zoo list` are listed.
+Target: `zoo list` at most 0.25 s median on a 2-core CPU, with neither torch nor numpy imported.
+Each command runs in a fresh process, `--runs` times after one warm-up run (which also fills the
+registry cache); medians are printed, and the slowest imports of one `zoo list` are listed.
 
     python benchmarks/startup.py
 """

@@ -1,4 +1,4 @@
-"""RNN, LSTM and GRU against torch.nn given the same weights, and the seeds' equations on traces."""
+"""RNN, LSTM and GRU against torch.nn given the same weights, and the paper's equations on traces."""
 
 import pytest
 import torch

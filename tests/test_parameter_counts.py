@@ -1,4 +1,4 @@
-"""Parameter counts: the seeds' per-layer formulas and the Distill appendix's table."""
+"""Parameter counts: the paper's per-layer formulas and the Distill appendix's table."""
 
 import pytest
 import torch

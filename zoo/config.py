@@ -32,7 +32,7 @@ class ModelConfig:
     embed_dim:  width of the learned embedding (defaults to `hidden`); ignored for one-hot input.
     dropout:    dropout on the input of every layer above the first and on the top layer's output
                 (char-rnn's placement); 0 disables it.
-    bias:       "single": one bias vector per gate block (the seeds' equations and parameter
+    bias:       "single": one bias vector per gate block (the paper's equations and parameter
                 counts); "double": separate input and recurrent biases, as torch.nn.LSTM/GRU/RNN
                 and cuDNN keep them. For GRU the choice changes the model (the recurrent bias of the
                 candidate sits inside the reset gate's product); for RNN and LSTM it only

@@ -123,7 +123,7 @@ class RNN(_Fused):
 
 
 class LSTM(_Fused):
-    """LSTM (the seeds' equations): ``c_t = f*c_{t-1} + i*g``, ``h_t = o*tanh(c_t)``."""
+    """LSTM (the paper's equations): ``c_t = f*c_{t-1} + i*g``, ``h_t = o*tanh(c_t)``."""
 
     arch = "lstm"
     blocks = 4

@@ -3,7 +3,7 @@
 ``order`` is the paper's n: the number of previous characters the model conditions on, so
 ``order=20`` is a 21-gram. Estimation runs KenLM's ``lmplz`` (then ``build_binary``); queries go
 through the ``kenlm`` Python module. Both must be built for orders above 6: see
-``scripts/setup_kenlm.sh`` (``make setup`` runs it).
+``tools/setup_kenlm.sh`` (``make setup`` runs it).
 
 Characters become KenLM words as their code point in hexadecimal (``a`` -> ``61``, newline ->
 ``a``, space -> ``20``), so no character can clash with whitespace or KenLM's ``<s>``, ``</s>``
@@ -39,7 +39,7 @@ from zoo.checkpoint import header
 from zoo.fileio import atomic_write
 
 LN10 = math.log(10)
-MAX_SUPPORTED = 24  # KENLM_MAX_ORDER of scripts/setup_kenlm.sh; the n-gram has order + 1 words
+MAX_SUPPORTED = 24  # KENLM_MAX_ORDER of tools/setup_kenlm.sh; the n-gram has order + 1 words
 
 
 def _tool(name: str) -> str | None:
@@ -52,7 +52,7 @@ def _tools() -> dict[str, str]:
     found = {name: _tool(name) for name in ("lmplz", "build_binary")}
     missing = [k for k, v in found.items() if v is None]
     if missing:
-        raise ZooError(f"KenLM's {' and '.join(missing)} not found: run scripts/setup_kenlm.sh .venv (make setup does)")
+        raise ZooError(f"KenLM's {' and '.join(missing)} not found: run tools/setup_kenlm.sh .venv (make setup does)")
     return found  # type: ignore[return-value]
 
 
@@ -60,7 +60,7 @@ def _kenlm():
     try:
         import kenlm
     except ImportError:
-        raise ZooError("the kenlm Python module is missing: run scripts/setup_kenlm.sh .venv (make setup does)") from None
+        raise ZooError("the kenlm Python module is missing: run tools/setup_kenlm.sh .venv (make setup does)") from None
     return kenlm
 
 
