@@ -202,7 +202,8 @@ def table(args) -> None:
         if not spec.released or not folder.is_dir():
             continue
         with safetensors.safe_open(folder / "model.safetensors", "np") as weights:
-            count = sum(int(np.prod(weights.get_slice(k).get_shape())) for k in weights.keys())
+            names = weights.keys()  # a safe_open handle is not iterable itself
+            count = sum(int(np.prod(weights.get_slice(k).get_shape())) for k in names)
         paper = (spec.reference or {}).get("test_ce")
         dtype = f" ({spec.released['dtype']})" if spec.released.get("dtype") else ""
         size = (folder / "model.safetensors").stat().st_size / 1e6
