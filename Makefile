@@ -29,6 +29,7 @@ demo: setup
 	@echo "Open reports/$(DEMO_MODEL)/index.html in a browser: it links the three reports."
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 bench: setup

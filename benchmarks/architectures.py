@@ -191,7 +191,8 @@ def main() -> None:
                 continue
             print(f"== {size}: trace (all internals) vs fast path, batch 1 x {args.trace_length:,} (no grad) ==")
             for a, t in row["trace"].items():
-                print(f"  {a:<14} fast {t['fast_chars_per_s']:>9,.0f}  trace {t['trace_chars_per_s']:>9,.0f}  ratio {t['trace_over_fast']:.2f}")
+                print(f"  {a:<14} fast {t['fast_chars_per_s']:>9,.0f}  trace {t['trace_chars_per_s']:>9,.0f}  "
+                      f"ratio {t['trace_over_fast']:.2f}")
             print(f"== {size}: one character at a time (chars/s) ==")
             for a, v in row["step_chars_per_s"].items():
                 print(f"  {a:<14} {v:>10,.0f}")

@@ -16,10 +16,10 @@ import statistics
 import time
 
 import torch
+from zoo_analysis.connectivity import connectivity_matrix
 
 import zoo
 from zoo.data import build_vocab, load_corpus
-from zoo_analysis.connectivity import connectivity_matrix
 
 
 def loop(model, ids) -> torch.Tensor:
@@ -59,7 +59,8 @@ def main() -> None:
         start = time.perf_counter()
         reference = loop(model, ids)
         print(f"  one backward pass per target: {time.perf_counter() - start:.2f} s; "
-              f"largest relative difference {float(((batched.float() - reference).abs().max() / reference.abs().max())):.1e}")
+              "largest relative difference "
+              f"{float((batched.float() - reference).abs().max() / reference.abs().max()):.1e}")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ def main() -> None:
         times = [timed(command) for _ in range(args.runs)]
         print(f"zoo {' '.join(command):<8} median {statistics.median(times):.3f} s  "
               f"(min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs)")
-    trace = subprocess.run([sys.executable, "-X", "importtime", "-m", "zoo", "list"], capture_output=True, text=True, env=ENV)
+    trace = subprocess.run([sys.executable, "-X", "importtime", "-m", "zoo", "list"],
+                           capture_output=True, text=True, env=ENV)
     rows = []
     for line in trace.stderr.splitlines():
         parts = line.split("|")

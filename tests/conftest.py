@@ -34,10 +34,13 @@ def zoo_cli(capsys):
     from zoo.cli import main
 
     def run(*args):
-        with pytest.raises(SystemExit) as exit_info:
+        try:
             main(list(args))
-            raise SystemExit(0)
+        except SystemExit as exc:
+            code = exc.code or 0
+        else:
+            code = 0  # main returned without exiting
         out, err = capsys.readouterr()
-        return exit_info.value.code or 0, out, err
+        return code, out, err
 
     return run

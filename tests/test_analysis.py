@@ -27,18 +27,24 @@ def test_features_describe_the_text_after_each_character():
     assert as_row("brace-depth")[14:17] == "000"  # a stray closing brace never goes below zero
     assert as_row("line-position")[:18] == "123456789012345601"  # 0 on the newline itself
     comment = got["c-comment"]
-    assert not comment[text.index('"/*"')] and comment[text.index("/* c")] and comment[text.index("// z")]
-    assert got["c-string"][text.index('"/*"') + 1] and not got["c-string"][text.index('"q"') + 1]  # a quote inside a comment is no string
-    assert got["indent"][text.index("if")] == 2 and got["indent"][text.index("int")] == 1
-    assert got["word-position"][text.index("hello") + 4] == 5 and got["word-position"][text.index("hello") - 1] == 0
-    assert got["after-newline"].dtype == bool and got["after-newline"].sum() == text.count("\n")
+    assert not comment[text.index('"/*"')]
+    assert comment[text.index("/* c")]
+    assert comment[text.index("// z")]
+    assert got["c-string"][text.index('"/*"') + 1]
+    assert not got["c-string"][text.index('"q"') + 1]
+    assert got["indent"][text.index("if")] == 2
+    assert got["indent"][text.index("int")] == 1
+    assert got["word-position"][text.index("hello") + 4] == 5
+    assert got["word-position"][text.index("hello") - 1] == 0
+    assert got["after-newline"].dtype == bool
+    assert got["after-newline"].sum() == text.count("\n")
 
 
 def test_features_are_vectorized_over_long_texts():
     text = QUOTED * 200  # ~30k characters: each feature is array work, not a loop per character
     got = text_features(text)
     assert all(len(v) == len(text) for v in got.values())
-    assert got["quote"].mean() == pytest.approx(np.mean([c for c in np.cumsum([ch == '"' for ch in text]) % 2]), abs=1e-9)
+    assert got["quote"].mean() == pytest.approx(np.mean(list(np.cumsum([ch == '"' for ch in text]) % 2)), abs=1e-9)
 
 
 class NumbersFeature:
@@ -62,7 +68,8 @@ def test_a_third_party_feature_is_used_by_the_cells_analyzer(digit_feature):
     model = zoo.create_model("lstm-1x8", vocab=Vocab.from_text(text), vocab_size=len(set(text)))
     report = zoo.analyze(model, "cells", text, features="digit,quote", excerpt_length=50)
     assert set(report.summary["features"]) == {"digit", "quote"}  # listed by their best cell's score
-    assert report.summary["features"]["digit"]["binary"] and report.summary["features"]["digit"]["top"]
+    assert report.summary["features"]["digit"]["binary"]
+    assert report.summary["features"]["digit"]["top"]
 
 
 def test_a_failing_feature_is_skipped_unless_asked_for():
@@ -113,8 +120,10 @@ def test_analyzers_run_on_models_built_in_code_without_a_vocabulary():
     model = zoo.create_model("gru-1x8", vocab_size=11)
     ids = torch.randint(0, 11, (500,))
     report = zoo.analyze(model, "saturation", ids)
-    assert report.summary["characters"] == 500 and set(report.summary["gates"]) == {"layers.0.r", "layers.0.z"}
-    assert report.meta["model"]["arch"] == "gru" and report.meta["params"]["left"] == 0.1
+    assert report.summary["characters"] == 500
+    assert set(report.summary["gates"]) == {"layers.0.r", "layers.0.z"}
+    assert report.meta["model"]["arch"] == "gru"
+    assert report.meta["params"]["left"] == 0.1
     with pytest.raises(zoo.ZooError, match="cells: the analysis needs the text"):
         zoo.analyze(model, "cells", ids)
 
@@ -125,7 +134,8 @@ def test_streams_cover_every_character_once():
 
     ids = torch.from_numpy(model.vocab.encode(QUOTED[:1001]))
     seen = torch.cat([part.index[part.valid] for part in stream_trace(model, ids, "layers.0.h", streams=7, chunk=30)])
-    assert sorted(seen.tolist()) == list(range(1001)) and stream_layout(1001, 7) == (7, 143)
+    assert sorted(seen.tolist()) == list(range(1001))
+    assert stream_layout(1001, 7) == (7, 143)
 
 
 # -- saturation ------------------------------------------------------------------------------------
@@ -142,20 +152,23 @@ def test_saturation_equals_a_direct_computation_on_a_trace(arch):
     valid = (torch.arange(rows * steps) < len(ids)).view(rows, steps)
     with torch.no_grad():
         trace = model.trace(grid.view(rows, steps), path="loop")
-    assert set(report.summary["gates"]) == set(model.gates) and model.gates
+    assert set(report.summary["gates"]) == set(model.gates)
+    assert model.gates
     for gate in model.gates:
         values = trace[gate][valid]
         np.testing.assert_allclose(report.arrays[f"{gate}.left"], (values < 0.2).double().mean(0).numpy(), atol=1e-12)
         np.testing.assert_allclose(report.arrays[f"{gate}.right"], (values > 0.8).double().mean(0).numpy(), atol=1e-12)
     layer0 = report.summary["layers"][0]
-    assert 0 <= layer0["mean_left"] <= 1 and layer0["mean_left"] + layer0["mean_right"] + layer0["mean_unsaturated"] == pytest.approx(1)
+    assert 0 <= layer0["mean_left"] <= 1
+    assert layer0["mean_left"] + layer0["mean_right"] + layer0["mean_unsaturated"] == pytest.approx(1)
 
 
 def test_gate_value_histograms_fill_the_page_with_labelled_thinned_axes():
     """The histograms as drawn: the page's width, a y label, a log axis shared by every panel with
     at most four labelled decades and no labelled minor ticks, three x ticks."""
-    from zoo.report import PAGE_WIDTH, render_html
     from zoo_analysis.saturation import _histogram_figure
+
+    from zoo.report import PAGE_WIDTH, render_html
 
     model = _model("lstm-2x8", QUOTED, scale=0.8)
     report = zoo.analyze(model, "saturation", QUOTED)
@@ -164,11 +177,13 @@ def test_gate_value_histograms_fill_the_page_with_labelled_thinned_axes():
     fig = _histogram_figure({g: report.arrays[f"{g}.hist"] for g in model.gates}, 0.1, 0.9)
     fig.draw_without_rendering()
     axes = fig.axes
-    assert len(axes) == len(model.gates) and len({ax.get_ylim() for ax in axes}) == 1
+    assert len(axes) == len(model.gates)
+    assert len({ax.get_ylim() for ax in axes}) == 1
     for ax in axes:
         low, high = ax.get_ylim()
         shown = [t for t in ax.yaxis.get_major_ticks() if low <= t.get_loc() <= high and t.label1.get_text()]
-        assert ax.get_yscale() == "log" and 2 <= len(shown) <= 4, [t.label1.get_text() for t in shown]
+        assert ax.get_yscale() == "log"
+        assert 2 <= len(shown) <= 4, [t.label1.get_text() for t in shown]
         assert not any(t.label1.get_text() for t in ax.yaxis.get_minor_ticks())
         assert len(ax.get_xticks()) == 3
     for ax in axes[::3]:  # the first column: 2 layers x 3 gates, row by row
@@ -199,14 +214,20 @@ def test_a_planted_quote_cell_is_found_as_the_top_quote_cell():
     _plant_quote_cell(model, unit=11)
     report = zoo.analyze(model, "cells", QUOTED, streams=1, features="quote,line-position", excerpt_length=120)
     best = report.summary["features"]["quote"]["top"][0]
-    assert best["cell"] == "0:11" and best["r"] > 0.99 and best["f1"] > 0.99
-    assert best["sign"] == "+" and report.summary["state"] == "tanh(c)"
+    assert best["cell"] == "0:11"
+    assert best["r"] > 0.99
+    assert best["f1"] > 0.99
+    assert best["sign"] == "+"
+    assert report.summary["state"] == "tanh(c)"
     np.testing.assert_allclose(report.arrays["correlation"].shape, (16, 2))
-    assert "cell-quote.png" in report.figures and report.figures["cell-quote.png"].startswith(b"\x89PNG")
+    assert "cell-quote.png" in report.figures
+    assert report.figures["cell-quote.png"].startswith(b"\x89PNG")
     excerpt = report.arrays["excerpt"][11]
     inside = text_features(QUOTED[:120], ["quote"])["quote"]
     before = QUOTED.index('"')  # characters before the first quote hold zero
-    assert (excerpt[inside] > 0.5).all() and (excerpt[~inside][before:] < -0.5).all() and (abs(excerpt[:before]) < 0.01).all()
+    assert (excerpt[inside] > 0.5).all()
+    assert (excerpt[~inside][before:] < -0.5).all()
+    assert (abs(excerpt[:before]) < 0.01).all()
 
 
 def test_linear_probes_equal_a_direct_ridge_fit_on_the_trace():
@@ -235,8 +256,10 @@ def test_linear_probes_equal_a_direct_ridge_fit_on_the_trace():
 def test_cells_uses_h_where_a_model_has_no_memory_cells_and_checks_cell_names():
     model = _model("gru-2x8", QUOTED)
     report = zoo.analyze(model, "cells", QUOTED[:800], cells="1:7", top=2)
-    assert report.summary["state"] == "h" and report.summary["recorded"] == ["layers.0.h", "layers.1.h"]
-    assert report.summary["chosen"] == ["1:7"] and "cell-1-7.png" in report.figures
+    assert report.summary["state"] == "h"
+    assert report.summary["recorded"] == ["layers.0.h", "layers.1.h"]
+    assert report.summary["chosen"] == ["1:7"]
+    assert "cell-1-7.png" in report.figures
     with pytest.raises(zoo.ZooError, match="unit 8 is out of range for layers.1.h"):
         zoo.analyze(model, "cells", QUOTED[:800], cells="1:8")
     nested = _model("nlstm-1x6", QUOTED)
@@ -252,12 +275,16 @@ def test_report_directory_is_complete_and_reproducible(tmp_path):
     report = zoo.analyze(model, "saturation", QUOTED, meta={"model": {"name": "tiny"}})
     out = write_report(report, tmp_path / "r", zoo.get_analyzer("saturation").template)
     record = json.loads((out / "report.json").read_text())
-    assert record["meta"]["analyzer"] == "saturation" and record["meta"]["zoo_version"] == zoo.__version__
-    assert record["meta"]["params"]["right"] == 0.9 and record["summary"]["characters"] == len(QUOTED)
+    assert record["meta"]["analyzer"] == "saturation"
+    assert record["meta"]["zoo_version"] == zoo.__version__
+    assert record["meta"]["params"]["right"] == 0.9
+    assert record["summary"]["characters"] == len(QUOTED)
     with np.load(out / "arrays.npz") as arrays:
         assert "layers.0.f.right" in arrays.files
     html = (out / "report.html").read_text()
-    assert "data:image/png;base64," in html and "<script src" not in html and "http" not in html.split("<body>")[1]
+    assert "data:image/png;base64," in html
+    assert "<script src" not in html
+    assert "http" not in html.split("<body>")[1]
     assert sorted(p.name for p in out.iterdir()) == ["arrays.npz", "gate-values.png", "report.html", "report.json", "saturation.png"]
 
 
@@ -359,9 +386,12 @@ def test_connectivity_report_has_horizons_and_refuses_models_without_gradients(t
     model = _model("lstm-1x8", QUOTED)
     report = zoo.analyze(model, "connectivity", QUOTED, length=60, norm="l2")
     h50, h90 = report.arrays["horizon_50"], report.arrays["horizon_90"]
-    assert len(h50) == 60 and (h50 <= h90).all() and (h90 <= np.arange(60)).all()
+    assert len(h50) == 60
+    assert (h50 <= h90).all()
+    assert (h90 <= np.arange(60)).all()
     assert report.summary["horizon_90"]["mean"] == pytest.approx(h90.mean())
-    assert len(report.html["predictions"][0]) == 5 and report.html["targets"][0] == QUOTED[1]
+    assert len(report.html["predictions"][0]) == 5
+    assert report.html["targets"][0] == QUOTED[1]
     conn = report.arrays["connectivity"]
     assert report.arrays["mass_by_distance"][0] == pytest.approx(np.mean(np.diag(conn) / conn.sum(1)))
     from zoo.data import encoded_splits, load_corpus
@@ -396,12 +426,14 @@ def test_each_oracle_removes_its_own_kind_of_error():
     cats, b = _categories(text, p, train="zebra and then then then qwxzv qwxzv qwxzv", ngrams={2: ngram})
     second = text.index("qwxzv", 1)
     assert cats[at(text.index("n"))] is None
-    assert cats[at(text.index("d"))] == "n-gram" and b["ngram_order"][at(text.index("d"))] == 2
+    assert cats[at(text.index("d"))] == "n-gram"
+    assert b["ngram_order"][at(text.index("d"))] == 2
     assert cats[at(second + 4)] == "dynamic memory"  # "qwxzv" seen before: its last character is memory
     assert cats[at(second + 1)] == "unexplained"  # "nd qw" never seen; a frequent word; not after a space
     assert cats[at(text.index("ebra") + 1)] == "rare words"  # "zebra" occurs once in training
     assert cats[at(text.index("then"))] == "word model"  # after a space
-    assert cats[at(text.index(","))] == "punctuation" and cats[at(len(text) - 1)] == "punctuation"
+    assert cats[at(text.index(","))] == "punctuation"
+    assert cats[at(len(text) - 1)] == "punctuation"
     assert cats[at(text.index("then") + 1)] == "unexplained"  # 'h' of then: frequent word, p=0.1
     assert cats[at(text.index("then") + 2)] == "boost"
 
@@ -417,7 +449,8 @@ def test_oracle_categories_add_up_and_run_on_an_ngram_baseline(tmp_path, tiny_te
                          ngram_models=str(tmp_path / "ng"), examples=3)
     rows = report.summary["categories"]
     assert sum(r["count"] for r in rows) == report.summary["errors"] > 0
-    assert rows[0]["name"] == "n-gram" and rows[0]["count"] == 0  # a model's errors are never explained by itself
+    assert rows[0]["name"] == "n-gram"
+    assert rows[0]["count"] == 0
     assert all(len(report.html["examples"][r["name"]]) == min(3, r["count"]) for r in rows)
     with pytest.raises(zoo.ZooError, match="oracles' needs the model's training split"):
         zoo.analyze(ngram, "oracles", corpus.splits()[2])
@@ -451,12 +484,15 @@ def test_two_models_that_differ_on_one_character():
     data = AnalysisData(ids=torch.from_numpy(vocab.encode(text)), text=text, vocab=vocab, references={"bad-x": bad_x})
     report = zoo.analyze(good, "char-probs", data)
     rows = report.summary["references"]["bad-x"]
-    assert rows[0]["char"] == "x" and rows[0]["difference"] == pytest.approx(0.7, abs=1e-6)
-    assert rows[0]["count"] == text.count("x") and all(abs(r["difference"]) < 1e-6 for r in rows[1:])
+    assert rows[0]["char"] == "x"
+    assert rows[0]["difference"] == pytest.approx(0.7, abs=1e-6)
+    assert rows[0]["count"] == text.count("x")
+    assert all(abs(r["difference"]) < 1e-6 for r in rows[1:])
     assert all(r["difference_se"] == pytest.approx(0, abs=1e-6) for r in rows)  # the same at every occurrence
     assert {r["shown"] for r in rows} >= {"␣", "↵"}
     runs = zoo.analyze(good, "char-probs", data, block=32).summary
-    assert runs["block"] == 32 and len(runs["references"]["bad-x"]) == len(rows)
+    assert runs["block"] == 32
+    assert len(runs["references"]["bad-x"]) == len(rows)
     for got, want in zip(runs["references"]["bad-x"], rows):  # the same differences, still no spread (up to rounding)
         assert got.keys() == want.keys()
         for key, value in want.items():
@@ -476,11 +512,15 @@ def test_paired_differences_by_group():
     groups = np.array([0, 0, 0, 2])
     found = paired_difference(groups, np.array([1.0, 2.0, 6.0, 5.0]), np.array([0.0, 0.0, 3.0, 1.0]), minlength=4)
     assert found["count"].tolist() == [3, 0, 1, 0]
-    assert found["mean"][0] == pytest.approx(2.0) and found["mean"][2] == pytest.approx(4.0)  # differences 1-3; 4
+    assert found["mean"][0] == pytest.approx(2.0)
+    assert found["mean"][2] == pytest.approx(4.0)
     assert found["se"][0] == pytest.approx(np.std([1, 2, 3], ddof=1) / np.sqrt(3))
-    assert np.isnan(found["se"][1]) and np.isnan(found["se"][2]) and np.isnan(found["mean"][1])  # empty; one position
+    assert np.isnan(found["se"][1])
+    assert np.isnan(found["se"][2])
+    assert np.isnan(found["mean"][1])
     runs = paired_difference(groups, np.array([1.0, 2.0, 6.0, 5.0]), np.array([0.0, 0.0, 3.0, 1.0]), minlength=4, block=2)
-    assert runs["count"].tolist() == [3, 0, 1, 0] and runs["mean"][0] == pytest.approx(2.0)
+    assert runs["count"].tolist() == [3, 0, 1, 0]
+    assert runs["mean"][0] == pytest.approx(2.0)
     # group 0 holds the runs (1, 2) and (3): sums 3 and 3 of 2 and 1 positions; residuals 3 - 2*2, 3 - 2*1
     assert runs["se"][0] == pytest.approx(np.sqrt(((-1.0) ** 2 + 1.0 ** 2) * 2 / 1) / 3)
 
@@ -496,7 +536,8 @@ def test_paired_errors_in_runs_allow_for_neighbours_being_alike():
     groups = rng.integers(0, 3, n)
     stretches = np.repeat(rng.choice([-1.0, 1.0], n // 50), 50)
     alone, runs = (paired_difference(groups, stretches, np.zeros(n), block=b)["se"] for b in (1, 50))
-    assert np.allclose(runs, 1 / np.sqrt(n // 50), rtol=0.1) and (runs > 3 * alone).all()
+    assert np.allclose(runs, 1 / np.sqrt(n // 50), rtol=0.1)
+    assert (runs > 3 * alone).all()
     independent = rng.normal(size=n)
     alone, runs = (paired_difference(groups, independent, np.zeros(n), block=b)["se"] for b in (1, 100))
     assert np.allclose(runs, alone, rtol=0.1)
@@ -517,11 +558,13 @@ def test_closing_brackets_are_bucketed_by_the_distance_to_their_match():
     report = zoo.analyze(far, "bracket-distance", data, edges="1,10,100")
     buckets = {row["distance"]: row for row in report.summary["buckets"]}
     assert [buckets[k]["count"] for k in ("1-9", "10-99", "100+")] == [2, 1, 1]
-    assert buckets["100+"]["model"] == pytest.approx(0.8) and buckets["100+"]["near"] == pytest.approx(0.3)
+    assert buckets["100+"]["model"] == pytest.approx(0.8)
+    assert buckets["100+"]["near"] == pytest.approx(0.3)
     assert buckets["1-9"]["difference_se"]["near"] == pytest.approx(0, abs=1e-6)  # two pairs, the same difference
     assert buckets["100+"]["difference_se"]["near"] is None  # one pair: no error
     runs = zoo.analyze(far, "bracket-distance", data, edges="1,10,100", block=1000).summary
-    assert runs["block"] == 1000 and runs["buckets"][0]["difference_se"]["near"] is None  # one run of the text: one draw
+    assert runs["block"] == 1000
+    assert runs["buckets"][0]["difference_se"]["near"] is None
     report = zoo.analyze(far, "bracket-distance", data, edges="3,10")  # the pair at distance 2 is in no bucket
     assert [row["count"] for row in report.summary["buckets"]] == [1, 2]
     with pytest.raises(zoo.ZooError, match="compares with a reference model"):
@@ -554,7 +597,8 @@ def test_detector_scores_equal_a_direct_computation():
                                atol=1e-9)
     for row in report.summary["features"]["after-space"]["top"]:
         assert row["threshold"] in thresholds
-    assert report.summary["unbounded"] == [] and (report.arrays["unit_divisor"] == 1).all()  # tanh(c): as it is
+    assert report.summary["unbounded"] == []
+    assert (report.arrays["unit_divisor"] == 1).all()
 
 
 def _relu_counter(text: str, unit: int = 2):
@@ -604,12 +648,14 @@ def test_cells_reads_an_unbounded_internal_relative_to_its_range_and_says_so():
         report = zoo.analyze(model, "cells", QUOTED, streams=1, chunk=50, features="after-space,line-position",
                              excerpt_length=400, probe_ridge=30.0, scale=scale, top=6)
         summary = report.summary
-        assert summary["unbounded"] == ["layers.0.h"] and summary["scale"] == scale
+        assert summary["unbounded"] == ["layers.0.h"]
+        assert summary["scale"] == scale
         assert summary["ranges"]["layers.0.h"]["max"] == pytest.approx(longest)
         assert summary["ranges"]["layers.0.h"]["divisor"] == pytest.approx(divisor)
         np.testing.assert_allclose(report.arrays["unit_divisor"], divisor)
         best = summary["features"]["line-position"]["top"][0]
-        assert best["cell"] == "0:2" and best["r"] > 0.999  # correlation does not depend on the scale
+        assert best["cell"] == "0:2"
+        assert best["r"] > 0.999
         column = list(report.arrays["detector_features"]).index("after-space")
         np.testing.assert_allclose(report.arrays["detector_f1"][:, column],
                                    _best_detector_f1(values / divisor, on, thresholds), atol=1e-9)
@@ -626,10 +672,12 @@ def test_cells_reads_an_unbounded_internal_relative_to_its_range_and_says_so():
         quantized[scale] = q[2]
         page = render_html(report, template)
         assert "layers.0.h is not within [−1, 1]" in page
-        assert ("divided by its" in page) == (scale == "range") and ("clip at ±1" in page) == (scale == "fixed")
+        assert ("divided by its" in page) == (scale == "range")
+        assert ("clip at ±1" in page) == (scale == "fixed")
     assert (quantized["range"] == 127).mean() < 0.05 < 0.8 < (quantized["fixed"] == 127).mean()  # not a solid panel
     bounded = zoo.analyze(_model("gru-1x6", QUOTED), "cells", QUOTED[:300], features="quote")
-    assert bounded.summary["unbounded"] == [] and "is not within" not in render_html(bounded, template)
+    assert bounded.summary["unbounded"] == []
+    assert "is not within" not in render_html(bounded, template)
 
 
 class GradientsOnly(torch.nn.Module):
@@ -691,7 +739,7 @@ class ColumnModel:
 
 
 def test_line_ends_by_column_follow_the_models_probabilities():
-    words = "the quick brown fox jumps over a lazy dog and then some more words run on".split()
+    words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "and", "then", "some", "more", "words", "run", "on"]
     lines, line = [], ""
     for k in range(400):  # wrapped at 30 columns: a line ends where the next word would not fit
         word = words[k % len(words)]
@@ -708,13 +756,17 @@ def test_line_ends_by_column_follow_the_models_probabilities():
     report = zoo.analyze(counter, "line-ends", data, edges="0,20")
     summary = report.summary
     ended = report.arrays["ended"]
-    assert summary["line_end"] == "\n" and summary["after"] == "word" and summary["line_ends"] == len(lines) == ended.sum()
+    assert summary["line_end"] == "\n"
+    assert summary["after"] == "word"
+    assert summary["line_ends"] == len(lines) == ended.sum()
     assert summary["word_ends"] == text.count(" ") + len(lines)
     column = report.arrays["column"]
     assert np.allclose(report.arrays["p_model"], np.minimum(1.0, column / 30), atol=1e-4)
     assert np.allclose(report.arrays["p_flat"], 0.1, atol=1e-4)
     low, high = summary["buckets"]
-    assert low["columns"] == "0-19" and high["columns"] == "20+" and low["line_ends"] == 0
+    assert low["columns"] == "0-19"
+    assert high["columns"] == "20+"
+    assert low["line_ends"] == 0
     assert low["word_ends"] + high["word_ends"] == summary["word_ends"]
     assert high["actual"] == pytest.approx(ended[column >= 20].mean())
     assert high["model"] == pytest.approx(np.minimum(1, column[column >= 20] / 30).mean(), abs=1e-4)
@@ -726,18 +778,22 @@ def test_line_ends_by_column_follow_the_models_probabilities():
     vocab = Vocab.from_text(crlf)
     counter = ColumnModel(crlf, vocab, lambda c: min(1.0, c / 30), end="\r")
     found = zoo.analyze(counter, "line-ends", AnalysisData(ids=torch.from_numpy(vocab.encode(crlf)), text=crlf, vocab=vocab))
-    assert found.summary["line_end"] == "\r" and found.summary["line_ends"] == summary["line_ends"]
+    assert found.summary["line_end"] == "\r"
+    assert found.summary["line_ends"] == summary["line_ends"]
     assert np.allclose(found.arrays["p_model"], report.arrays["p_model"], atol=1e-4)
     paragraphs = text.replace("\n", "\n\r").replace("\n\r", "\n\r\n\r", 3)  # LF CR: the newline ends the lines
     vocab = Vocab.from_text(paragraphs)
     found = zoo.analyze(ColumnModel(paragraphs, vocab, lambda c: 0.5), "line-ends",
                         AnalysisData(ids=torch.from_numpy(vocab.encode(paragraphs)), text=paragraphs, vocab=vocab))
-    assert "\r\n" in paragraphs and found.summary["line_end"] == "\n" and found.summary["line_ends"] == len(lines)
+    assert "\r\n" in paragraphs
+    assert found.summary["line_end"] == "\n"
+    assert found.summary["line_ends"] == len(lines)
     spaced = text.replace("\n", " \n")  # every line keeps its last space: the line ends after a space
     vocab = Vocab.from_text(spaced)
     found = zoo.analyze(ColumnModel(spaced, vocab, lambda c: min(1.0, c / 30)), "line-ends",
                         AnalysisData(ids=torch.from_numpy(vocab.encode(spaced)), text=spaced, vocab=vocab))  # auto: space
-    assert found.summary["after"] == "space" and found.summary["line_ends"] == len(lines)
+    assert found.summary["after"] == "space"
+    assert found.summary["line_ends"] == len(lines)
     assert found.summary["word_ends"] == spaced.count(" ")  # each space: a word or the line end follows
     assert np.allclose(found.arrays["p_model"], np.minimum(1.0, found.arrays["column"] / 30), atol=1e-4)
     assert found.arrays["column"][found.arrays["ended"]].tolist() == [len(line) + 1 for line in lines]

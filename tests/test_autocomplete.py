@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from test_cli_analyze import CHROMIUM, open_in_browser
 
 import zoo
 from zoo import autocomplete as ac
@@ -17,9 +18,7 @@ from zoo.recipe import Recipe
 from zoo.train import train_autocomplete
 from zoo.vocab import WordVocab
 
-from test_cli_analyze import CHROMIUM, open_in_browser
-
-CYCLE = "alpha beta gamma delta epsilon zeta eta theta".split()
+CYCLE = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +66,16 @@ def test_dataset_split_and_vocabulary(cycle_text):
     assert data.settings["observations"] == {"train": int(n * 0.9), "valid": int(n * 0.05),
                                              "test": n - int(n * 0.9) - int(n * 0.05)}
     assert sorted(data.train + data.valid + data.test) == sorted(ac.pack(ac.normalize(raw))[0])
-    assert data.words.words[:2] == ["<pad>", "<unk>"] and len(data.words) == 7
+    assert data.words.words[:2] == ["<pad>", "<unk>"]
+    assert len(data.words) == 7
     again = ac.build(raw, words=5)
-    assert again.test == data.test and again.words == data.words  # reproducible
+    assert again.test == data.test
+    assert again.words == data.words
     assert ac.build(raw, words=5, seed=1).test != data.test
 
 
 def test_word_vocabulary_keeps_the_most_frequent_words():
-    vocab = WordVocab.from_words("b a c a b a d".split(), 2)
+    vocab = WordVocab.from_words(["b", "a", "c", "a", "b", "a", "d"], 2)
     assert vocab.words == ["<pad>", "<unk>", "a", "b"]
     assert vocab.encode(["b", "z", "a"]).tolist() == [3, 1, 2]
     with pytest.raises(zoo.ZooError):
@@ -105,22 +106,26 @@ def test_the_article_models_have_the_article_parameter_counts():
         for name, recurrent in [("gru-2x600.text8", 4_323_600), ("lstm-2x600.text8", 5_764_800),
                                 ("nlstm-1x600.text8", 5_764_800)]:
             model = zoo.create_model(name)
-            assert model.config.task == "autocomplete" and model.config.output_size == 16_386
+            assert model.config.task == "autocomplete"
+            assert model.config.output_size == 16_386
             assert model.num_parameters(recurrent_only=True) == recurrent
             assert model.embedding.weight.numel() == 16_200
             assert sum(p.numel() for p in model.head.parameters()) == 9_847_986
-            assert "words" in model.capabilities and "log_probs" not in model.capabilities
+            assert "words" in model.capabilities
+            assert "log_probs" not in model.capabilities
 
 
 def test_a_trained_model_completes_words_it_has_learned(trained):
     run, result = trained
     model = zoo.load_checkpoint(run)
-    assert model.words == result.model.words and model.config.task == "autocomplete"
+    assert model.words == result.model.words
+    assert model.config.task == "autocomplete"
     assert result.history[-1]["valid_accuracy"] > 0.95
     assert ac.suggest(model, "Alpha beta ")[0][0] == "gamma"  # the next word, after a space
     assert ac.suggest(model, "zeta e")[0][0] == "eta"  # the word being typed
     suggestions = ac.suggest(model, "delta", count=3)
-    assert len(suggestions) == 3 and all(w not in ("<pad>", "<unk>") for w, _ in suggestions)
+    assert len(suggestions) == 3
+    assert all(w not in ("<pad>", "<unk>") for w, _ in suggestions)
     assert sum(p for _, p in ac.suggest(model, "alpha ", count=8)) == pytest.approx(1, abs=1e-3)
     # a long text is read as one observation would be: its last words within max_length
     a, b = "alpha beta " * 50 + "zeta e", "gamma delta " * 50 + "alpha beta " * 5 + "zeta e"
@@ -136,7 +141,9 @@ def test_accuracy_by_known_chars_on_known_answers():
     rows = by_known(known, rank, 3)
     assert [r["known"] for r in rows] == [0, 1, 3]
     assert rows[0] == {"known": 0, "characters": 2, "top1": 0.5, "top2": 0.5, "top3": 0.5}
-    assert rows[1]["top1"] == pytest.approx(1 / 3) and rows[1]["top2"] == pytest.approx(2 / 3) and rows[1]["top3"] == 1
+    assert rows[1]["top1"] == pytest.approx(1 / 3)
+    assert rows[1]["top2"] == pytest.approx(2 / 3)
+    assert rows[1]["top3"] == 1
     assert rows[2]["top3"] == 0
 
 
@@ -146,8 +153,10 @@ def test_the_lead_over_a_reference_is_paired_by_character():
     own = {"rank": np.array([1, 0, 1, 1]), "loss": np.array([1.0, 2.0, 3.0, 4.0]), "known": np.array([0, 0, 1, 1])}
     theirs = {"rank": np.array([0, 0, 1, 2]), "loss": np.array([2.0, 2.0, 3.0, 5.0]), "known": own["known"]}
     found = lead(own, theirs)  # per character, model minus reference in top-1: 1, 0, 0, 1
-    assert found["top1"] == 0.5 and found["top1_se"] == pytest.approx(np.std([1, 0, 0, 1], ddof=1) / 2)
-    assert found["nats"] == 0.5 and found["nats_se"] == pytest.approx(np.std([1, 0, 0, 1], ddof=1) / 2)
+    assert found["top1"] == 0.5
+    assert found["top1_se"] == pytest.approx(np.std([1, 0, 0, 1], ddof=1) / 2)
+    assert found["nats"] == 0.5
+    assert found["nats_se"] == pytest.approx(np.std([1, 0, 0, 1], ddof=1) / 2)
     assert [(r["known"], r["characters"], r["top1"]) for r in found["by_known"]] == [(0, 2, 0.5), (1, 2, 0.5)]
     assert [r["top1_se"] for r in found["by_known"]] == pytest.approx([0.5, 0.5])  # std([1, 0]) / sqrt(2)
     runs = lead(own, theirs, block=2)  # runs (1, 0) and (0, 1): the same sum each, so no spread between runs
@@ -164,9 +173,13 @@ def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     code, out, err = zoo_cli("eval", "--model", str(run), "--json")
     assert code == 0, err
     result = json.loads(out)
-    assert result["task"] == "autocomplete" and result["accuracy"] > 0.95 and result["top3"] >= result["accuracy"]
+    assert result["task"] == "autocomplete"
+    assert result["accuracy"] > 0.95
+    assert result["top3"] >= result["accuracy"]
     card = zoo.hub.prepare(run, "someone/cycle").card  # eval wrote the metrics the model card reports
-    assert "name: word accuracy" in card and "split: test" in card and "zoo autocomplete --model" in card
+    assert "name: word accuracy" in card
+    assert "split: test" in card
+    assert "zoo autocomplete --model" in card
     assert "nats/char" not in card
     code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(run), "--json")  # the same words
     assert code == 0, err
@@ -176,32 +189,40 @@ def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     assert same["difference_nats"] == pytest.approx(0, abs=1e-12)
     chars = zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abc "))), tmp_path / "chars")
     code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(chars))
-    assert code == 1 and "one of the two predicts words" in err and err.count("\n") == 1
+    assert code == 1
+    assert "one of the two predicts words" in err
+    assert err.count("\n") == 1
     other = tmp_path / "other-words"  # the same weights, two words swapped: other scored characters
     shutil.copytree(zoo.checkpoint.checkpoint_dir(run), other)
     config = json.loads((other / "config.json").read_text())
     config["words"][2], config["words"][3] = config["words"][3], config["words"][2]
     (other / "config.json").write_text(json.dumps(config))
     code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(other))
-    assert code == 1 and "knows other words than the model" in err and err.count("\n") == 1
+    assert code == 1
+    assert "knows other words than the model" in err
+    assert err.count("\n") == 1
     code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars", "--reference",
                              str(other), "--reference", str(run), "--out", str(tmp_path / "paired"), "--quiet", "--json")
     assert code == 0, err
     paired = json.loads(out)["accuracy-by-known-chars"]["summary"]
     (label, lead), = paired["lead"].items()  # the model itself, given again: paired
-    assert paired["unpaired"] == ["other-words"] and label.endswith("cycle") and lead["top1"] == 0  # drawn, not paired
+    assert paired["unpaired"] == ["other-words"]
+    assert label.endswith("cycle")
+    assert lead["top1"] == 0
     code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "accuracy-by-known-chars",
                              "--out", str(tmp_path / "acc"), "--quiet", "--json")
     assert code == 0, err
     summary = json.loads(out)["accuracy-by-known-chars"]["summary"]
     assert summary["overall"]["cycle"]["accuracy"] == pytest.approx(result["accuracy"])  # the same test observations
     rows = summary["by_known"]["cycle"]
-    assert rows[0]["known"] == 0 and all(r["top3"] >= r["top1"] for r in rows)
+    assert rows[0]["known"] == 0
+    assert all(r["top3"] >= r["top1"] for r in rows)
     assert min(r["top1"] for r in rows if r["known"] >= 1) > 0.95  # one letter and the context give the word
     assert (tmp_path / "acc" / "accuracy.png").is_file()
     code, out, err = zoo_cli("autocomplete", "--model", str(run), "beta gamma del", "-n", "2")
     assert code == 0, err
-    assert out.splitlines()[0].split()[-1] == "delta" and len(out.splitlines()) == 2
+    assert out.splitlines()[0].split()[-1] == "delta"
+    assert len(out.splitlines()) == 2
 
 
 def test_connectivity_targets_the_word(zoo_cli, trained, tmp_path):
@@ -213,13 +234,15 @@ def test_connectivity_targets_the_word(zoo_cli, trained, tmp_path):
     ids, targets = torch.from_numpy(enc.chars[0].astype(np.int64)), torch.from_numpy(enc.targets[0].astype(np.int64))
     sweep, logits = connectivity_matrix(model, ids, targets=targets, method="sweep")
     rows, _ = connectivity_matrix(model, ids, targets=targets, method="rows", block=5)
-    assert sweep.shape == (17, 17) and logits.shape == (17, len(model.words))
+    assert sweep.shape == (17, 17)
+    assert logits.shape == (17, len(model.words))
     torch.testing.assert_close(sweep, rows, rtol=1e-5, atol=1e-8 * float(rows.max()))
     code, out, err = zoo_cli("analyze", "--model", str(run), "--analyzer", "connectivity", "--text",
                              "Alpha beta gamma delta", "--out", str(tmp_path / "conn"), "--quiet", "--json")
     assert code == 0, err
     summary = json.loads(out)["connectivity"]["summary"]
-    assert summary["predicts"] == "words" and summary["window"]["characters"] == len(" alpha beta gamma delta")
+    assert summary["predicts"] == "words"
+    assert summary["window"]["characters"] == len(" alpha beta gamma delta")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to open the report in: install Debian's chromium")
@@ -231,18 +254,22 @@ def test_word_model_reports_render_in_a_real_browser(zoo_cli, trained, tmp_path)
     pages = {}
     for name in ("accuracy-by-known-chars", "connectivity"):
         dom, log = open_in_browser(tmp_path / "r" / name / "report.html", tmp_path)
-        assert "CONSOLE" not in log and "<h1>" in dom
+        assert "CONSOLE" not in log
+        assert "<h1>" in dom
         pages[name] = dom
-    assert "letters read" in pages["accuracy-by-known-chars"] and '<img src="data:image/png;base64,' in pages["accuracy-by-known-chars"]
-    assert "Ahead of" in pages["accuracy-by-known-chars"] and "top-1 lead (points)" in pages["accuracy-by-known-chars"]
+    assert "letters read" in pages["accuracy-by-known-chars"]
+    assert '<img src="data:image/png;base64,' in pages["accuracy-by-known-chars"]
+    assert "Ahead of" in pages["accuracy-by-known-chars"]
+    assert "top-1 lead (points)" in pages["accuracy-by-known-chars"]
     assert pages["accuracy-by-known-chars"].count('<img src="data:image/png;base64,') == 2  # the curves, the lead
-    assert "its word is" in pages["connectivity"] and "the word being typed" in pages["connectivity"]
+    assert "its word is" in pages["connectivity"]
+    assert "the word being typed" in pages["connectivity"]
 
 
 def test_resume_gives_the_uninterrupted_run(cycle_text, tmp_path):
     corpus = load_corpus(str(cycle_text), split="0.9,0.05,0.05")
     recipe = dataclasses.replace(Recipe.autocomplete(), batch_size=16, max_epochs=2)
-    kwargs = dict(progress=False, log=lambda line: None, overrides={"input": "embedding"})
+    kwargs = {"progress": False, "log": lambda line: None, "overrides": {"input": "embedding"}}
     train_autocomplete("gru-1x8", corpus, recipe, tmp_path / "straight", words=6, **kwargs)
     train_autocomplete("gru-1x8", corpus, dataclasses.replace(recipe, max_epochs=1), tmp_path / "split", words=6, **kwargs)
     # resumed without --words: the run's own six words, not the default 16,384
@@ -259,10 +286,13 @@ def test_resume_from_the_command_line_keeps_the_task(zoo_cli, cycle_text, tmp_pa
     code, _, err = zoo_cli(*first, "--task", "autocomplete", "--input", "embedding", "--epochs", "1")
     assert code == 0, err
     code, _, err = zoo_cli(*first, "--task", "next-char", "--epochs", "2", "--resume")
-    assert code == 1 and "trains for --task autocomplete, not next-char" in err and len(err.strip().splitlines()) == 1
+    assert code == 1
+    assert "trains for --task autocomplete, not next-char" in err
+    assert len(err.strip().splitlines()) == 1
     code, out_text, err = zoo_cli(*first, "--epochs", "2", "--resume", "--json")
     assert code == 0, err
-    assert json.loads(out_text)["epochs"] == 2 and zoo.load_checkpoint(out).words is not None
+    assert json.loads(out_text)["epochs"] == 2
+    assert zoo.load_checkpoint(out).words is not None
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -285,7 +315,10 @@ def test_misuse_is_one_line(zoo_cli, trained, cycle_text, tmp_path, monkeypatch,
     values = {"run": str(run), "plain": str(plain), "text": str(cycle_text), "empty": str(tmp_path / "empty.txt")}
     code, _, err = zoo_cli(*[a.format(**values) for a in args])
     assert not (tmp_path / "runs").exists()
-    assert code != 0 and fragment in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert code != 0
+    assert fragment in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_checkpoint_without_its_words_is_refused(trained, tmp_path):

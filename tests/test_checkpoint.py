@@ -23,8 +23,10 @@ def ckpt(tmp_path):
 def test_config_is_self_describing(ckpt):
     _, path = ckpt
     config = json.loads((path / CONFIG).read_text())
-    assert config["model"]["arch"] == "lstm" and config["vocab"]["chars"] == "abcdefg"
-    assert config["zoo_version"] == zoo.__version__ and config["metrics"] == {"test_ce": 1.5}
+    assert config["model"]["arch"] == "lstm"
+    assert config["vocab"]["chars"] == "abcdefg"
+    assert config["zoo_version"] == zoo.__version__
+    assert config["metrics"] == {"test_ce": 1.5}
     assert len(config["weights_sha256"]) == 64
 
 

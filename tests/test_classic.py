@@ -14,11 +14,11 @@ def torch_twin(model):
     cfg = model.config
     twin = TORCH[cfg.arch](cfg.input_size, cfg.hidden, num_layers=cfg.layers, batch_first=True)
     with torch.no_grad():
-        for l, layer in enumerate(model.layers):
-            getattr(twin, f"weight_ih_l{l}").copy_(layer.weight_ih)
-            getattr(twin, f"weight_hh_l{l}").copy_(layer.weight_hh)
-            getattr(twin, f"bias_ih_l{l}").copy_(layer.bias_ih)
-            getattr(twin, f"bias_hh_l{l}").copy_(getattr(layer, "bias_hh", torch.zeros_like(layer.bias_ih)))
+        for index, layer in enumerate(model.layers):
+            getattr(twin, f"weight_ih_l{index}").copy_(layer.weight_ih)
+            getattr(twin, f"weight_hh_l{index}").copy_(layer.weight_hh)
+            getattr(twin, f"bias_ih_l{index}").copy_(layer.bias_ih)
+            getattr(twin, f"bias_hh_l{index}").copy_(getattr(layer, "bias_hh", torch.zeros_like(layer.bias_ih)))
     return twin.eval()
 
 
@@ -44,15 +44,16 @@ def test_onehot_input_is_the_identity_embedding():
     ids = random_ids()
     x = model.embed(ids)
     assert x.shape == (*ids.shape, VOCAB)
-    assert torch.equal(x.argmax(-1), ids) and torch.equal(x.sum(-1), torch.ones(ids.shape))
+    assert torch.equal(x.argmax(-1), ids)
+    assert torch.equal(x.sum(-1), torch.ones(ids.shape))
 
 
 def test_lstm_trace_satisfies_the_seed_equations():
     model = make_model("lstm", layers=2)
     with torch.no_grad():
         t = model.trace(random_ids(steps=9))
-    for l in range(2):
-        i, f, g, o, c, h = (t[f"layers.{l}.{n}"] for n in "ifgoch")
+    for layer in range(2):
+        i, f, g, o, c, h = (t[f"layers.{layer}.{n}"] for n in "ifgoch")
         c_prev = torch.cat([torch.zeros_like(c[:, :1]), c[:, :-1]], 1)
         assert_close(c, f * c_prev + i * g, "c = f*c_prev + i*g")
         assert_close(h, o * torch.tanh(c), "h = o*tanh(c)")

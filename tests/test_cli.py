@@ -11,13 +11,17 @@ import torch
 import zoo
 
 
-
 def test_list_shows_architectures_and_models(zoo_cli):
     code, out, _ = zoo_cli("list")
     assert code == 0
     for arch in ("rnn", "lstm", "gru", "nlstm"):
         assert f"  {arch} " in out
-    assert "lstm-3x512.warpeace" in out and "  ngram " in out and "  nnn " in out and "Analyzers:\n" in out and "  cells " in out and "  quote " in out
+    assert "lstm-3x512.warpeace" in out
+    assert "  ngram " in out
+    assert "  nnn " in out
+    assert "Analyzers:\n" in out
+    assert "  cells " in out
+    assert "  quote " in out
 
 
 def test_list_says_which_named_models_have_weights(zoo_cli):
@@ -31,13 +35,15 @@ def test_list_says_which_named_models_have_weights(zoo_cli):
     assert {line.split()[0] for line in out.splitlines()[1:]} == {"lstm-2x128.sample", *released}
     code, out, _ = zoo_cli("list", "lstm-2x128*", "--json")
     weights = {m["name"]: m["weights"] for m in json.loads(out)["models"]}
-    assert weights["lstm-2x128.sample"] == "shipped with the zoo" and weights["lstm-2x128.warpeace"] is None
+    assert weights["lstm-2x128.sample"] == "shipped with the zoo"
+    assert weights["lstm-2x128.warpeace"] is None
 
 
 def test_list_json_and_pattern(zoo_cli):
     code, out, _ = zoo_cli("list", "*.text8", "--json")
     data = json.loads(out)
-    assert code == 0 and [m["name"] for m in data["models"]] == ["gru-2x600.text8", "lstm-2x600.text8", "nlstm-1x600.text8"]
+    assert code == 0
+    assert [m["name"] for m in data["models"]] == ["gru-2x600.text8", "lstm-2x600.text8", "nlstm-1x600.text8"]
     assert data["architectures"] == []  # the pattern filters every list
     code, out, _ = zoo_cli("list", "lstm*", "--json")
     assert [a["name"] for a in json.loads(out)["architectures"]] == ["lstm"]
@@ -46,10 +52,13 @@ def test_list_json_and_pattern(zoo_cli):
 def test_info_shows_spec_and_parameter_count(zoo_cli):
     code, out, _ = zoo_cli("info", "nlstm-1x600.text8", "--json")
     data = json.loads(out)
-    assert code == 0 and data["parameters"]["recurrent"] == 5_764_800
+    assert code == 0
+    assert data["parameters"]["recurrent"] == 5_764_800
     assert data["config"]["options"] == {"depth": 2, "outer_candidate": "identity"}
     code, out, _ = zoo_cli("info", "lstm-3x512")
-    assert code == 0 and "5,427,200 recurrent" in out and "lstm-3x512.linux" in out
+    assert code == 0
+    assert "5,427,200 recurrent" in out
+    assert "lstm-3x512.linux" in out
     assert out.startswith("lstm-3x512  (the shape of the registered variants below)\n")
     code, out, _ = zoo_cli("info", "gru-2x600.text8")
     assert "  reference    source madsen2019-distill-autocomplete, test_ce 2.117, accuracy 0.5201\n" in out
@@ -59,15 +68,19 @@ def test_info_on_a_checkpoint_directory(zoo_cli, tmp_path):
     model = zoo.create_model("gru-1x8", vocab_size=5)
     zoo.save_checkpoint(model, tmp_path / "c")
     code, out, _ = zoo_cli("info", str(tmp_path / "c"), "--json")
-    assert code == 0 and json.loads(out)["config"]["arch"] == "gru"
+    assert code == 0
+    assert json.loads(out)["config"]["arch"] == "gru"
     assert json.loads(out)["weights"].startswith("verified")
     config = json.loads((tmp_path / "c" / "config.json").read_text())
     config["model"]["hidden"] = 9  # a config edited by hand: the weights no longer fit
     (tmp_path / "c" / "config.json").write_text(json.dumps(config))
     code, out, _ = zoo_cli("info", str(tmp_path / "c"))
-    assert code == 0 and "  weights      refused: the weights in" in out and "do not fit its config" in out
+    assert code == 0
+    assert "  weights      refused: the weights in" in out
+    assert "do not fit its config" in out
     code, out, _ = zoo_cli("info", str(zoo.registry.PRETRAINED / "lstm-2x128.sample"))
-    assert code == 0 and "  metrics      valid_nats 1.3191, epoch 52\n" in out  # for people; --json has every digit
+    assert code == 0
+    assert "  metrics      valid_nats 1.3191, epoch 52\n" in out
     assert "sha256 30b16e59303c…, characters 611,742, split 0.8/0.1/0.1, line_endings crlf" in out
 
 
@@ -78,15 +91,19 @@ def test_info_on_a_checkpoint_directory(zoo_cli, tmp_path):
 ])
 def test_errors_are_one_line(zoo_cli, args, fragment):
     code, out, err = zoo_cli(*args)
-    assert code == 1 and out == ""
-    assert err.count("\n") == 1 and err.startswith("zoo: error: ") and fragment in err
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("zoo: error: ")
+    assert fragment in err
 
 
 @pytest.mark.parametrize("command", [["eval"], ["sample", "-n", "3"], ["analyze", "--analyzer", "cells"]])
 def test_a_checkpoint_without_a_vocabulary_cannot_read_text(zoo_cli, tmp_path, command):
     zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab_size=5), tmp_path / "c")
     code, out, err = zoo_cli(command[0], "--model", str(tmp_path / "c"), *command[1:])
-    assert code == 1 and err == f"zoo: error: {tmp_path / 'c'} has no vocabulary: it cannot read text\n"
+    assert code == 1
+    assert err == f"zoo: error: {tmp_path / 'c'} has no vocabulary: it cannot read text\n"
 
 
 @pytest.mark.parametrize("device, fragment", [
@@ -97,7 +114,10 @@ def test_a_checkpoint_without_a_vocabulary_cannot_read_text(zoo_cli, tmp_path, c
 ])
 def test_a_device_that_is_not_there(zoo_cli, device, fragment):
     code, out, err = zoo_cli("eval", "--model", "lstm-2x128.sample", "--device", device)
-    assert code == 1 and out == "" and err.count("\n") == 1 and fragment in err
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert fragment in err
 
 
 def test_plugins_json(zoo_cli):
@@ -138,4 +158,5 @@ def test_shell_completion_offers_names_analyzers_and_directories():
     assert {"plain,gru-3x75.warpeace", "plain,gru-3x149.warpeace"} <= set(complete("zoo train --model gru-3x"))
     assert "plain,lstm-3x512.warpeace" in complete("zoo info lstm-3x5")
     assert complete("zoo analyze --analyzer cells,sat") == ["plain,cells,saturation"]
-    assert "plain,all" in complete("zoo analyze --analyzer a") and "plain,cells,all" not in complete("zoo analyze --analyzer cells,a")
+    assert "plain,all" in complete("zoo analyze --analyzer a")
+    assert "plain,cells,all" not in complete("zoo analyze --analyzer cells,a")

@@ -15,7 +15,6 @@ from zoo.analysis import get_analyzer
 from zoo.data import build_vocab, load_corpus
 
 
-
 @pytest.fixture
 def checkpoint(tmp_path, tiny_text):
     """A small LSTM checkpoint that records the text file it was 'trained' on."""
@@ -37,36 +36,47 @@ def test_analyze_writes_one_report_per_analyzer(zoo_cli, checkpoint, tmp_path, m
         record = json.loads((folder / "report.json").read_text())
         meta = record["meta"]
         assert meta["model"]["weights_sha256"] == json.loads((checkpoint / "config.json").read_text())["weights_sha256"]
-        assert meta["data"]["split"] == "test" and meta["data"]["name"] == "tiny.txt" and meta["data"]["sha256"]
-        assert (folder / "report.html").is_file() and (folder / "arrays.npz").is_file()
+        assert meta["data"]["split"] == "test"
+        assert meta["data"]["name"] == "tiny.txt"
+        assert meta["data"]["sha256"]
+        assert (folder / "report.html").is_file()
+        assert (folder / "arrays.npz").is_file()
     cells = json.loads((tmp_path / "reports/lstm-2x16.tiny/cells/report.json").read_text())
-    assert cells["meta"]["params"]["top"] == 2 and cells["meta"]["params"]["cells"] == ["1:3"]
+    assert cells["meta"]["params"]["top"] == 2
+    assert cells["meta"]["params"]["cells"] == ["1:3"]
     assert len(cells["summary"]["features"]["after-space"]["top"]) == 2
     saturation = json.loads((tmp_path / "reports/lstm-2x16.tiny/saturation/report.json").read_text())
-    assert saturation["meta"]["params"]["right"] == 0.8 and "top" not in saturation["meta"]["params"]
+    assert saturation["meta"]["params"]["right"] == 0.8
+    assert "top" not in saturation["meta"]["params"]
     assert "all reports of this model: reports/lstm-2x16.tiny/index.html" in out
     index = (tmp_path / "reports/lstm-2x16.tiny/index.html").read_text()
-    assert 'href="cells/report.html"' in index and 'href="saturation/report.html"' in index
-    assert "Gate saturation" in index and "weights " not in index  # one model's weights: not repeated per card
+    assert 'href="cells/report.html"' in index
+    assert 'href="saturation/report.html"' in index
+    assert "Gate saturation" in index
+    assert "weights " not in index
 
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "connectivity", "--quiet",
                              "--set", "length=20")
     assert code == 0, err  # a later analysis joins the index, the earlier ones stay listed
     index = (tmp_path / "reports/lstm-2x16.tiny/index.html").read_text()
-    assert index.count('<article class="card">') == 3 and 'href="connectivity/report.html"' in index
+    assert index.count('<article class="card">') == 3
+    assert 'href="connectivity/report.html"' in index
 
 
 def test_the_index_leaves_a_users_page_alone_and_says_when_weights_differ(zoo_cli, checkpoint, tmp_path):
     text = ["--text", "the cat sat on the mat.\n" * 20, "--quiet"]
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--out",
                              str(tmp_path / "one"), *text)
-    assert code == 0 and "all reports" not in out and not (tmp_path / "one" / "index.html").exists()  # --out is the report
+    assert code == 0
+    assert "all reports" not in out
+    assert not (tmp_path / "one" / "index.html").exists()
 
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "index.html").write_text("<p>my notes</p>")
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,cells", "--out",
                              str(tmp_path / "mine"), *text)
-    assert code == 0 and "is not a zoo index page: left as it is" in err
+    assert code == 0
+    assert "is not a zoo index page: left as it is" in err
     assert (tmp_path / "mine" / "index.html").read_text() == "<p>my notes</p>"
 
     code, _, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,cells", "--out",
@@ -78,12 +88,14 @@ def test_the_index_leaves_a_users_page_alone_and_says_when_weights_differ(zoo_cl
     retrained = zoo.save_checkpoint(model, tmp_path / "again" / checkpoint.name)
     code, _, err = zoo_cli("analyze", "--model", str(retrained), "--analyzer", "cells", "--out", str(tmp_path / "two"),
                            "--set", "cells.top=1", *text)  # one analyzer with --out: into the folder named --out
-    assert code == 1 and "holds files that are not a zoo report" in err  # the index's folder is not one report
+    assert code == 1
+    assert "holds files that are not a zoo report" in err
     code, _, err = zoo_cli("analyze", "--model", str(retrained), "--analyzer", "cells,connectivity", "--out",
                            str(tmp_path / "two"), "--set", "length=20", *text)
     assert code == 0, err
     index = (tmp_path / "two" / "index.html").read_text()
-    assert index.count('<article class="card">') == 3 and "made from different weights" in index
+    assert index.count('<article class="card">') == 3
+    assert "made from different weights" in index
 
 
 def test_analyze_json_text_and_out(zoo_cli, checkpoint, tmp_path):
@@ -98,11 +110,14 @@ def test_analyze_json_text_and_out(zoo_cli, checkpoint, tmp_path):
     named.write_text("the cat sat on the mat.\n" * 20, encoding="utf-8")
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", str(named),
                              "--out", str(tmp_path / "named"), "--json", "--quiet")
-    assert code == 0 and json.loads(out)["saturation"]["summary"]["characters"] == len(str(named))
-    assert err.startswith("note: --text analyses the") and "pass it with --data" in err
+    assert code == 0
+    assert json.loads(out)["saturation"]["summary"]["characters"] == len(str(named))
+    assert err.startswith("note: --text analyses the")
+    assert "pass it with --data" in err
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", "the cat " * 40,
                              "--out", str(tmp_path / "long"), "--quiet")  # one line, longer than a file name may be
-    assert code == 0 and err == "", err
+    assert code == 0, err
+    assert err == "", err
 
 
 def test_all_runs_every_analyzer_the_model_and_inputs_allow_and_names_the_others(zoo_cli, checkpoint, tmp_path):
@@ -111,10 +126,12 @@ def test_all_runs_every_analyzer_the_model_and_inputs_allow_and_names_the_others
     assert code == 0, err
     ran = sorted(p.name for p in (tmp_path / "all").iterdir() if p.is_dir())
     assert (tmp_path / "all" / "index.html").read_text().count('<article class="card">') == len(ran)
-    assert {"cells", "saturation", "connectivity"} <= set(ran) and (tmp_path / "all/cells/report.html").is_file()
+    assert {"cells", "saturation", "connectivity"} <= set(ran)
+    assert (tmp_path / "all/cells/report.html").is_file()
     skipped = dict(line.removeprefix("zoo: skipped ").split(": ", 1) for line in err.splitlines())
     assert "needs the model's training split" in skipped["oracles"]  # --text: no training split
-    assert "pass --reference" in skipped["char-probs"] and "it needs words" in skipped["accuracy-by-known-chars"]
+    assert "pass --reference" in skipped["char-probs"]
+    assert "it needs words" in skipped["accuracy-by-known-chars"]
     assert sorted([*ran, *skipped]) == sorted(zoo.plugins.plugins().names("analyzer"))
 
 
@@ -123,7 +140,8 @@ def test_a_report_folder_holding_a_users_file_is_refused_before_any_work(zoo_cli
     (tmp_path / "out" / "cells" / "notes.txt").write_text("keep me")
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,cells",
                              "--text", "the cat sat on the mat.\n" * 20, "--out", str(tmp_path / "out"), "--quiet")
-    assert code == 1 and "holds files that are not a zoo report" in err
+    assert code == 1
+    assert "holds files that are not a zoo report" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cells"]  # saturation did not run either
     assert (tmp_path / "out" / "cells" / "notes.txt").read_text() == "keep me"
 
@@ -148,7 +166,10 @@ def test_bad_input_is_one_line_and_writes_nothing(zoo_cli, checkpoint, tmp_path,
     monkeypatch.chdir(tmp_path)
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), *[a.format(checkpoint=checkpoint) for a in args],
                              "--quiet")
-    assert code == 1 and out == "" and err.count("\n") == 1 and fragment in err, err
+    assert code == 1, err
+    assert out == "", err
+    assert err.count("\n") == 1, err
+    assert fragment in err, err
     assert not (tmp_path / "reports").exists()
     assert not (tmp_path / "reports").exists()
 
@@ -162,7 +183,9 @@ def test_a_baseline_has_no_internals_to_analyse(zoo_cli, tmp_path, tiny_text, mo
     plugins().get("baseline", "nnn").load().fit(train, vocab, order=2, directory=tmp_path / "nnn", epochs=1,
                                                   sections={"dataset": corpus.describe()}, progress=False)
     code, _, err = zoo_cli("analyze", "--model", str(tmp_path / "nnn"), "--analyzer", "saturation", "--quiet")
-    assert code == 1 and "analyzer 'saturation' cannot run on this model: it needs gates" in err and "trace" in err
+    assert code == 1
+    assert "analyzer 'saturation' cannot run on this model: it needs gates" in err
+    assert "trace" in err
     assert not (tmp_path / "reports").exists()
 
 
@@ -171,16 +194,20 @@ def test_the_bundled_model_is_analysed_with_no_network(zoo_cli, tmp_path):
                          "--max-chars", "3000", "--out", str(tmp_path / "r"), "--quiet")
     assert code == 0, err
     record = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert record["meta"]["data"]["name"] == "sample" and record["meta"]["model"]["name"] == "lstm-2x128.sample"
+    assert record["meta"]["data"]["name"] == "sample"
+    assert record["meta"]["model"]["name"] == "lstm-2x128.sample"
     assert [row["layer"] for row in record["summary"]["layers"]] == [0, 1]
 
 
 def test_list_and_help_show_analyzer_parameters(zoo_cli):
     code, out, _ = zoo_cli("list", "--json")
     analyzers = {a["name"]: a for a in json.loads(out)["analyzers"]}
-    assert analyzers["saturation"]["params"]["left"]["default"] == 0.1 and analyzers["saturation"]["requires"] == ["gates", "trace"]
+    assert analyzers["saturation"]["params"]["left"]["default"] == 0.1
+    assert analyzers["saturation"]["requires"] == ["gates", "trace"]
     code, out, _ = zoo_cli("analyze", "--help")
-    assert code == 0 and "left=0.1" in out and "excerpt_length=1000" in out
+    assert code == 0
+    assert "left=0.1" in out
+    assert "excerpt_length=1000" in out
 
 
 # -- the page in a real browser --------------------------------------------------------------------
@@ -232,27 +259,37 @@ def test_every_report_renders_in_a_real_browser(zoo_cli, small, tmp_path, tiny_t
     for name in analyzers:
         dom, log = open_in_browser(tmp_path / "r" / name / "report.html", tmp_path)
         assert "CONSOLE" not in log, (name, [line for line in log.splitlines() if "CONSOLE" in line])
-        assert "<h1>" in dom and "made by" in dom
+        assert "<h1>" in dom
+        assert "made by" in dom
         pages[name] = dom
     dom, log = open_in_browser(tmp_path / "r" / "index.html", tmp_path)  # links every page, shows their figures
-    assert "CONSOLE" not in log and dom.count('<article class="card">') == len(analyzers)
+    assert "CONSOLE" not in log
+    assert dom.count('<article class="card">') == len(analyzers)
     links = set(re.findall(r'href="([^"]+)"', dom)) | set(re.findall(r'<img src="([^"]+)"', dom))
-    assert len(links) >= 2 * len(analyzers) - 1 and all((tmp_path / "r" / link).is_file() for link in links), links
+    assert len(links) >= 2 * len(analyzers) - 1, links
+    assert all((tmp_path / "r" / link).is_file() for link in links), links
     panels = re.findall(r'<pre class="cell-text"[^>]*>(.*?)</pre>', pages["cells"], re.S)
     assert len(panels) >= 3  # one per non-constant feature, plus the cell picker
     coloured = re.findall(r'<span [^>]*background: rgb\((\d+), (\d+), (\d+)\)[^>]*>', panels[0])
-    assert len(coloured) == 300 and len(set(coloured)) > 5  # every character coloured, by varying values
+    assert len(coloured) == 300
+    assert len(set(coloured)) > 5
     assert 'id="pick-label" class="mono">0:0<' in pages["cells"]
-    assert pages["saturation"].count('<img src="data:image/png;base64,') == 2 and "layers.1.f" in pages["saturation"]
+    assert pages["saturation"].count('<img src="data:image/png;base64,') == 2
+    assert "layers.1.f" in pages["saturation"]
     text = re.search(r'<pre class="conn-text"[^>]*>(.*?)</pre>', pages["connectivity"], re.S).group(1)
     lit = re.findall(r'<span [^>]*background: rgb\((\d+), (\d+), (\d+)\)[^>]*>', text)
-    assert text.count("<span") == 80 and len(lit) == 41  # the selected target (40, the middle) and its inputs
-    assert "prediction" in pages["connectivity"] and text.count('class="selected"') == 1
-    assert pages["oracles"].count('class="example"') > 0 and "Compared with small" in pages["oracles"]
+    assert text.count("<span") == 80
+    assert len(lit) == 41
+    assert "prediction" in pages["connectivity"]
+    assert text.count('class="selected"') == 1
+    assert pages["oracles"].count('class="example"') > 0
+    assert "Compared with small" in pages["oracles"]
     for name in ("error-overlap", "char-probs", "bracket-distance", "training-kl", "model-map", "line-ends"):
         assert '<img src="data:image/png;base64,' in pages[name]
-    assert "By column" in pages["line-ends"] and "model − small" in pages["line-ends"]
-    assert pages["model-map"].count("<circle") == 3 and "KL to small" in pages["training-kl"]
+    assert "By column" in pages["line-ends"]
+    assert "model − small" in pages["line-ends"]
+    assert pages["model-map"].count("<circle") == 3
+    assert "KL to small" in pages["training-kl"]
 
 
 def test_models_are_named_in_reports_by_name_or_by_path(zoo_cli, checkpoint, small, tmp_path, monkeypatch):
@@ -274,7 +311,9 @@ def test_models_are_named_in_reports_by_name_or_by_path(zoo_cli, checkpoint, sma
     assert code == 0, err
     assert [row["model"] for row in json.loads(out)["references"]] == ["tiny"]
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "line-ends", "--reference", "tiny=nowhere")
-    assert code == 1 and "nowhere" in err and err.count("\n") == 1
+    assert code == 1
+    assert "nowhere" in err
+    assert err.count("\n") == 1
 
 
 def test_oracles_compare_two_models(zoo_cli, checkpoint, small, tmp_path):
@@ -297,18 +336,22 @@ def test_training_kl_follows_a_run_and_identical_models_have_kl_zero(zoo_cli, tm
     train("lstm-1x8", load_corpus(str(tiny_text)), Recipe(max_epochs=2, batch_size=4, seq_length=20), run_dir,
           progress=False, log=lambda line: None, snapshot_every=60)
     steps = sorted(p.name for p in (run_dir / "steps").iterdir())
-    assert steps and all(int(s) % 60 == 0 for s in steps)
+    assert steps
+    assert all(int(s) % 60 == 0 for s in steps)
     same = run_dir / "steps" / steps[0]
     code, out, err = zoo_cli("analyze", "--model", str(run_dir), "--analyzer", "training-kl", "--reference", str(same),
                              "--set", "epochs=0", "--out", str(tmp_path / "kl"), "--json", "--quiet")
     assert code == 0, err
     rows = json.loads(out)["training-kl"]["summary"]["checkpoints"]
-    assert [r["epoch"] for r in rows] == sorted(r["epoch"] for r in rows) and len(rows) >= len(steps)
+    assert [r["epoch"] for r in rows] == sorted(r["epoch"] for r in rows)
+    assert len(rows) >= len(steps)
     itself = next(r for r in rows if r["checkpoint"] == steps[0])
-    assert itself["kl"][steps[0]] == pytest.approx(0, abs=1e-6) and itself["loss_difference"][steps[0]] == pytest.approx(0, abs=1e-6)
+    assert itself["kl"][steps[0]] == pytest.approx(0, abs=1e-6)
+    assert itself["loss_difference"][steps[0]] == pytest.approx(0, abs=1e-6)
     assert all(r["kl"][steps[0]] > 1e-4 for r in rows if r["checkpoint"] != steps[0])
     code, _, err = zoo_cli("analyze", "--model", str(same), "--analyzer", "training-kl", "--reference", str(same), "--quiet")
-    assert code == 1 and "follows a training run" in err
+    assert code == 1
+    assert "follows a training run" in err
 
 
 def test_model_map_places_identical_models_together(zoo_cli, checkpoint, small, tmp_path):
@@ -329,7 +372,8 @@ def test_model_map_places_identical_models_together(zoo_cli, checkpoint, small, 
 def test_a_later_analyzer_that_cannot_run_stops_all_before_any_work(zoo_cli, checkpoint, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,char-probs", "--quiet")
-    assert code == 1 and "analyzer 'char-probs' compares with a reference model: pass --reference" in err
+    assert code == 1
+    assert "analyzer 'char-probs' compares with a reference model: pass --reference" in err
     assert not (tmp_path / "reports").exists()  # not even saturation's report
 
 
@@ -381,7 +425,10 @@ def test_a_broken_third_party_analyzer_is_one_line_naming_its_plugin(zoo_cli, ch
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ZOO_PLUGIN_TRACEBACK", raising=False)
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", name, "--text", "the cat sat.", "--quiet")
-    assert code == 1 and err.count("\n") == 1 and fragment in err and "ZOO_PLUGIN_TRACEBACK=1" in err, err
+    assert code == 1, err
+    assert err.count("\n") == 1, err
+    assert fragment in err, err
+    assert "ZOO_PLUGIN_TRACEBACK=1" in err, err
     assert not (tmp_path / "reports").exists()
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", "the cat sat.",
                              "--quiet")
@@ -391,8 +438,10 @@ def test_a_broken_third_party_analyzer_is_one_line_naming_its_plugin(zoo_cli, ch
 def test_reports_written_before_an_analyzer_failed_are_kept_and_indexed(zoo_cli, checkpoint, tmp_path, broken_analyzers):
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation,crashes", "--text",
                              "the cat sat.", "--out", str(tmp_path / "r"), "--quiet")
-    assert code == 1 and "analyzer 'crashes' from plugin 'third-party' failed" in err
-    assert (tmp_path / "r/saturation/report.html").is_file() and not (tmp_path / "r/crashes").exists()
+    assert code == 1
+    assert "analyzer 'crashes' from plugin 'third-party' failed" in err
+    assert (tmp_path / "r/saturation/report.html").is_file()
+    assert not (tmp_path / "r/crashes").exists()
     assert 'href="saturation/report.html"' in (tmp_path / "r/index.html").read_text()
 
 
@@ -400,7 +449,9 @@ def test_a_report_that_cannot_be_written_is_one_line(zoo_cli, checkpoint, tmp_pa
     (tmp_path / "a-file").write_text("mine\n")
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "saturation", "--text", "the cat sat.",
                              "--out", str(tmp_path / "a-file" / "report"), "--quiet")
-    assert code == 1 and err.count("\n") == 1 and f"cannot write the report to {tmp_path / 'a-file' / 'report'}" in err, err
+    assert code == 1, err
+    assert err.count("\n") == 1, err
+    assert f"cannot write the report to {tmp_path / 'a-file' / 'report'}" in err, err
     assert (tmp_path / "a-file").read_text() == "mine\n"
 
 
@@ -419,5 +470,8 @@ def test_a_zoo_home_that_cannot_be_written_is_one_line(zoo_cli, checkpoint, tmp_
     monkeypatch.setenv("ZOO_HOME", str(tmp_path / "afile"))  # the n-gram models' cache cannot be made there
     code, out, err = zoo_cli("analyze", "--model", str(checkpoint), "--analyzer", "oracles", "--out",
                              str(tmp_path / "out"), "--quiet")
-    assert code == 1 and err.startswith("zoo: error: cannot make the n-gram cache folder") and err.count("\n") == 1
-    assert err.rstrip().endswith("set ZOO_HOME to a folder you can write") and not (tmp_path / "out").exists()
+    assert code == 1
+    assert err.startswith("zoo: error: cannot make the n-gram cache folder")
+    assert err.count("\n") == 1
+    assert err.rstrip().endswith("set ZOO_HOME to a folder you can write")
+    assert not (tmp_path / "out").exists()

@@ -8,12 +8,19 @@ import pytest
 from zoo.cli import main
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
+def exit_code(*args):
+    """Run `zoo` in-process: the code it exits with, 0 where main returns without exiting."""
+    try:
         main([str(a) for a in args])
-        raise SystemExit(0)
+    except SystemExit as exc:
+        return exc.code or 0
+    return 0
+
+
+def run(capsys, *args):
+    code = exit_code(*args)
     out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
+    return code, out, err
 
 
 @pytest.fixture
@@ -22,31 +29,40 @@ def trained(tiny_text, tmp_path, capsys):
                          "--epochs", "2", "--batch-size", "8", "--seq-length", "20", "--quiet", "--json")
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["epochs"] == 2 and len(summary["history"]) == 2
+    assert summary["epochs"] == 2
+    assert len(summary["history"]) == 2
     return tmp_path / "run"
 
 
 def test_eval_reports_nats_bits_and_error_and_records_it(trained, capsys):
     code, out, _ = run(capsys, "eval", "--model", trained, "--json")
     result = json.loads(out)
-    assert code == 0 and result["split"] == "test" and result["data"] == "tiny.txt"
+    assert code == 0
+    assert result["split"] == "test"
+    assert result["data"] == "tiny.txt"
     assert result["bits"] == pytest.approx(result["nats"] / 0.6931471805599453)
-    assert 0 < result["se_nats"] < 0.1 and result["bootstrap_resamples"] == 100
+    assert 0 < result["se_nats"] < 0.1
+    assert result["bootstrap_resamples"] == 100
     config = json.loads((trained / json.loads((trained / "run.json").read_text())["best"] / "config.json").read_text())
     assert config["metrics"]["test_nats"] == result["nats"]
     code, out, _ = run(capsys, "eval", "--model", trained, "--on", "valid")
-    assert code == 0 and "valid cross-entropy" in out and "bits/char" in out
+    assert code == 0
+    assert "valid cross-entropy" in out
+    assert "bits/char" in out
 
 
 def test_eval_says_how_many_characters_it_read_as_unknown(trained, tmp_path, capsys):
     other = tmp_path / "other.txt"
     other.write_text("the cat sat ~ on the mat.\n" * 40, encoding="utf-8")  # '~' is not in tiny.txt
     code, out, err = run(capsys, "eval", "--model", trained, "--data", other, "--json")
-    assert code == 0 and json.loads(out)["unknown_characters"] == 4  # the test split's 4 lines
+    assert code == 0
+    assert json.loads(out)["unknown_characters"] == 4
     code, out, err = run(capsys, "eval", "--model", trained, "--data", other)
-    assert code == 0 and err.startswith("note: 4 of them are not in the model's vocabulary")
+    assert code == 0
+    assert err.startswith("note: 4 of them are not in the model's vocabulary")
     code, out, err = run(capsys, "eval", "--model", trained)
-    assert code == 0 and err == ""
+    assert code == 0
+    assert err == ""
 
 
 def test_eval_compares_references_on_the_same_characters_with_a_paired_error(trained, tiny_text, tmp_path, capsys):
@@ -59,18 +75,25 @@ def test_eval_compares_references_on_the_same_characters_with_a_paired_error(tra
     result = json.loads(out)
     other, same = result["references"]
     alone = json.loads(run(capsys, "eval", "--model", earlier, "--json")[1])
-    assert other["model"] == "earlier" and other["nats"] == pytest.approx(alone["nats"], abs=1e-9)
+    assert other["model"] == "earlier"
+    assert other["nats"] == pytest.approx(alone["nats"], abs=1e-9)
     assert other["difference_nats"] == pytest.approx(other["nats"] - result["nats"], abs=1e-9)
     # paired: the same resampled characters for both, tighter than the two errors taken apart
     assert 0 < other["difference_se_nats"] < (other["se_nats"] ** 2 + result["se_nats"] ** 2) ** 0.5
-    assert same["difference_nats"] == 0 and same["difference_se_nats"] == 0
+    assert same["difference_nats"] == 0
+    assert same["difference_se_nats"] == 0
     code, out, err = run(capsys, "eval", "--model", trained, "--reference", earlier)
-    assert code == 0 and "paired bootstrap" in out and f"difference {other['difference_nats']:+.4f}" in out
+    assert code == 0
+    assert "paired bootstrap" in out
+    assert f"difference {other['difference_nats']:+.4f}" in out
     code, out, err = run(capsys, "eval", "--model", trained, "--reference", tmp_path / "nowhere")
-    assert code == 1 and err.count("\n") == 1
+    assert code == 1
+    assert err.count("\n") == 1
     code, out, err = run(capsys, "eval", "--model", trained, "--block", "10", "--json")
     blocked = json.loads(out)
-    assert blocked["bootstrap_block"] == 10 and blocked["nats"] == result["nats"] and blocked["se_nats"] != result["se_nats"]
+    assert blocked["bootstrap_block"] == 10
+    assert blocked["nats"] == result["nats"]
+    assert blocked["se_nats"] != result["se_nats"]
     code, out, err = run(capsys, "eval", "--model", trained, "--block", "10")
     assert "(errors from runs of 10 characters)" in out
 
@@ -80,7 +103,9 @@ def test_resume_keeps_the_runs_recipe(trained, tiny_text, capsys):
     --epochs given; a flag that would change the recipe is refused with one line."""
     code, out, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", trained,
                          "--lr", "0.5", "--epochs", "3", "--resume", "--quiet")
-    assert code == 1 and "lr: 0.002 -> 0.5" in err and len(err.strip().splitlines()) == 1
+    assert code == 1
+    assert "lr: 0.002 -> 0.5" in err
+    assert len(err.strip().splitlines()) == 1
     code, out, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", trained,
                          "--epochs", "3", "--resume", "--quiet", "--json")
     assert code == 0, err
@@ -91,9 +116,13 @@ def test_resume_keeps_the_runs_recipe(trained, tiny_text, capsys):
 
 def test_sample(trained, capsys):
     code, out, err = run(capsys, "sample", "--model", trained, "--prime", "the ", "-n", "40", "--seed", "1")
-    assert code == 0 and out.startswith("the ") and len(out.rstrip("\n")) == 44 and err == ""
+    assert code == 0
+    assert out.startswith("the ")
+    assert len(out.rstrip("\n")) == 44
+    assert err == ""
     code, out, err = run(capsys, "sample", "--model", trained, "--prime", "the ~~", "-n", "5")  # '~' is not in tiny.txt
-    assert code == 0 and err.startswith("note: 2 character(s) of --prime are not in the model's vocabulary")
+    assert code == 0
+    assert err.startswith("note: 2 character(s) of --prime are not in the model's vocabulary")
 
 
 @pytest.mark.parametrize("content", [b"", b"\xff\xfe\xfa"])
@@ -101,7 +130,9 @@ def test_train_refuses_bad_text(tmp_path, capsys, content):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
     code, out, err = run(capsys, "train", "--model", "lstm-1x8", "--data", path, "--out", tmp_path / "r", "--quiet")
-    assert code == 1 and err.count("\n") == 1 and err.startswith("zoo: error:")
+    assert code == 1
+    assert err.count("\n") == 1
+    assert err.startswith("zoo: error:")
     assert not (tmp_path / "r").exists()
 
 
@@ -116,17 +147,17 @@ def test_train_refuses_bad_text(tmp_path, capsys, content):
 ])
 def test_one_line_errors(capsys, tmp_path, args, fragment):
     code, _, err = run(capsys, *args, *(["--out", tmp_path / "r"] if args[0] == "train" else []))
-    assert code == 1 and err.count("\n") == 1 and fragment in err
+    assert code == 1
+    assert err.count("\n") == 1
+    assert fragment in err
 
 
 def test_architecture_options_from_the_command_line(tmp_path, tiny_text):
     out = tmp_path / "run"
-    with pytest.raises(SystemExit) as done:
-        main(["train", "--model", "nlstm-1x8", "--data", str(tiny_text), "--set", "depth=3", "--input", "embedding",
-              "--embed-dim", "4", "--bias", "double", "--epochs", "1", "--batch-size", "4", "--seq-length", "16",
-              "--out", str(out), "--quiet"])
-        raise SystemExit(0)
-    assert done.value.code in (0, None)
+    code = exit_code("train", "--model", "nlstm-1x8", "--data", tiny_text, "--set", "depth=3", "--input", "embedding",
+                     "--embed-dim", "4", "--bias", "double", "--epochs", "1", "--batch-size", "4", "--seq-length", "16",
+                     "--out", out, "--quiet")
+    assert code == 0
     model = json.loads((out / "epochs" / "0001" / "config.json").read_text())["model"]
     assert (model["options"]["depth"], model["input"], model["embed_dim"], model["bias"]) == (3, "embedding", 4, "double")
 
@@ -149,8 +180,11 @@ def test_eval_of_a_read_only_checkpoint_prints_its_figures_and_says_they_were_no
 
     monkeypatch.setattr("zoo.checkpoint.atomic_write", refuse)
     code, out, err = run(capsys, "eval", "--model", trained, "--json", "--resamples", "0")
-    assert code == 0 and json.loads(out)["nats"] > 0 and "checkpoint" not in json.loads(out)
-    assert err.startswith("zoo: warning: the figures were not recorded in") and err.count("\n") == 1
+    assert code == 0
+    assert json.loads(out)["nats"] > 0
+    assert "checkpoint" not in json.loads(out)
+    assert err.startswith("zoo: warning: the figures were not recorded in")
+    assert err.count("\n") == 1
     assert err.rstrip().endswith("config.json: Permission denied")
 
 
@@ -159,11 +193,13 @@ def test_eval_refuses_a_changed_text_but_not_other_line_endings_asked_for(tiny_t
                        "--out", tmp_path / "crlf", "--epochs", "1", "--batch-size", "8", "--seq-length", "20", "--quiet")
     assert code == 0, err
     code, out, err = run(capsys, "eval", "--model", tmp_path / "crlf", "--line-endings", "lf", "--json", "--resamples", "0")
-    assert code == 0 and json.loads(out)["unknown_characters"] == 0, err  # LF: the model's '\r' is never asked for
+    assert code == 0, err
+    assert json.loads(out)["unknown_characters"] == 0, err  # LF: the model's '\r' is never asked for
     tiny_text.write_text(tiny_text.read_text() + "the end.\n")
     for endings in ((), ("--line-endings", "crlf")):  # the text itself changed: refused, whatever the line endings
         code, out, err = run(capsys, "eval", "--model", tmp_path / "crlf", *endings)
-        assert code == 1 and "has changed since the model was trained on it" in err
+        assert code == 1
+        assert "has changed since the model was trained on it" in err
 
 
 def test_ctrl_c_during_training_says_what_was_kept_and_how_to_go_on(trained, tiny_text, capsys, monkeypatch):
@@ -173,7 +209,8 @@ def test_ctrl_c_during_training_says_what_was_kept_and_how_to_go_on(trained, tin
     monkeypatch.setattr("zoo.train.train", interrupted)
     code, out, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", trained,
                          "--epochs", "3", "--resume", "--quiet")
-    assert code == 130 and err == f"zoo: interrupted; {trained} keeps its 2 finished epoch(s): run the same command " \
+    assert code == 130
+    assert err == f"zoo: interrupted; {trained} keeps its 2 finished epoch(s): run the same command " \
                                   "again to continue\n"
 
 
@@ -181,19 +218,25 @@ def test_ctrl_c_during_training_says_what_was_kept_and_how_to_go_on(trained, tin
 def test_an_out_folder_that_cannot_be_made_is_one_line(tiny_text, tmp_path, capsys, command):
     (tmp_path / "afile").write_text("keep me")
     code, out, err = run(capsys, *command, "--data", tiny_text, "--out", tmp_path / "afile" / "run", "--quiet")
-    assert code == 1 and err.startswith("zoo: error: cannot make the") and "Not a directory" in err, err
-    assert err.count("\n") == 1 and (tmp_path / "afile").read_text() == "keep me"
+    assert code == 1, err
+    assert err.startswith("zoo: error: cannot make the"), err
+    assert "Not a directory" in err, err
+    assert err.count("\n") == 1
+    assert (tmp_path / "afile").read_text() == "keep me"
 
 
 def test_a_checkpoint_given_to_train_as_its_model_says_how_to_continue_a_run(trained, tiny_text, capsys):
     code, out, err = run(capsys, "train", "--model", trained, "--data", tiny_text, "--quiet")
-    assert code == 1 and "not a checkpoint; to continue a run, pass its folder as --out with --resume" in err
+    assert code == 1
+    assert "not a checkpoint; to continue a run, pass its folder as --out with --resume" in err
 
 
 def test_a_fit_refused_before_it_writes_leaves_no_folder(tiny_text, tmp_path, capsys):
     code, out, err = run(capsys, "baseline", "fit", "ngram", "--order", "0", "--data", tiny_text,
                          "--out", tmp_path / "new" / "ngram", "--quiet")
-    assert code == 1 and "must be at least 1" in err and not (tmp_path / "new").exists()
+    assert code == 1
+    assert "must be at least 1" in err
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_published_checkpoint_says_which_text_to_pass(trained, tiny_text, tmp_path, capsys):
@@ -207,7 +250,8 @@ def test_a_published_checkpoint_says_which_text_to_pass(trained, tiny_text, tmp_
     assert "LF line ends, sha256 " in err
     assert "pass that text with --data FILE" in err
     code, out, err = run(capsys, "eval", "--model", tmp_path / "hub", "--data", tiny_text)
-    assert code == 0 and "test cross-entropy on tiny.txt" in out
+    assert code == 0
+    assert "test cross-entropy on tiny.txt" in out
 
 
 def _on_a_terminal(*args: str) -> str:

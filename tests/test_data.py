@@ -15,14 +15,16 @@ from zoo.data import bptt_batches, build_vocab, convert_line_endings, load_corpu
 def test_bundled_sample_needs_no_network():
     corpus = load_corpus("sample")
     train, valid, test = corpus.splits()
-    assert len(corpus.text) > 500_000 and corpus.text.startswith('"Well, Prince')
+    assert len(corpus.text) > 500_000
+    assert corpus.text.startswith('"Well, Prince')
     assert train + valid + test == corpus.text
     assert abs(len(train) / len(corpus.text) - 0.8) < 1e-3
 
 
 def test_local_file_and_split(tiny_text):
     corpus = load_corpus(str(tiny_text), split="0.9,0.05,0.05")
-    assert corpus.name == "tiny.txt" and corpus.split == (0.9, 0.05, 0.05)
+    assert corpus.name == "tiny.txt"
+    assert corpus.split == (0.9, 0.05, 0.05)
     assert corpus.sha256 == hashlib.sha256(tiny_text.read_bytes()).hexdigest()
 
 
@@ -143,7 +145,8 @@ def test_checksum_mismatch_is_an_error(served):
 def test_unknown_checksum_is_pinned_by_the_first_download(served, tmp_path, capsys):
     load_corpus("unpinned", progress=False)
     pin = tmp_path / "home" / "datasets" / "unpinned" / "t.txt.sha256"
-    assert "pinned" in capsys.readouterr().out and len(pin.read_text().strip()) == 64
+    assert "pinned" in capsys.readouterr().out
+    assert len(pin.read_text().strip()) == 64
     (tmp_path / "home" / "datasets" / "unpinned" / "t.txt").write_text("changed under us")
     with pytest.raises(zoo.ZooError, match="expected"):
         load_corpus("unpinned", progress=False)

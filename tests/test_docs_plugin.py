@@ -112,21 +112,27 @@ def test_the_pages_architecture_builds_initializes_and_reads_its_options():
     model = zoo.create_model("indrnn-2x8", vocab_size=5).eval()
     assert model.config.options == {"activation": "relu", "recurrent_max": 1.0}
     for layer in model.layers:
-        assert 0 <= layer.u.min() and layer.u.max() <= 1.0 and layer.u.std() > 0.1  # its own range
+        assert layer.u.min() >= 0
+        assert layer.u.max() <= 1.0
+        assert layer.u.std() > 0.1
         assert layer.weight_ih.abs().max() <= INIT_SCALE  # the base class's, for the rest
     ids = torch.randint(0, 5, (2, 7), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         logits, state = model(ids)
         trace = model.trace(ids)
-    assert logits.shape == (2, 7, 5) and torch.isfinite(logits).all() and state[0].shape == (2, 2, 8)
-    assert min(trace[f"layers.{l}.h"].min().item() for l in (0, 1)) >= 0  # ReLU
+    assert logits.shape == (2, 7, 5)
+    assert torch.isfinite(logits).all()
+    assert state[0].shape == (2, 2, 8)
+    assert min(trace[f"layers.{layer}.h"].min().item() for layer in (0, 1)) >= 0  # ReLU
 
     tanh = zoo.create_model("indrnn-1x8", vocab_size=5, options={"activation": "tanh", "recurrent_max": 0.5})
     tanh.reset_parameters(0.5)  # as the trainer and the kit call it
-    assert tanh.layers[0].u.max() <= 0.5 and tanh.layers[0].weight_ih.abs().max() > INIT_SCALE
+    assert tanh.layers[0].u.max() <= 0.5
+    assert tanh.layers[0].weight_ih.abs().max() > INIT_SCALE
     with torch.no_grad():
         h = tanh.trace(ids)["layers.0.h"]
-    assert h.min() < 0 and h.abs().max() < 1
+    assert h.min() < 0
+    assert h.abs().max() < 1
     with pytest.raises(zoo.ZooError, match="option activation='gelu' is not allowed"):
         zoo.create_model("indrnn-1x8", vocab_size=5, options={"activation": "gelu"})
 

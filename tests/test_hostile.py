@@ -23,7 +23,7 @@ from zoo.hub import parse_spec
 from zoo.recipe import Recipe
 from zoo.train import train
 
-SMALL = dict(batch_size=4, seq_length=16, patience=0)
+SMALL = {"batch_size": 4, "seq_length": 16, "patience": 0}
 
 
 def quiet(*args, **kwargs):
@@ -72,7 +72,10 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def one_line_error(code: int, err: str, fragment: str) -> None:
     """Exit status 1 and one line of error, last on stderr (after any progress the command logged)."""
     *before, last = err.splitlines()
-    assert code == 1 and last.startswith("zoo: error: ") and "Traceback" not in err and "zoo: error" not in "".join(before)
+    assert code == 1
+    assert last.startswith("zoo: error: ")
+    assert "Traceback" not in err
+    assert "zoo: error" not in "".join(before)
     assert fragment in last, err
 
 
@@ -97,7 +100,8 @@ def test_a_run_json_pointing_outside_the_run_is_refused_and_nothing_outside_is_t
     one_line_error(code, err, "not a folder inside")
     with pytest.raises(zoo.ZooError, match="not a folder inside"):
         update_config(run, metrics={"test_nats": 0.0})
-    assert snapshot(victim) == before and snapshot(run) == inside
+    assert snapshot(victim) == before
+    assert snapshot(run) == inside
     assert sorted(p.name for p in run.parent.iterdir()) == ["run", "victim"]
 
 
@@ -108,7 +112,8 @@ def test_a_pointer_inside_the_run_is_followed_but_only_epoch_folders_are_pruned(
     (run / "run.json").write_text(json.dumps({**record, "best": "epochs"}))
     quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=2, **SMALL), run, resume=True)
     record = json.loads((run / "run.json").read_text())
-    assert record["last"] == "epochs/0002" and (run / "epochs" / "0002" / WEIGHTS).is_file()
+    assert record["last"] == "epochs/0002"
+    assert (run / "epochs" / "0002" / WEIGHTS).is_file()
     assert checkpoint_dir(run) == run / record["best"]
 
 
@@ -161,7 +166,8 @@ def test_a_run_killed_in_its_first_run_json_write_starts_again(run, text):
     lines = []
     result = train("lstm-1x8", corpus, Recipe(max_epochs=1, **SMALL), run, resume=True, progress=False,
                    log=lines.append)
-    assert result.epochs == 1 and lines[0] == f"{run} recorded no finished epoch (no run.json): starting at epoch 1"
+    assert result.epochs == 1
+    assert lines[0] == f"{run} recorded no finished epoch (no run.json): starting at epoch 1"
     assert sorted(p.name for p in run.iterdir()) == ["epochs", "run.json"]
     assert sorted(p.name for p in (run / "epochs").iterdir()) == ["0001"]
     (run / "run.json").rename(run / ".run.json.again.tmp")  # without --resume: the same
@@ -182,7 +188,8 @@ def test_resume_cleans_the_runs_own_leftovers_and_nothing_else(run, text):
         path.write_bytes(data)
     before = (run / "run.json").read_bytes()
     result = quiet("lstm-1x8", load_corpus(str(text)), Recipe(max_epochs=1, **SMALL), run, resume=True)
-    assert result.epochs == 1 and (run / "run.json").read_bytes() == before  # nothing to train
+    assert result.epochs == 1
+    assert (run / "run.json").read_bytes() == before
     assert sorted(p.name for p in epochs.iterdir()) == ["0001", "0003.bak", "notes.txt"]
     assert sorted(p.name for p in run.iterdir()) == [".run.json.bak", "epochs", "notes.txt", "run.json"]
     assert all(path.read_bytes() == data for path, data in mine.items())
@@ -245,7 +252,8 @@ def test_a_full_disk_keeps_the_last_epoch_and_says_so(run, text, monkeypatch, ca
         quiet("lstm-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)
     message = str(refused.value)
     assert message.startswith(f"cannot save epoch 2 in {run}: No space left on device; ")
-    assert f"keeps its last complete epoch, {run / 'epochs/0001'}" in message and "--resume" in message
+    assert f"keeps its last complete epoch, {run / 'epochs/0001'}" in message
+    assert "--resume" in message
     assert snapshot(run) == before  # no epochs/.0002.tmp, no epochs/0002, no temporary run.json
     monkeypatch.undo()
     quiet("lstm-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)

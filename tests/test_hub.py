@@ -91,7 +91,9 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     pulled = zoo_cmd(hub, tmp_path, "pull", f"alice/tiny@{rev}")
     assert pulled.returncode == 0, pulled.stderr
     where = Path(pulled.stdout.strip())
-    assert where.parent.name == "snapshots" and where.name == rev and (where / WEIGHTS).is_file()
+    assert where.parent.name == "snapshots"
+    assert where.name == rev
+    assert (where / WEIGHTS).is_file()
     before = {p.name: p.stat().st_mtime_ns for p in where.iterdir()}
     evaluated = zoo_cmd(hub, tmp_path, "eval", "--model", f"hf:alice/tiny@{rev}", "--json", "--resamples", "0", offline=True)
     assert evaluated.returncode == 0, evaluated.stderr
@@ -112,12 +114,15 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     assert (record["path"], record["commit"]) == (str(where), rev)
     assert record["weights_sha256"] == json.loads((where / "config.json").read_text())["weights_sha256"]
     described = zoo_cmd(hub, tmp_path, "info", f"hf:alice/tiny@{rev}", offline=True)
-    assert described.returncode == 0 and described.stdout.startswith(f"{where}\n"), described.stderr
+    assert described.returncode == 0, described.stderr
+    assert described.stdout.startswith(f"{where}\n"), described.stderr
     assert "  weights      verified" in described.stdout
     named = zoo_cmd(hub, tmp_path, "pull", "alice", offline=True)  # a user's name without the repository
-    assert named.returncode == 1 and named.stderr.rstrip().endswith("a Hub repository is pulled as ORG/NAME@REVISION")
+    assert named.returncode == 1
+    assert named.stderr.rstrip().endswith("a Hub repository is pulled as ORG/NAME@REVISION")
     missing = zoo_cmd(hub, tmp_path, "pull", "alice/other@" + rev, offline=True)
-    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert missing.returncode == 1
+    assert missing.stderr.count("\n") == 1
     assert "is not in the Hugging Face cache and cannot be downloaded (HF_HUB_OFFLINE is set)" in missing.stderr
 
 
@@ -129,8 +134,11 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
 ])
 def test_bad_pulls_are_one_line(hub, tmp_path, spec, fragment):
     result = zoo_cmd(hub, tmp_path, "pull", spec.format(**hub["revisions"]))
-    assert result.returncode == 1 and result.stdout == "" and fragment in result.stderr, result.stderr
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == "", result.stderr
+    assert fragment in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
 
 
 def test_push_publishes_weights_config_and_card_without_local_paths(tmp_path):
@@ -148,15 +156,20 @@ def test_push_publishes_weights_config_and_card_without_local_paths(tmp_path):
 
     upload = prepare(run, "alice/gru-notes")
     published = json.loads(upload.files["config.json"])
-    assert published["dataset"]["source"] == "notes.txt" and "/home/alice" not in upload.files["config.json"].decode()
+    assert published["dataset"]["source"] == "notes.txt"
+    assert "/home/alice" not in upload.files["config.json"].decode()
     assert "training" not in published
     card = plan["card"]
-    assert card.startswith("---\nlibrary_name: rnn-zoo\n") and "- rnn-zoo\n- gru\n" in card and "value: 1.4" in card
+    assert card.startswith("---\nlibrary_name: rnn-zoo\n")
+    assert "- rnn-zoo\n- gru\n" in card
+    assert "value: 1.4" in card
     from huggingface_hub import ModelCard
 
     assert "&id" not in card  # plain YAML, no anchors
     metadata = ModelCard(card).data  # as the Hub's own client reads it
-    assert metadata.library_name == "rnn-zoo" and "gru" in metadata.tags and metadata.license == "mit"
+    assert metadata.library_name == "rnn-zoo"
+    assert "gru" in metadata.tags
+    assert metadata.license == "mit"
     assert metadata.datasets == ["notes"]  # an identifier, not the file's name
     assert {(r.dataset_split, r.metric_type, r.metric_value) for r in metadata.eval_results} == {
         ("test", "cross-entropy", 1.4), ("validation", "cross-entropy", 1.5)}
@@ -174,15 +187,18 @@ def test_the_card_cites_the_figure_its_registry_model_reproduces(tmp_path):
                         metrics={"valid_nats": 1.5, "epoch": 1, "test_nats": 1.25})
     (run / "run.json").write_text(json.dumps({"model": "gru-3x75.warpeace", "best": "epochs/0001", "last": "epochs/0001"}))
     card = prepare(run, "alice/gru").card
-    assert "## Reproduces" in card and "Table 1: `gru-3x75.warpeace`, 3 layers of 75 GRU units" in card
-    assert "the 64 column" in card and "The paper's test cross-entropy: 1.472 nats/char; this model's: 1.2500." in card
+    assert "## Reproduces" in card
+    assert "Table 1: `gru-3x75.warpeace`, 3 layers of 75 GRU units" in card
+    assert "the 64 column" in card
+    assert "The paper's test cross-entropy: 1.472 nats/char; this model's: 1.2500." in card
     assert prepare(run / "epochs" / "0001", "alice/gru").card == card  # an epoch of the run is the same model
     from huggingface_hub import ModelCard
 
     assert ModelCard(card).data.datasets == ["warpeace"]  # the registry's name for the text, not warpeace.txt
     result = subprocess.run([sys.executable, "-m", "zoo", "push", str(run), "--repo-id", "alice/gru", "--dry-run",
                              "--reproduces", "lstm-3x64.warpeace"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
     assert "is a 3x75 gru, not lstm-3x64.warpeace" in result.stderr
 
     words = {"model": {"arch": "gru", "layers": 2, "hidden": 600, "task": "autocomplete", "classes": 16386},
@@ -225,10 +241,13 @@ def test_a_hub_ready_folder_publishes_its_own_card(tmp_path):
     (folder / "README.md").write_text(written.replace("# gru\n", "# gru\n\nMy own words.\n"))
     assert "My own words." in prepare(folder, "alice/gru").card
     elsewhere = prepare(folder, "bob/gru").card
-    assert "My own words." not in elsewhere and "hf:bob/gru@" in elsewhere and "hf:alice/gru@" not in elsewhere
+    assert "My own words." not in elsewhere
+    assert "hf:bob/gru@" in elsewhere
+    assert "hf:alice/gru@" not in elsewhere
     result = subprocess.run([sys.executable, "-m", "zoo", "push", str(folder), "--repo-id", "alice/gru", "--dry-run",
                              "--json"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0 and "My own words." in json.loads(result.stdout)["card"]
+    assert result.returncode == 0
+    assert "My own words." in json.loads(result.stdout)["card"]
     for flags, kept in [([], True), (["--overwrite-card"], False)]:  # in place: a new card only when told
         result = subprocess.run([sys.executable, "-m", "zoo", "push", str(folder), "--repo-id", "bob/gru", "--to-dir",
                                  str(folder), *flags], capture_output=True, text=True, timeout=120)
@@ -252,18 +271,21 @@ def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
     upload = prepare(tmp_path / "ckpt", "alice/lstm", reports=reports)
     figures = {name for name in upload.files if name.endswith(".png")}
     assert {"analyses/saturation/report.json", "analyses/connectivity/report.json",
-            "analyses/saturation/saturation.png"} <= set(upload.files) and len(figures) >= 3
+            "analyses/saturation/saturation.png"} <= set(upload.files)
+    assert len(figures) >= 3
     assert not any(name.endswith((".html", ".npz")) for name in upload.files)  # the pages show local paths
     for name, data in upload.files.items():
         assert str(tmp_path).encode() not in data, name
     record = json.loads(upload.files["analyses/saturation/report.json"])
     assert record["summary"] == json.loads((reports / "saturation/report.json").read_text())["summary"]
-    assert "checkpoint" not in record["meta"]["model"] and record["files"]["figures"]
+    assert "checkpoint" not in record["meta"]["model"]
+    assert record["files"]["figures"]
     from zoo.hub import _without_local_paths  # paths lose their folders; code such as "/* x */" is not a path
 
     assert _without_local_paths({"ngram_models": ["/home/a/runs/ngram-5", "C:\\runs\\n"], "text": "/* x */"}) == {
         "ngram_models": ["ngram-5", "n"], "text": "/* x */"}
-    assert "## Analyses" in upload.card and "Gate saturation" in upload.card
+    assert "## Analyses" in upload.card
+    assert "Gate saturation" in upload.card
     assert set(re.findall(r"!\[[^]]*\]\(([^)]+)\)", upload.card)) == figures  # every figure shown, from the repository
 
     folder = tmp_path / "folder"
@@ -279,8 +301,11 @@ def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
                                 str(reports), "--to-dir", str(plain)], capture_output=True, text=True, timeout=120)
         assert added.returncode == 0, added.stderr
     card = (plain / "README.md").read_text()
-    assert "My own words." in card and card.count("## Analyses") == 1 and card.index("## Analyses") < card.index("## Use")
-    assert (plain / "config.json").read_bytes() == config and (plain / "analyses/saturation/report.json").is_file()
+    assert "My own words." in card
+    assert card.count("## Analyses") == 1
+    assert card.index("## Analyses") < card.index("## Use")
+    assert (plain / "config.json").read_bytes() == config
+    assert (plain / "analyses/saturation/report.json").is_file()
     info = subprocess.run([sys.executable, "-m", "zoo", "info", str(folder), "--json"], capture_output=True, text=True,
                           timeout=120)
     assert json.loads(info.stdout)["analyses"] == ["connectivity", "saturation"]
@@ -296,7 +321,9 @@ def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
                                    (tmp_path / "ckpt", tmp_path / "sneaky", "cannot be repository paths")]:
         result = subprocess.run([sys.executable, "-m", "zoo", "push", str(model), "--repo-id", "alice/lstm", "--reports",
                                  str(given), "--dry-run"], capture_output=True, text=True, timeout=120)
-        assert result.returncode == 1 and fragment in result.stderr and result.stderr.count("\n") == 1, result.stderr
+        assert result.returncode == 1, result.stderr
+        assert fragment in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
 
 
 def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):
@@ -323,7 +350,8 @@ def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):
 
     (folder / "README.md").write_text("# my own words\n")
     again = zoo_cmd(hub, tmp_path / "home", "push", str(source), "--repo-id", "alice/exported", "--to-dir", str(folder))
-    assert again.returncode == 0 and (folder / "README.md").read_text() == "# my own words\n"
+    assert again.returncode == 0
+    assert (folder / "README.md").read_text() == "# my own words\n"
     zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), tmp_path / "epoch",
                         training={"optimizer": "rmsprop"})
     (tmp_path / "run").mkdir()
@@ -337,11 +365,14 @@ def test_a_folder_written_for_the_hub_is_what_a_pull_loads(hub, tmp_path):
                                     (source, tmp_path / "bert", "that is not a zoo checkpoint's")]:
         before = {p.name: p.read_bytes() for p in target.iterdir()}
         refused = zoo_cmd(hub, tmp_path / "home", "push", str(model), "--repo-id", "a/b", "--to-dir", str(target))
-        assert refused.returncode == 1 and fragment in refused.stderr and refused.stderr.count("\n") == 1
+        assert refused.returncode == 1
+        assert fragment in refused.stderr
+        assert refused.stderr.count("\n") == 1
         assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     shipped = zoo_cmd(hub, tmp_path / "home", "push", str(PRETRAINED / "lstm-2x128.sample"), "--repo-id", "a/b",
                       "--to-dir", str(PRETRAINED / "lstm-2x128.sample"))
-    assert shipped.returncode == 1 and "is the checkpoint being published" in shipped.stderr  # never into the package
+    assert shipped.returncode == 1
+    assert "is the checkpoint being published" in shipped.stderr
 
 
 def test_a_refused_push_is_one_line(hub, tmp_path):
@@ -349,7 +380,9 @@ def test_a_refused_push_is_one_line(hub, tmp_path):
     run = tmp_path / "run"
     zoo.save_checkpoint(zoo.create_model("gru-1x8", vocab=zoo.Vocab(list("abcdef"))), run)
     result = zoo_cmd(hub, tmp_path / "home", "push", str(run), "--repo-id", "alice/new")
-    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
     assert "alice/new" in result.stderr
 
 
@@ -389,7 +422,9 @@ def test_registry_hub_entries_are_pinned_to_commits(tmp_path):
     registry.write_text("schema_version: 1\nmodels:\n  lstm-1x8.x:\n    hub: {repo_id: alice/tiny, revision: main}\n")
     result = subprocess.run([sys.executable, "-m", "zoo", "info", "lstm-1x8.x"], capture_output=True, text=True,
                             env={**os.environ, "ZOO_REGISTRY": str(registry)}, timeout=60)
-    assert result.returncode == 1 and "revision" in result.stderr and "does not match" in result.stderr
+    assert result.returncode == 1
+    assert "revision" in result.stderr
+    assert "does not match" in result.stderr
 
 
 def test_zoo_list_shows_where_a_registry_entry_is_pinned(tmp_path):
@@ -420,13 +455,17 @@ def test_pull_fetches_the_published_analyses_when_asked(hub, tmp_path):
     plain = zoo_cmd(hub, tmp_path / "home", "pull", f"alice/analysed@{rev}", "--json")
     assert plain.returncode == 0, plain.stderr
     where = Path(json.loads(plain.stdout)["path"])
-    assert json.loads(plain.stdout)["analyses"] == [] and not (where / "analyses").exists()
+    assert json.loads(plain.stdout)["analyses"] == []
+    assert not (where / "analyses").exists()
     asked = zoo_cmd(hub, tmp_path / "home", "pull", f"alice/analysed@{rev}", "--analyses")
-    assert asked.returncode == 0 and asked.stdout == f"{where}\n", asked.stderr  # stdout: the folder alone
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout == f"{where}\n", asked.stderr  # stdout: the folder alone
     assert asked.stderr == f"analyses: saturation (in {where / 'analyses'})\n"
     for name, data in published.items():
         assert (where / name).read_bytes() == data
     offline = zoo_cmd(hub, tmp_path / "home", "info", f"hf:alice/analysed@{rev}", "--json", offline=True)
-    assert offline.returncode == 0 and json.loads(offline.stdout)["analyses"] == ["saturation"], offline.stderr
+    assert offline.returncode == 0, offline.stderr
+    assert json.loads(offline.stdout)["analyses"] == ["saturation"], offline.stderr
     none = zoo_cmd(hub, tmp_path / "home", "pull", f"alice/tiny@{hub['revisions']['good']}", "--analyses")
-    assert none.returncode == 0 and none.stderr.endswith("has no analyses published with its weights\n"), none.stderr
+    assert none.returncode == 0, none.stderr
+    assert none.stderr.endswith("has no analyses published with its weights\n"), none.stderr

@@ -49,7 +49,8 @@ def test_full_distributions_sum_to_one_and_agree_with_kenlm(fitted):
     picked = lp[:-1].gather(1, test[1:, None])[:, 0]
     assert (picked - model.target_log_probs(test)).abs().max() < 0.05
     chosen = model.chosen_log_probs(test, [0, 3])  # any characters, KenLM's own scores as the targets'
-    assert chosen.shape == (len(test) - 1, 2) and (chosen - lp[:-1, [0, 3]]).abs().max() < 0.05
+    assert chosen.shape == (len(test) - 1, 2)
+    assert (chosen - lp[:-1, [0, 3]]).abs().max() < 0.05
     came = test[1:] == 3
     assert torch.allclose(chosen[came, 1], model.target_log_probs(test)[came])
 
@@ -61,7 +62,9 @@ def test_a_prediction_reads_only_its_order_so_sampling_passes_only_that(fitted):
     for end in (3, 40, 500):  # the last row from the whole text or from its last `order` characters: the same
         torch.testing.assert_close(model.log_probs(test[:end])[-1], model.log_probs(test[end - model.order:end])[-1])
     a = sample(model, "the ", 120, temperature=0.8, seed=5)
-    assert a == sample(model, "the ", 120, temperature=0.8, seed=5) and len(a) == 120 and set(a) <= set(vocab.chars)
+    assert a == sample(model, "the ", 120, temperature=0.8, seed=5)
+    assert len(a) == 120
+    assert set(a) <= set(vocab.chars)
     greedy = sample(model, "the ", 1, temperature=0)
     assert greedy == vocab.chars[int(model.log_probs(torch.from_numpy(vocab.encode("the ")))[-1].argmax())]
 
@@ -74,14 +77,16 @@ def test_context_crosses_line_breaks(tmp_path):
     vocab = build_vocab(text)
     model = NGram.fit(torch.from_numpy(vocab.encode(text)), vocab, order=2, directory=tmp_path / "m")
     probs = model.target_log_probs(torch.from_numpy(vocab.encode(" a\nx b\ny"))).exp()
-    assert probs[2] > 0.95 and probs[6] > 0.95  # p(x | "a\n"), p(y | "b\n")
+    assert probs[2] > 0.95
+    assert probs[6] > 0.95
 
 
 def test_save_load_and_evaluate_through_the_zoo(fitted, tmp_path):
     model, vocab, test = fitted
     model.save(tmp_path / "copy")
     loaded = zoo.load_checkpoint(tmp_path / "copy")
-    assert loaded.order == 3 and loaded.vocab == vocab
+    assert loaded.order == 3
+    assert loaded.vocab == vocab
     losses = char_losses(loaded, test)
     assert np.allclose(losses, -model.target_log_probs(test).numpy())
     assert "log_probs" in loaded.capabilities
@@ -100,32 +105,22 @@ def test_empty_text(tmp_path):
         NGram.fit(torch.zeros(0, dtype=torch.long), vocab, order=2, directory=tmp_path / "x")
 
 
-def test_cli_fit_and_eval(tiny_text, tmp_path, capsys):
-    from zoo.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(["baseline", "fit", "ngram", "--order", "2", "--data", str(tiny_text), "--out", str(tmp_path / "ng"), "--quiet"])
-        raise SystemExit(0)
-    assert (done.value.code or 0) == 0
-    with pytest.raises(SystemExit) as done:
-        main(["eval", "--model", str(tmp_path / "ng"), "--json"])
-        raise SystemExit(0)
+def test_cli_fit_and_eval(zoo_cli, tiny_text, tmp_path):
+    code, _, _ = zoo_cli("baseline", "fit", "ngram", "--order", "2", "--data", str(tiny_text), "--out", str(tmp_path / "ng"), "--quiet")
+    assert code == 0
+    _, out, _ = zoo_cli("eval", "--model", str(tmp_path / "ng"), "--json")
     import json
 
-    result = json.loads(capsys.readouterr().out)
+    result = json.loads(out)
     assert 0 < result["nats"] < math.log(16)
-    with pytest.raises(SystemExit) as done:
-        main(["info", str(tmp_path / "ng")])
-        raise SystemExit(0)
-    out = capsys.readouterr().out
-    assert (done.value.code or 0) == 0, out
+    code, out, _ = zoo_cli("info", str(tmp_path / "ng"))
+    assert code == 0, out
     assert "  baseline     ngram: order 2, kenlm_order 3, smoothing modified Kneser-Ney" in out
     assert f"  metrics      test_nats {result['nats']:.4f}".rstrip("0") in out  # what eval recorded
-    with pytest.raises(SystemExit) as done:
-        main(["sample", "--model", str(tmp_path / "ng"), "--prime", "the ", "-n", "40", "--seed", "1"])
-        raise SystemExit(0)
-    out = capsys.readouterr().out
-    assert (done.value.code or 0) == 0 and out.startswith("the ") and len(out) == len("the ") + 40 + 1
+    code, out, _ = zoo_cli("sample", "--model", str(tmp_path / "ng"), "--prime", "the ", "-n", "40", "--seed", "1")
+    assert code == 0
+    assert out.startswith("the ")
+    assert len(out) == len("the ") + 40 + 1
 
 
 @pytest.mark.parametrize("present, fragment", [("config.json", "already holds a model"), ("notes.txt", "holds other files")])
@@ -133,5 +128,7 @@ def test_cli_fit_never_writes_beside_other_files(zoo_cli, tiny_text, tmp_path, p
     (tmp_path / "ng").mkdir()
     (tmp_path / "ng" / present).write_text("keep me")
     code, _, err = zoo_cli("baseline", "fit", "ngram", "--order", "2", "--data", str(tiny_text), "--out", str(tmp_path / "ng"), "--quiet")
-    assert code == 1 and fragment in err
-    assert [p.name for p in (tmp_path / "ng").iterdir()] == [present] and (tmp_path / "ng" / present).read_text() == "keep me"
+    assert code == 1
+    assert fragment in err
+    assert [p.name for p in (tmp_path / "ng").iterdir()] == [present]
+    assert (tmp_path / "ng" / present).read_text() == "keep me"

@@ -48,7 +48,8 @@ def test_outer_candidate_convention_changes_the_model():
 def test_depth_is_configurable_and_names_follow_it():
     model = make_model("nlstm", layers=1, options={"depth": 3})
     assert len(model.state_names) == 4  # h and one memory per level
-    assert "layers.0.nest.2.c" in model.names and "layers.0.nest.3.c" not in model.names
+    assert "layers.0.nest.2.c" in model.names
+    assert "layers.0.nest.3.c" not in model.names
 
 
 def test_depth_below_two_is_refused():

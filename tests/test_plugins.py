@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import zoo
-from zoo.plugins import PluginWarning, Plugins
+from zoo.plugins import Plugins, PluginWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = [sys.executable, "-m", "zoo"]
@@ -52,7 +52,8 @@ def zoo_register_analyzers(register):
 def test_third_party_plugin_is_discovered(site):
     site("plug_good", GOOD)
     found = Plugins()
-    assert "toy" in found.names("architecture") and "lstm" in found.names("architecture")
+    assert "toy" in found.names("architecture")
+    assert "lstm" in found.names("architecture")
     assert "count" in found.names("analyzer")
     info = found.info["plug_good"]
     assert (info.distribution, info.version) == ("plug_good", "1.2.3")
@@ -143,7 +144,8 @@ def test_broken_plugin_does_not_break_the_cli(site, tmp_path):
     ]
     strict = run_zoo("list", env_extra={**env, "ZOO_STRICT_PLUGINS": "1"})
     assert strict.returncode == 1
-    assert len(strict.stderr.strip().splitlines()) == 1 and "plug_broken" in strict.stderr
+    assert len(strict.stderr.strip().splitlines()) == 1
+    assert "plug_broken" in strict.stderr
 
 
 def test_pip_installed_plugin_appears_in_zoo_list_and_passes_the_kit(tmp_path):
@@ -157,7 +159,9 @@ def test_pip_installed_plugin_appears_in_zoo_list_and_passes_the_kit(tmp_path):
     assert pip.returncode == 0, pip.stderr
     env = {"PYTHONPATH": str(target)}
     listed = run_zoo("list", env_extra=env)
-    assert listed.returncode == 0 and "mgu " in listed.stdout and "plugin: mgu" in listed.stdout
+    assert listed.returncode == 0
+    assert "mgu " in listed.stdout
+    assert "plugin: mgu" in listed.stdout
     info = run_zoo("info", "mgu-2x128.tinyshakespeare", "--json", env_extra=env)
     assert info.returncode == 0, info.stderr
     kit = subprocess.run(
@@ -173,7 +177,8 @@ def test_every_hook_is_documented_for_plugin_authors():
 
     docs = (ROOT / "docs" / "plugins.md").read_text()
     hooks = [name for name in dir(hookspecs) if name.startswith("zoo_")]
-    assert hooks and all(f"`{hook}(register)`" in docs for hook in hooks)
+    assert hooks
+    assert all(f"`{hook}(register)`" in docs for hook in hooks)
     assert all(getattr(hookspecs, hook).__doc__ for hook in hooks)
 
 
@@ -288,18 +293,20 @@ def test_a_plugin_contributes_named_models(site):
     listed = run_zoo("list", "toy*", "--json", env_extra={"PYTHONPATH": str(where)})
     assert listed.returncode == 0, listed.stderr
     data = json.loads(listed.stdout)
-    assert [m["name"] for m in data["models"]] == ["toy-2x8.tiny"] and [a["name"] for a in data["architectures"]] == ["toy"]
+    assert [m["name"] for m in data["models"]] == ["toy-2x8.tiny"]
+    assert [a["name"] for a in data["architectures"]] == ["toy"]
     assert "model 'toy-1x4.bad' from plugin 'plug_toy' skipped" in listed.stderr
     info = run_zoo("info", "toy-2x8.tiny", env_extra={"PYTHONPATH": str(where)})
-    assert "plugin       plug_toy (plug_toy 1.2.3)" in info.stdout and "a named toy" in info.stdout
+    assert "plugin       plug_toy (plug_toy 1.2.3)" in info.stdout
+    assert "a named toy" in info.stdout
 
 
 def test_a_broken_plugin_is_named_when_its_architecture_is_asked_for(site):
     where = site("plug_indrnn", "raise ImportError('needs a compiler')")
     result = run_zoo("info", "indrnn-2x64", env_extra={"PYTHONPATH": str(where)})
     assert result.returncode == 1
-    assert ("no installed plugin provides architecture 'indrnn'" in result.stderr
-            and "plugin 'plug_indrnn' (plug_indrnn 1.2.3) is installed but failed to load: ImportError: needs a compiler"
+    assert ("no installed plugin provides architecture 'indrnn'" in result.stderr)
+    assert ("plugin 'plug_indrnn' (plug_indrnn 1.2.3) is installed but failed to load: ImportError: needs a compiler"
             in result.stderr)
 
 
@@ -320,11 +327,14 @@ def test_conflicts_are_shown_and_named_for_ad_hoc_names_too(site):
     assert "conflict: architecture 'lstm' is also registered by 'plug_dup'" in shown.stdout
     assert "conflict: architecture 'lstm' is also registered by 'classic'" in shown.stdout
     strict = run_zoo("plugins", env_extra={**env, "ZOO_STRICT_PLUGINS": "1"})
-    assert strict.returncode == 1 and "classic" in strict.stdout and "conflict:" in strict.stdout  # printed, then failed
+    assert strict.returncode == 1
+    assert "classic" in strict.stdout
+    assert "conflict:" in strict.stdout
     made = run_python('import zoo\ntry:\n    zoo.create_model("lstm-1x8", vocab_size=5)\nexcept zoo.ZooError as e:\n    print(e)', env)
     assert "architecture 'lstm' is registered by plugins 'classic' and 'plug_dup': uninstall one of them" in made.stdout
     trained = run_zoo("train", "--model", "lstm-1x32", "--data", "sample", "--epochs", "1", env_extra=env)
-    assert trained.returncode == 1 and "registered by plugins 'classic' and 'plug_dup'" in trained.stderr
+    assert trained.returncode == 1
+    assert "registered by plugins 'classic' and 'plug_dup'" in trained.stderr
 
 
 def test_a_failing_hook_shows_its_traceback_on_request(site):
@@ -338,7 +348,8 @@ def test_a_failing_hook_shows_its_traceback_on_request(site):
     quiet = run_zoo("plugins", env_extra={"PYTHONPATH": str(where)})
     assert "error: zoo_register_architectures raised RuntimeError: bad registration" in quiet.stdout
     traced = run_zoo("list", env_extra={"PYTHONPATH": str(where), "ZOO_PLUGIN_TRACEBACK": "1"})
-    assert "Traceback (most recent call last)" in traced.stderr and 'plug_raise.py", line 6' in traced.stderr
+    assert "Traceback (most recent call last)" in traced.stderr
+    assert 'plug_raise.py", line 6' in traced.stderr
 
 
 CRASHING_CONSTRUCTOR = """
@@ -368,13 +379,18 @@ def test_an_architecture_whose_constructor_raises_is_one_line_naming_its_plugin(
     env = {"PYTHONPATH": str(site("plug_crash", CRASHING_CONSTRUCTOR))}
     expected = "architecture 'crash' from plugin 'plug_crash' failed: RuntimeError: boom in init"
     info = run_zoo("info", "crash-2x8", env_extra=env)
-    assert info.returncode == 1 and expected in info.stderr and "Traceback" not in info.stderr
+    assert info.returncode == 1
+    assert expected in info.stderr
+    assert "Traceback" not in info.stderr
     out = tmp_path / "run"
     trained = run_zoo("train", "--model", "crash-2x8", "--data", "sample", "--epochs", "1", "--out", str(out), env_extra=env)
-    assert trained.returncode == 1 and expected in trained.stderr and "Traceback" not in trained.stderr
+    assert trained.returncode == 1
+    assert expected in trained.stderr
+    assert "Traceback" not in trained.stderr
     assert not out.exists()
     traced = run_zoo("info", "crash-2x8", env_extra={**env, "ZOO_PLUGIN_TRACEBACK": "1"})
-    assert "Traceback (most recent call last)" in traced.stderr and "plug_crash.py" in traced.stderr
+    assert "Traceback (most recent call last)" in traced.stderr
+    assert "plug_crash.py" in traced.stderr
 
 
 def test_a_plugin_that_fails_while_it_runs_is_one_line_naming_it(site, tmp_path):
@@ -383,11 +399,13 @@ def test_a_plugin_that_fails_while_it_runs_is_one_line_naming_it(site, tmp_path)
     env = {"PYTHONPATH": str(site("plug_crash", CRASHING_CONSTRUCTOR))}
     out = tmp_path / "run"
     trained = run_zoo("train", "--model", "slip-1x4", "--data", "sample", "--epochs", "1", "--out", str(out), env_extra=env)
-    assert trained.returncode == 1 and "Traceback" not in trained.stderr
+    assert trained.returncode == 1
+    assert "Traceback" not in trained.stderr
     assert trained.stderr.splitlines()[-1].startswith("zoo: error: plugin 'plug_crash' failed: AttributeError: ")
     traced = run_zoo("train", "--model", "slip-1x4", "--data", "sample", "--epochs", "1", "--out", str(tmp_path / "b"),
                      env_extra={**env, "ZOO_TRACEBACK": "1"})
-    assert "Traceback (most recent call last)" in traced.stderr and "plug_crash.py" in traced.stderr
+    assert "Traceback (most recent call last)" in traced.stderr
+    assert "plug_crash.py" in traced.stderr
 
 
 def test_an_unexpected_error_outside_plugins_is_one_line(monkeypatch, zoo_cli):
@@ -398,11 +416,14 @@ def test_an_unexpected_error_outside_plugins_is_one_line(monkeypatch, zoo_cli):
 
     monkeypatch.setattr(zoo.registry, "resolve", disk_full)
     code, _, err = zoo_cli("info", "lstm-2x8")
-    assert code == 1 and err == "zoo: error: OSError: [Errno 28] No space left on device: '/runs/x'\n"
+    assert code == 1
+    assert err == "zoo: error: OSError: [Errno 28] No space left on device: '/runs/x'\n"
 
     def bug(*args, **kwargs):
         return {}["missing"]
 
     monkeypatch.setattr(zoo.registry, "resolve", bug)
     code, _, err = zoo_cli("info", "lstm-2x8")
-    assert code == 1 and err.startswith("zoo: error: unexpected KeyError: 'missing': a bug in zoo") and err.count("\n") == 1
+    assert code == 1
+    assert err.startswith("zoo: error: unexpected KeyError: 'missing': a bug in zoo")
+    assert err.count("\n") == 1

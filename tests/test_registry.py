@@ -87,7 +87,8 @@ def test_unknown_name_suggests_close_matches(tmp_path):
     with pytest.raises(zoo.ZooError) as err:
         reg.resolve("lstm-2x128.warpiece")
     message = str(err.value)
-    assert "\n" not in message and "lstm-2x128.warpeace" in message
+    assert "\n" not in message
+    assert "lstm-2x128.warpeace" in message
 
 
 def test_unknown_architecture_says_which_are_installed(tmp_path):
@@ -121,7 +122,8 @@ def test_registry_models_build_with_their_conventions():
     with torch.device("meta"):
         model = zoo.create_model("nlstm-1x600.text8")
     assert model.config.options == {"depth": 2, "outer_candidate": "identity"}
-    assert model.config.input == "embedding" and model.config.vocab_size == 27
+    assert model.config.input == "embedding"
+    assert model.config.vocab_size == 27
 
 
 def test_unknown_option_is_refused():

@@ -28,11 +28,14 @@ def run_script(name: str, *args: str, cwd: Path) -> str:
 def test_line_ends_script_tables_figures_and_names_runs(tmp_path):
     out = run_script("line_ends.py", f"sample={SAMPLE}", "--json", "found.json", "--figure", "found.png", cwd=tmp_path)
     found, = json.loads((tmp_path / "found.json").read_text())
-    assert found["name"] == "sample" and found["after"] == "word" and found["line_end"] == "\r"
+    assert found["name"] == "sample"
+    assert found["after"] == "word"
+    assert found["line_end"] == "\r"
     assert (tmp_path / "found.png").read_bytes().startswith(b"\x89PNG")
     buckets = {row["columns"]: row for row in found["buckets"]}
     assert buckets["70-73"]["model"] > 10 * buckets["0-39"]["model"]  # the shipped model counts the line
-    assert re.search(r"^ *sample +0\.0\d\d", out, re.M) and "actual" in out
+    assert re.search(r"^ *sample +0\.0\d\d", out, re.M)
+    assert "actual" in out
 
 
 def test_probe_and_input_similarity_scripts(tmp_path):
@@ -41,7 +44,8 @@ def test_probe_and_input_similarity_scripts(tmp_path):
     assert set(r2) == {"layers.0.c", "layers.0.h", "layers.1.c", "layers.1.h", "all"}
     assert float(r2["all"]) > 0.5  # the column is written in its state
     out = run_script("input_similarity.py", str(SAMPLE), cwd=tmp_path)
-    assert "'\\n'~' '" in out and "'e'~' '" in out
+    assert "'\\n'~' '" in out
+    assert "'e'~' '" in out
 
 
 PYTHON_SCRIPTS = sorted([*ROOT.glob("studies/*/*.py"), *(p for p in ROOT.glob("tools/*.py") if p.name != "release.py")])
@@ -66,6 +70,10 @@ def test_gpu_tool_says_what_it_takes(tmp_path):
     """tools/gpu_train.sh documents itself and refuses a misspelt task before any work."""
     tool = ROOT / "tools" / "gpu_train.sh"
     shown = subprocess.run([str(tool), "--help"], capture_output=True, text=True)
-    assert shown.returncode == 0 and "--time-limit" in shown.stdout and "--out" in shown.stdout
+    assert shown.returncode == 0
+    assert "--time-limit" in shown.stdout
+    assert "--out" in shown.stdout
     wrong = subprocess.run([str(tool), "--out", str(tmp_path / "out"), "zoo265"], capture_output=True, text=True)
-    assert wrong.returncode == 2 and "zoo265" in wrong.stderr and not (tmp_path / "out").exists()
+    assert wrong.returncode == 2
+    assert "zoo265" in wrong.stderr
+    assert not (tmp_path / "out").exists()

@@ -20,7 +20,7 @@ from zoo.recipe import Recipe
 from zoo.sample import sample
 from zoo.train import train
 
-SMALL = dict(batch_size=8, seq_length=20, patience=0)
+SMALL = {"batch_size": 8, "seq_length": 20, "patience": 0}
 
 
 def quiet(*args, **kwargs):
@@ -36,9 +36,11 @@ def test_training_lowers_the_loss(tiny_text, tmp_path):
     corpus = load_corpus(str(tiny_text))
     result = quiet("lstm-1x32", corpus, Recipe(max_epochs=3, **SMALL), tmp_path / "run")
     valid = [h["valid_nats"] for h in result.history]
-    assert valid[-1] < valid[0] - 0.3 and valid[0] < math.log(len(result.model.vocab))
+    assert valid[-1] < valid[0] - 0.3
+    assert valid[0] < math.log(len(result.model.vocab))
     config = json.loads((tmp_path / "run" / "epochs" / "0003" / "config.json").read_text())
-    assert config["dataset"]["sha256"] == corpus.sha256 and config["recipe"]["batch_size"] == 8
+    assert config["dataset"]["sha256"] == corpus.sha256
+    assert config["recipe"]["batch_size"] == 8
     assert config["metrics"]["epoch"] == 3
 
 
@@ -62,7 +64,8 @@ def test_resume_of_a_finished_run_says_there_is_nothing_to_train(tiny_text, tmp_
     result = train("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "run", resume=True, progress=False,
                    log=lines.append)
     assert lines == [f"{tmp_path / 'run'} has trained 2 epochs (--epochs 2): nothing to train"]
-    assert result.epochs == 2 and (tmp_path / "run" / "run.json").read_text() == before
+    assert result.epochs == 2
+    assert (tmp_path / "run" / "run.json").read_text() == before
 
 
 def test_resume_after_kill_9(tiny_text, tmp_path):
@@ -120,9 +123,9 @@ def test_one_process_trains_a_run_at_a_time(tiny_text, tmp_path):
     corpus = load_corpus(str(tiny_text))
     run = tmp_path / "run"
     quiet("rnn-1x8", corpus, Recipe(max_epochs=1, **SMALL), run)
-    with hold_run(run):  # as a training process holds it; another open of the directory is refused the same
-        with pytest.raises(zoo.ZooError, match="is being trained by another process"):
-            quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)
+    # as a training process holds it; another open of the directory is refused the same
+    with hold_run(run), pytest.raises(zoo.ZooError, match="is being trained by another process"):
+        quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)
     quiet("rnn-1x8", corpus, Recipe(max_epochs=2, **SMALL), run, resume=True)  # released: it goes on
     assert len(json.loads((run / "run.json").read_text())["history"]) == 2
     with pytest.raises(zoo.ZooError, match="too few for batches"):  # fails before a first epoch ...
@@ -134,7 +137,8 @@ def test_early_stopping_and_best_checkpoint(tiny_text, tmp_path):
     corpus = load_corpus(str(tiny_text))
     # A rate this high makes validation loss stop improving at once.
     result = quiet("lstm-1x16", corpus, Recipe(max_epochs=8, lr=0.5, batch_size=8, seq_length=20, patience=1), tmp_path / "run")
-    assert result.stopped_early and result.epochs < 8
+    assert result.stopped_early
+    assert result.epochs < 8
     pointers = json.loads((tmp_path / "run" / "run.json").read_text())
     assert pointers["best"] == f"epochs/{result.best_epoch:04d}"
     kept = sorted(p.name for p in (tmp_path / "run" / "epochs").iterdir())
@@ -201,7 +205,8 @@ def test_sampling_is_reproducible_and_uses_the_vocabulary(tiny_text, tmp_path):
     result = quiet("lstm-1x32", load_corpus(str(tiny_text)), Recipe(max_epochs=2, **SMALL), tmp_path / "run")
     model = result.model
     a = sample(model, "the ", 200, temperature=0.8, seed=3)
-    assert a == sample(model, "the ", 200, temperature=0.8, seed=3) and len(a) == 200
+    assert a == sample(model, "the ", 200, temperature=0.8, seed=3)
+    assert len(a) == 200
     assert set(a) <= set(model.vocab.chars)
     assert sample(model, "the ", 50, temperature=0) == sample(model, "the ", 50, temperature=0)
 
@@ -235,7 +240,8 @@ safetensors.torch.save_file({{k: v.contiguous() for k, v in result.model.state_d
 def test_no_bootstrap_gives_no_standard_error_and_strict_json():
     stats = summarize(np.array([1.0, 2.0, 3.0]), resamples=0)
     assert stats["nats"] == pytest.approx(2.0)
-    assert stats["se_nats"] is None and stats["se_bits"] is None
+    assert stats["se_nats"] is None
+    assert stats["se_bits"] is None
     json.loads(json.dumps(stats), parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
 
 
@@ -262,4 +268,5 @@ def test_block_bootstrap_allows_for_runs_of_hard_characters():
     assert bootstrap_se(noise, 100, block=100) == pytest.approx(bootstrap_se(noise, 100), rel=0.3)  # independent anyway
     assert bootstrap_se(runs, 100, block=100) > 5 * bootstrap_se(runs, 100)  # iid draws would understate this
     assert bootstrap_se(runs, 100, block=10**6) == pytest.approx(0, abs=1e-12)  # one block holding everything
-    assert summarize(noise, 10, block=7)["bootstrap_block"] == 7 and bootstrap_se(noise, 1, block=5) is None
+    assert summarize(noise, 10, block=7)["bootstrap_block"] == 7
+    assert bootstrap_se(noise, 1, block=5) is None

@@ -22,4 +22,5 @@ config = {k: v for k, v in read_config(source).items() if k != "training"}
 shutil.copyfile(source / "model.safetensors", target / "model.safetensors")
 (target / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 load_checkpoint(target)  # the copy loads and its weights match the recorded sha256
-print(f"{source} -> {target} (epoch {config['metrics'].get('epoch')}, validation {config['metrics']['valid_nats']:.4f} nats/char)")
+print(f"{source} -> {target} (epoch {config['metrics'].get('epoch')}, "
+      f"validation {config['metrics']['valid_nats']:.4f} nats/char)")

@@ -1,4 +1,4 @@
-"""Train the pretrained zoo: the registry's 3-layer War and Peace models of every width (LSTM, GRU
+r"""Train the pretrained zoo: the registry's 3-layer War and Peace models of every width (LSTM, GRU
 and RNN, Table 1's parameter budgets 64 to 512) and the 3x512 Linux LSTM, with the paper's
 recipe. As the paper cross-validated dropout for its larger models, each model of budget >=
 `--tune-from` is trained once per dropout in `--dropouts`. At the 512 budget the learning rate is
@@ -49,7 +49,8 @@ def zoo(*args: str) -> str:
     """Run a zoo command; its stdout, or exit with its one-line error."""
     done = subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True)
     if done.returncode:
-        sys.exit(f"zoo {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+        sys.exit(f"zoo {' '.join(args)}: "
+                 f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
     return done.stdout
 
 
@@ -105,7 +106,8 @@ def best_valid(run: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", action="append", default=[], metavar="DATASET=FILE",
-                        help="the text of a dataset as a file (linux needs one; the others download by name); repeatable")
+                        help="the text of a dataset as a file (linux needs one; the others download by name); "
+                             "repeatable")
     parser.add_argument("--models", default=DEFAULT_MODELS, help="a regular expression over registry names")
     parser.add_argument("--line-endings", default="crlf", choices=("lf", "crlf"), help="crlf: the paper's files")
     parser.add_argument("--epochs", type=int, default=50)
@@ -125,12 +127,14 @@ def main() -> None:
     args = parser.parse_args()
     if any("=" not in item for item in args.data):
         parser.error("--data takes DATASET=FILE, e.g. linux=linux.txt")
-    downloadable = {name: name for name, entry in registry().datasets.items() if entry.get("url") or entry.get("bundled")}
+    downloadable = {name: name for name, entry in registry().datasets.items()
+                    if entry.get("url") or entry.get("bundled")}
     args.data = {**downloadable, **dict(item.split("=", 1) for item in args.data)}
     models = {name: spec for name, spec in registry().models.items()
               if re.fullmatch(args.models, name) and spec.reference and spec.dataset in args.data}
     if not models:
-        sys.exit(f"no registry model matches {args.models!r} with a text to train on (a file for linux: --data linux=FILE)")
+        sys.exit(f"no registry model matches {args.models!r} with a text to train on "
+                 "(a file for linux: --data linux=FILE)")
 
     print(f"{len(models)} models, {args.jobs} runs at a time", flush=True)
     lock = threading.Lock()
@@ -164,7 +168,8 @@ def write_summary(out: Path, rows: dict) -> None:
     lines = [f"| `{name}` | {row['kept']} | {'; '.join(f'{r} {v:.4f}' for r, v in row['tried'].items())} "
              f"| {row['valid']:.4f} | {row['test']:.4f} ± {row['test_se']:.4f} "
              f"| {'-' if row['paper'] is None else format(row['paper'], '.3f')} |"
-             for name, row in sorted(summary.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))]
+             for name, row in sorted(summary.items(),
+                                     key=lambda item: order.index(item[0]) if item[0] in order else len(order))]
     table = ["| model | kept run | validation of each run tried | kept: validation | test | paper |",
              "| --- | --- | --- | ---: | ---: | ---: |", *lines]
     atomic_write(out / "summary.md", "\n".join(table) + "\n")

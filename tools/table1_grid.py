@@ -30,7 +30,7 @@ TABLE1 = {
 
 
 def total_parameters(blocks: int, width: int, layers: int, vocab: int = NOMINAL_VOCAB) -> int:
-    rec = sum(blocks * width * ((vocab if l == 0 else width) + width + 1) for l in range(layers))
+    rec = sum(blocks * width * ((vocab if layer == 0 else width) + width + 1) for layer in range(layers))
     return rec + width * vocab + vocab
 
 
@@ -49,7 +49,8 @@ def main() -> None:
                     ce = archs[arch][layers - 1]
                     name = f"{arch}-{layers}x{matched_width(arch, size, layers)}.{dataset}"
                     ce_text = "null" if ce is None else f"{ce:.3f}"
-                    print(f"  {name}: {{dataset: {dataset}, reference: {{source: karpathy2015-table1, budget: {size}, test_ce: {ce_text}}}}}")
+                    print(f"  {name}: {{dataset: {dataset}, "
+                          f"reference: {{source: karpathy2015-table1, budget: {size}, test_ce: {ce_text}}}}}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import ZooError
 from .params import Param
@@ -209,7 +209,7 @@ def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str 
         "references": sorted(data.references),
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.items()},
         "zoo_version": __version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         **(meta or {}),
     }
     return report

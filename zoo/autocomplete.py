@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,8 @@ WORDS = 16_384
 SPLIT = (0.9, 0.05, 0.05)
 SEED = 450_849  # fixes the shuffle of observations before the split
 
-_DIGITS = str.maketrans({d: f" {w} " for d, w in zip("0123456789", "zero one two three four five six seven eight nine".split())})
+_DIGITS = str.maketrans({d: f" {w} " for d, w in zip("0123456789", ["zero", "one", "two", "three", "four", "five",
+                                                                      "six", "seven", "eight", "nine"])})
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 _COMBINING = re.compile("[\u0300-\u036f]+")
 

@@ -208,7 +208,8 @@ def check_provider(directory: Path, arch: str, recorded: dict[str, Any] | None) 
         return
     for info in found.info.values():
         if info.distribution == dist and info.error:
-            raise ZooError(f"{directory} needs architecture '{arch}' from {dist}, which is installed but failed to load: {info.error}")
+            raise ZooError(f"{directory} needs architecture '{arch}' from {dist}, "
+                           f"which is installed but failed to load: {info.error}")
         if info.distribution == dist:
             return  # installed and working, yet without this architecture: the usual error says the rest
     raise ZooError(f"{directory} needs {' '.join(filter(None, (dist, version)))}: {_how_to_install(recorded)}")
@@ -225,7 +226,8 @@ def _how_to_install(recorded: dict[str, Any]) -> str:
         return f"install the distribution {pinned} from the local path it was installed from"
     if source:
         return f"pip install '{dist} @ {source}'"
-    return f"install the distribution {' '.join(filter(None, (dist, version)))} (the checkpoint does not say where it came from)"
+    return (f"install the distribution {' '.join(filter(None, (dist, version)))} "
+            "(the checkpoint does not say where it came from)")
 
 
 def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
@@ -266,6 +268,7 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
     if model_config.task == "autocomplete":
         words = config.get("words")
         if not isinstance(words, list) or len(words) != model_config.classes:
-            raise ZooError(f"{directory / CONFIG}: an autocomplete model needs its {model_config.classes} words (\"words\")")
+            raise ZooError(f"{directory / CONFIG}: an autocomplete model needs its {model_config.classes} words "
+                           '("words")')
         model.words = WordVocab(words)
     return model.to(device).eval()

@@ -62,6 +62,8 @@ class CompiledSequence:
     def _give_up(self, mode: str | None, exc: Exception) -> Callable:
         cause = getattr(exc, "inner_exception", None) or exc.__cause__ or exc
         reason = f"{type(cause).__name__}: {str(cause).strip().partition(chr(10))[0]}"
-        warnings.warn(f"{self.function.__name__}: torch.compile failed ({reason}); training goes on uncompiled")
+        # stacklevel=1: the failure is torch's, not the caller's code
+        warnings.warn(f"{self.function.__name__}: torch.compile failed ({reason}); training goes on uncompiled",
+                      stacklevel=1)
         self.functions[mode] = self.function
         return self.function

@@ -124,7 +124,8 @@ def _dataset_bytes(name: str, entry: dict[str, Any], progress: bool) -> bytes:
         return (Path(__file__).parent / "corpora" / entry["bundled"]).read_bytes()
     url = entry.get("url")
     if not url:
-        raise ZooError(f"dataset '{name}' has no public download: {entry.get('description', 'pass a file with --data PATH')}")
+        raise ZooError(f"dataset '{name}' has no public download: "
+                       f"{entry.get('description', 'pass a file with --data PATH')}")
     folder = zoo_home() / "datasets" / name
     target = folder / Path(url).name
     pin = target.with_name(target.name + ".sha256")
@@ -244,5 +245,6 @@ def trained_corpus(saved: dict[str, Any], data: str | None = None, line_endings:
                        "pass that text with --data FILE") from None
     same_text = not data and line_endings in (None, trained_endings)  # other line endings: another text, asked for
     if same_text and trained_on.get("sha256") and trained_on["sha256"] != corpus.sha256:
-        raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): pass --data explicitly")
+        raise ZooError(f"{source} has changed since the model was trained on it (sha256 differs): "
+                       "pass --data explicitly")
     return corpus

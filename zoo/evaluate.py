@@ -96,8 +96,8 @@ def _read(model: Any, ids: torch.Tensor, score, chunk: int, device: str | None, 
         width = warmup + length + 1
         padded = torch.cat([ids, ids.new_zeros(streams * length + width - len(ids))])
         rows = padded.unfold(0, width, length)[:streams]
-        scored = torch.cat([score(logits, x[:, 1:]).cpu() for logits, x in _chunks(model, rows, max(1, chunk // streams))],
-                           dim=1)
+        scored = torch.cat([score(logits, x[:, 1:]).cpu()
+                            for logits, x in _chunks(model, rows, max(1, chunk // streams))], dim=1)
         owned = torch.cat([scored[0, : warmup + length], scored[1:, warmup:].flatten(0, 1)])
         return owned[:targets]
     finally:
@@ -142,5 +142,6 @@ def summarize(losses: np.ndarray, resamples: int = 100, seed: int = 0, block: in
     n = len(losses)
     mean = float(losses.mean())
     se = bootstrap_se(losses, resamples, seed, block)
-    return {"nats": mean, "bits": mean / math.log(2), "se_nats": se, "se_bits": None if se is None else se / math.log(2),
+    return {"nats": mean, "bits": mean / math.log(2),
+            "se_nats": se, "se_bits": None if se is None else se / math.log(2),
             "characters": n, "bootstrap_resamples": resamples, "bootstrap_block": block}

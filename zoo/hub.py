@@ -153,8 +153,9 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     folder = checkpoint_dir(directory)
     config = read_config(folder)
     if "baseline" in config:
-        raise ZooError(f"{folder} is a fitted {config['baseline'].get('name', '')} baseline: zoo push publishes recurrent "
-                       "checkpoints (a baseline is fitted again in minutes with `zoo baseline fit`)")
+        raise ZooError(f"{folder} is a fitted {config['baseline'].get('name', '')} baseline: "
+                       "zoo push publishes recurrent checkpoints "
+                       "(a baseline is fitted again in minutes with `zoo baseline fit`)")
     if not (folder / WEIGHTS).is_file():
         raise ZooError(f"no checkpoint at {folder}: {WEIGHTS} is missing")
     public = _public_config({**config, **_run_history(folder)})
@@ -174,7 +175,8 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     elif analyses:  # a card someone wrote: as it is, but showing the analyses published with it
         card = _with_analyses(card, _card_environment().get_template("card_analyses.md.j2").render(
             analyses=list(analyses.values())))
-    files = {WEIGHTS: weights, CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"), CARD: card.encode("utf-8")}
+    files = {WEIGHTS: weights, CONFIG: (json.dumps(public, indent=2) + "\n").encode("utf-8"),
+             CARD: card.encode("utf-8")}
     for analysis in analyses.values():
         files.update(analysis.files)
     return Upload(files, card, folder, own_card)
@@ -289,7 +291,8 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
         raise ZooError(f"{target} holds a training run or checkpoint: choose another directory")
     if existing.get("format") != FORMAT and any((target / name).exists() for name in (WEIGHTS, CONFIG)):
         # an earlier export is replaced; anyone else's weights or config (a transformers model) never
-        raise ZooError(f"{target} holds a {WEIGHTS} or {CONFIG} that is not a zoo checkpoint's: choose another directory")
+        raise ZooError(f"{target} holds a {WEIGHTS} or {CONFIG} that is not a zoo checkpoint's: "
+                       "choose another directory")
     make_folder(target)
     files = {name: data for name, data in upload.files.items()  # in place, the folder's own card is refreshed
              if not (name == CARD and (target / CARD).exists() and not overwrite_card
@@ -318,7 +321,8 @@ def _public_config(config: dict[str, Any]) -> dict[str, Any]:
         dataset["source"] = dataset.get("name") or Path(source).name
     if dataset:
         public["dataset"] = dataset
-    leftover = [key for key, value in _walk(public) if isinstance(value, str) and value.startswith(("/home/", "/root/", "/tmp/", "/work/"))]
+    leftover = [key for key, value in _walk(public)
+                if isinstance(value, str) and value.startswith(("/home/", "/root/", "/tmp/", "/work/"))]
     if leftover:
         raise ZooError(f"config.json still holds local paths ({', '.join(leftover)}): refusing to publish it")
     return public
@@ -326,8 +330,10 @@ def _public_config(config: dict[str, Any]) -> dict[str, Any]:
 
 # Where a registry `reference.source` comes from, as a card cites it.
 SOURCES = {
-    "karpathy2015-table1": "Karpathy, Johnson & Fei-Fei (2015), *Visualizing and Understanding Recurrent Networks*, Table 1",
-    "madsen2019-distill-autocomplete": "Madsen (2019), *Visualizing memorization in RNNs* (Distill), the autocomplete models' table",
+    "karpathy2015-table1": "Karpathy, Johnson & Fei-Fei (2015), "
+                           "*Visualizing and Understanding Recurrent Networks*, Table 1",
+    "madsen2019-distill-autocomplete": "Madsen (2019), *Visualizing memorization in RNNs* (Distill), "
+                                       "the autocomplete models' table",
 }
 
 
@@ -422,7 +428,8 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
             scores.append({"type": "cross-entropy", "name": f"{'word-level ' if words else ''}cross-entropy ({unit})",
                            "value": round(float(metrics[f"{split}_nats"]), 4)})
         if f"{split}_accuracy" in metrics:
-            scores.append({"type": "accuracy", "name": "word accuracy", "value": round(float(metrics[f"{split}_accuracy"]), 4)})
+            scores.append({"type": "accuracy", "name": "word accuracy",
+                           "value": round(float(metrics[f"{split}_accuracy"]), 4)})
         if scores:
             results.append({"task": dict(task), "dataset": {"name": name or "unknown", "type": dataset_id or "unknown",
                                                             "split": hub_split},  # copies: no YAML anchors
@@ -436,7 +443,8 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
         words=words, decays=decays, unit=unit, shape=shape, size=size, version=config.get("zoo_version", __version__),
         word_count=int(model.get("classes") or 2) - 2, sha256=str(dataset.get("sha256", "?")),
         model={"arch": arch, "input": "onehot", **model}, dataset={"name": "its dataset", "split": "?", **dataset},
-        recipe=recipe, metrics={"epoch": "?", **metrics}, reproduces=reproduces, valid_nats=float(metrics.get("valid_nats", float("nan"))),
+        recipe=recipe, metrics={"epoch": "?", **metrics}, reproduces=reproduces,
+        valid_nats=float(metrics.get("valid_nats", float("nan"))),
         test_nats=_number(metrics.get("test_nats")), test_accuracy=_number(metrics.get("test_accuracy")),
         test_se=_number(metrics.get("test_se_nats")), storage=config.get("storage"), history=_history_line(config),
         analyses=analyses or [])

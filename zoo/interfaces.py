@@ -20,7 +20,6 @@ from .recurrent import RecurrentLM, Trace  # noqa: F401  (re-exported: the inter
 from .vocab import Vocab
 
 
-
 @runtime_checkable
 class LanguageModel(Protocol):
     """Anything that gives next-character log-probabilities.

@@ -6,8 +6,9 @@ No torch, no numpy: `zoo list` shows every parameter cheaply.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ZooError
 
@@ -40,7 +41,8 @@ class Param:
                 value = _scalar(kind, value)
         except (TypeError, ValueError):
             raise ZooError(f"{what} {name}={value!r}: expected {_kind_name(self.default)}") from None
-        bad = (self.choices is not None and any(v not in self.choices for v in (value if isinstance(value, tuple) else (value,))))
+        bad = (self.choices is not None
+               and any(v not in self.choices for v in (value if isinstance(value, tuple) else (value,))))
         if bad or (self.check is not None and not self.check(value)):
             allowed = ", ".join(map(str, self.choices)) if self.choices else self.doc
             raise ZooError(f"{what} {name}={value!r} is not allowed ({allowed})")

@@ -17,9 +17,10 @@ import os
 import sys
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 
 import pluggy
 
@@ -217,8 +218,10 @@ class Plugins:
             first = table.pop(entry.name)
             self.conflicts[key] = [first.plugin, entry.plugin]
             self.info[first.plugin].registers[entry.kind].remove(entry.name)
-            self.info[first.plugin].conflicts.append(f"{entry.kind} '{entry.name}' is also registered by '{entry.plugin}'")
-            self.info[entry.plugin].conflicts.append(f"{entry.kind} '{entry.name}' is also registered by '{first.plugin}'")
+            self.info[first.plugin].conflicts.append(
+                f"{entry.kind} '{entry.name}' is also registered by '{entry.plugin}'")
+            self.info[entry.plugin].conflicts.append(
+                f"{entry.kind} '{entry.name}' is also registered by '{first.plugin}'")
             message = (
                 f"{entry.kind} '{entry.name}' is registered by both plugin '{first.plugin}' "
                 f"and plugin '{entry.plugin}'"
@@ -339,4 +342,6 @@ def blame(kind: str, name: str):
         owner = f" from plugin '{entry.plugin}'" if entry else ""
         if _tracebacks_wanted():
             traceback.print_exc()
-        raise ZooError(f"{kind} '{name}'{owner} failed: {_first_line(exc)} (ZOO_PLUGIN_TRACEBACK=1 shows where)") from exc
+        raise ZooError(
+            f"{kind} '{name}'{owner} failed: {_first_line(exc)} (ZOO_PLUGIN_TRACEBACK=1 shows where)"
+        ) from exc

@@ -216,12 +216,12 @@ class RecurrentLM(nn.Module):
     @property
     def names(self) -> tuple[str, ...]:
         """Every name `trace` can record."""
-        return tuple(f"layers.{l}.{n}" for l in range(self.config.layers) for n in self.internal_names)
+        return tuple(f"layers.{layer}.{n}" for layer in range(self.config.layers) for n in self.internal_names)
 
     @property
     def gates(self) -> tuple[str, ...]:
         """Every recordable gate, by full name (``layers.{l}.{gate}``)."""
-        return tuple(f"layers.{l}.{n}" for l in range(self.config.layers) for n in self.gate_names)
+        return tuple(f"layers.{layer}.{n}" for layer in range(self.config.layers) for n in self.gate_names)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -242,7 +242,8 @@ class RecurrentLM(nn.Module):
         if state is None:
             return self.init_state(batch_size)
         if len(state) != len(self.state_names):
-            raise ZooError(f"{self.arch}: expected a state of {len(self.state_names)} tensors ({', '.join(self.state_names)})")
+            raise ZooError(f"{self.arch}: expected a state of {len(self.state_names)} tensors "
+                           f"({', '.join(self.state_names)})")
         return tuple(state)
 
     def embed(self, ids: Tensor) -> Tensor:

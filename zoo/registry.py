@@ -26,7 +26,8 @@ from .errors import ZooError
 from .fileio import atomic_write, zoo_home
 from .plugins import blame, plugins
 
-NAME = re.compile(r"^(?P<arch>[a-z][a-z0-9_]*)-(?P<layers>[1-9][0-9]*)x(?P<hidden>[1-9][0-9]*)(?:\.(?P<tag>[a-z0-9][a-z0-9_-]*))?$")
+NAME = re.compile(r"^(?P<arch>[a-z][a-z0-9_]*)-(?P<layers>[1-9][0-9]*)x(?P<hidden>[1-9][0-9]*)"
+                  r"(?:\.(?P<tag>[a-z0-9][a-z0-9_-]*))?$")
 
 _OPTIONS = {"type": "object", "additionalProperties": {"type": ["string", "integer", "number", "boolean"]}}
 SCHEMA: dict[str, Any] = {
@@ -57,7 +58,8 @@ SCHEMA: dict[str, Any] = {
                     "sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
                     "member": {"type": "string"},
                     "bundled": {"type": "string"},
-                    "split": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 3, "maxItems": 3},
+                    "split": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0},
+                              "minItems": 3, "maxItems": 3},
                     "description": {"type": "string"},
                 },
             },
@@ -78,8 +80,10 @@ SCHEMA: dict[str, Any] = {
                     "dataset": {"type": "string"},
                     "vocab_size": {"type": "integer", "minimum": 1},
                     "task": {"enum": list(TASKS)},
-                    "classes": {"type": "integer", "minimum": 3,
-                                "description": "an autocomplete model's most output classes: words + padding + unknown"},
+                    "classes": {
+                        "type": "integer", "minimum": 3,
+                        "description": "an autocomplete model's most output classes: words + padding + unknown",
+                    },
                     "reference": {
                         "type": "object",
                         "required": ["source"],
@@ -106,7 +110,8 @@ SCHEMA: dict[str, Any] = {
                         "properties": {
                             "repo_id": {"type": "string"},
                             "revision": {"type": "string", "pattern": "^[0-9a-f]{40}$"},
-                            "sha256": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                            "sha256": {"type": "object",
+                                       "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
                         },
                     },
                 },
@@ -147,9 +152,9 @@ class ModelSpec:
         if vocab_size is None:
             raise ZooError(f"model '{self.name}' needs a vocab_size (the number of characters of its data)")
         options = {**self.options, **overrides.pop("options", {})}
-        fields = dict(arch=self.arch, vocab_size=vocab_size, layers=self.layers, hidden=self.hidden,
-                      input=self.input, embed_dim=self.embed_dim, dropout=self.dropout, bias=self.bias,
-                      options=options, task=self.task, classes=self.classes)
+        fields = {"arch": self.arch, "vocab_size": vocab_size, "layers": self.layers, "hidden": self.hidden,
+                  "input": self.input, "embed_dim": self.embed_dim, "dropout": self.dropout, "bias": self.bias,
+                  "options": options, "task": self.task, "classes": self.classes}
         fields.update(overrides)
         return ModelConfig(**fields)
 
@@ -366,7 +371,8 @@ def _check_duplicate_keys(path: Path, node: Any) -> None:
         seen: dict[str, int] = {}
         for key, value in node.value:
             if key.value in seen:
-                raise ZooError(f"{path}:{key.start_mark.line + 1}: '{key.value}' is defined twice (first on line {seen[key.value]})")
+                raise ZooError(f"{path}:{key.start_mark.line + 1}: '{key.value}' is defined twice "
+                               f"(first on line {seen[key.value]})")
             seen[key.value] = key.start_mark.line + 1
             _check_duplicate_keys(path, value)
     elif isinstance(node, yaml.SequenceNode):
@@ -406,7 +412,8 @@ def architecture(arch: str) -> type:
     from .recurrent import RecurrentLM
 
     if not (isinstance(cls, type) and issubclass(cls, RecurrentLM)):
-        raise ZooError(f"plugin '{entry.plugin}' registered architecture '{arch}' as {cls!r}, which is not a zoo.RecurrentLM")
+        raise ZooError(f"plugin '{entry.plugin}' registered architecture '{arch}' as {cls!r}, "
+                       "which is not a zoo.RecurrentLM")
     return cls
 
 

@@ -170,7 +170,7 @@ def _when(created: str) -> str:
     import datetime
 
     try:
-        moment = datetime.datetime.fromisoformat(created).astimezone(datetime.timezone.utc)
+        moment = datetime.datetime.fromisoformat(created).astimezone(datetime.UTC)
     except (TypeError, ValueError):
         return created
     return moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -32,17 +32,18 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from .checkpoint import load_checkpoint, read_config, run_entry, safetensors_bytes, save_checkpoint
 from .data import Corpus, bptt_batches, build_vocab, encoded_splits
-from .errors import ZooError
 from .devices import pick_device
+from .errors import ZooError
 from .evaluate import char_losses
 from .fileio import atomic_write, folder_for
 from .recipe import Recipe
@@ -288,7 +289,6 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
     `snapshot_every` > 0 also keeps the model (weights only) every that many optimizer steps in
     ``steps/<step>``, for analyses of the first epochs (the paper's Fig. 5 right). Training is
     bit-identical on --resume, so the steps of a resumed epoch are written again unchanged."""
-    from tqdm.auto import tqdm
 
     from .registry import create_model
 
@@ -367,7 +367,8 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
         improved = valid_nats < best_nats
         bad_epochs = 0 if improved else bad_epochs + 1
         entry = {"epoch": epoch, "lr": lr, "train_nats": train_nats, "valid_nats": valid_nats,
-                 "seconds": round(seconds, 2), "chars_per_s": round(windows * recipe.batch_size * recipe.seq_length / seconds)}
+                 "seconds": round(seconds, 2),
+                 "chars_per_s": round(windows * recipe.batch_size * recipe.seq_length / seconds)}
         history.append(entry)
         best_nats = min(best_nats, valid_nats)
         if dist.main:
@@ -393,7 +394,6 @@ def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str
     words the head scores (default: the model's ``classes`` less padding and unknown, else
     16,384). Same run directory, checkpoints and --resume as `train`; one process."""
     import numpy as np
-    from tqdm.auto import tqdm
 
     from . import autocomplete as ac
     from .registry import create_model, resolve
@@ -646,5 +646,6 @@ def _check_resumable(previous: dict[str, Any], saved: dict[str, Any], corpus: Co
     new = dataclasses.asdict(recipe)
     changed = sorted(k for k in new if k not in Recipe.RESUMABLE_CHANGES and old.get(k) != new[k])
     if changed:
-        raise ZooError(f"{run} was trained with a different recipe ({', '.join(f'{k}: {old.get(k)} -> {new[k]}' for k in changed)}); "
+        differences = ", ".join(f"{k}: {old.get(k)} -> {new[k]}" for k in changed)
+        raise ZooError(f"{run} was trained with a different recipe ({differences}); "
                        "only max_epochs and patience may change on --resume")

@@ -26,13 +26,15 @@ class AccuracyByKnownChars(Analyzer):
     requires = frozenset({"words"})
     params = {
         "top": Param(3, "suggestions counted: top-1 up to top-k accuracy", check=lambda v: 1 <= v <= 10),
-        "longest": Param(15, "letters read shown on the graph's x-axis (the table lists every count)", check=lambda v: v >= 1),
+        "longest": Param(15, "letters read shown on the graph's x-axis (the table lists every count)",
+                         check=lambda v: v >= 1),
         "min_characters": Param(50, "counts of letters read with fewer scored characters are left off the graph "
                                     "(not the table): their accuracy is noise", check=lambda v: v >= 1),
         "max_length": Param(200, "characters per observation when packing a text that is not already observations",
                             check=lambda v: v >= 2),
         "block": BLOCK,
-        "batch": Param(64, "observations per forward pass (the logits of 64 x 200 characters x 16,386 words take 840 MB)", check=lambda v: v >= 1),
+        "batch": Param(64, "observations per forward pass "
+                           "(the logits of 64 x 200 characters x 16,386 words take 840 MB)", check=lambda v: v >= 1),
     }
     template = Path(__file__).parent / "templates" / "autocomplete.html.j2"
 
@@ -61,7 +63,7 @@ class AccuracyByKnownChars(Analyzer):
         own = found[data.label]
         table = curves[data.label]
         summary = {"observations": len(observations), "top": top, "overall": overall, "block": block,
-                   "by_known": {label: rows for label, rows in curves.items()},
+                   "by_known": dict(curves.items()),
                    "lead": {label: lead(own, found[label], block) for label, ref in data.references.items()
                             if ref.words == model.words},  # the same words: the same scored characters
                    "unpaired": [label for label, ref in data.references.items() if ref.words != model.words]}
@@ -69,7 +71,8 @@ class AccuracyByKnownChars(Analyzer):
         figures = {"accuracy.png": _figure(curves, top, longest, min_characters)}
         if summary["lead"]:
             figures["lead.png"] = _lead_figure(data.label, summary["lead"], longest, min_characters)
-        return Report(self.name, summary=summary, arrays={**arrays, "counts": np.array([r["characters"] for r in table])},
+        return Report(self.name, summary=summary,
+                      arrays={**arrays, "counts": np.array([r["characters"] for r in table])},
                       figures=figures, html={"labels": list(models)})
 
 
@@ -80,7 +83,8 @@ def by_known(known, rank, top: int) -> list[dict]:
     hits = (rank[None, :] >= 1) & (rank[None, :] <= np.arange(1, top + 1)[:, None])  # [top, N]
     counts = np.bincount(known)
     per = [np.bincount(known, weights=h.astype(float), minlength=len(counts)) for h in hits]
-    return [{"known": int(k), "characters": int(counts[k]), **{f"top{j + 1}": float(per[j][k] / counts[k]) for j in range(top)}}
+    return [{"known": int(k), "characters": int(counts[k]),
+             **{f"top{j + 1}": float(per[j][k] / counts[k]) for j in range(top)}}
             for k in np.flatnonzero(counts)]
 
 
@@ -116,8 +120,9 @@ def _lead_figure(label: str, leads: dict, longest: int, min_characters: int) -> 
     for color, (name, lead_) in enumerate(leads.items(), start=1):
         rows = [r for r in lead_["by_known"] if r["known"] <= longest and r["characters"] >= min_characters]
         x = [r["known"] + 0.08 * (color - 1) for r in rows]  # side by side where several references
-        ax.errorbar(x, [100 * r["top1"] for r in rows], yerr=[196 * (r["top1_se"] or 0) for r in rows], color=f"C{color}",
-                    marker="o", markersize=3, capsize=2, linewidth=1, label=f"{label} minus {name}")
+        ax.errorbar(x, [100 * r["top1"] for r in rows], yerr=[196 * (r["top1_se"] or 0) for r in rows],
+                    color=f"C{color}", marker="o", markersize=3, capsize=2, linewidth=1,
+                    label=f"{label} minus {name}")
     ax.set(xlabel="letters of the word already read (0: only the space before it)", ylabel="top-1 lead (points)",
            title="ahead or behind? paired differences, 95 % intervals")
     ax.grid(alpha=0.3)
@@ -135,8 +140,9 @@ def _figure(curves, top: int, longest: int, min_characters: int) -> bytes:
         shown = [r for r in rows if r["known"] <= longest and r["characters"] >= min_characters]
         x = [r["known"] for r in shown]
         for j in range(top):
-            ax.plot(x, [r[f"top{j + 1}"] for r in shown], linestyle=styles[j], color=f"C{color}", marker="o" if j == 0 else None,
-                    markersize=3, label=f"{label}, top-{j + 1}" if len(curves) > 1 or top > 1 else label)
+            ax.plot(x, [r[f"top{j + 1}"] for r in shown], linestyle=styles[j], color=f"C{color}",
+                    marker="o" if j == 0 else None, markersize=3,
+                    label=f"{label}, top-{j + 1}" if len(curves) > 1 or top > 1 else label)
     ax.set(xlabel="letters of the word already read (0: only the space before it)", ylabel="accuracy", ylim=(0, 1.02),
            title="autocomplete accuracy by known characters")
     ax.grid(alpha=0.3)

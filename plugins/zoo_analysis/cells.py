@@ -40,7 +40,8 @@ class Cells(Analyzer):
         "rank_by": Param("correlation", "order of the top cells: |Pearson r|, or the detector's best F1 "
                                         "(on/off features only)", choices=("correlation", "f1")),
         "thresholds": Param((0.3, 0.5, 0.7), "detector thresholds t: a cell fires where its value > t "
-                                             "(or < -t); LSTMVis uses 0.3", check=lambda v: bool(v) and all(0 <= t < 1 for t in v)),
+                                             "(or < -t); LSTMVis uses 0.3",
+                            check=lambda v: bool(v) and all(0 <= t < 1 for t in v)),
         "cells": Param((), "cells to show besides the top ones: layer:unit (2:46) or name:unit "
                            "(layers.0.nest.1.c:7)"),
         "excerpt_start": Param(0, "first character of the shown excerpt, in the analysed text", check=lambda v: v >= 0),
@@ -99,7 +100,7 @@ class Cells(Analyzer):
         probed = result["probe_r2"]  # [internal, feature]
         unit_divisor = np.repeat(divisors, units.widths)
         ranges = {name: {"min": float(low[i]), "max": float(high[i]), "divisor": float(divisors[i]),
-                         "bounded": bool(-1 <= low[i] and high[i] <= 1)} for i, name in enumerate(names)}
+                         "bounded": bool(low[i] >= -1 and high[i] <= 1)} for i, name in enumerate(names)}
 
         table, scores = {}, {}
         for f, feature in enumerate(feats):
@@ -119,7 +120,8 @@ class Cells(Analyzer):
                                sign="+" if result["sign"][u, b] > 0 else "-")
                 rows.append(row)
                 scores.setdefault(feature, int(u))
-            table[feature] = {"binary": binary, "mean": float(result["feature_mean"][f]), "constant": constant, "top": rows,
+            table[feature] = {"binary": binary, "mean": float(result["feature_mean"][f]), "constant": constant,
+                              "top": rows,
                               "probe_r2": {name: or_none(probed[i, f]) for i, name in enumerate(names)}}
         # most interpretable first: by the best cell's |r|; features constant in this text last
         table = dict(sorted(table.items(), key=lambda kv: -abs(kv[1]["top"][0]["r"]) if kv[1]["top"] else 1.0))
@@ -161,8 +163,8 @@ def _recorded_names(model, state: str) -> tuple[list[str], bool]:
     memory cells (shown as tanh(c), as the paper does)."""
     layers = range(model.config.layers)
     if state == "cell" and "cells" in model.capabilities:
-        return [f"layers.{l}.{c}" for l in layers for c in model.cell_names], True
-    return [f"layers.{l}.h" for l in layers], False
+        return [f"layers.{layer}.{c}" for layer in layers for c in model.cell_names], True
+    return [f"layers.{layer}.h" for layer in layers], False
 
 
 class _UnitIndex:
@@ -205,10 +207,12 @@ class _UnitIndex:
         candidates = [n for n in self.names if n == where or n.split(".")[1] == where]
         if not candidates:
             layers = sorted({n.split(".")[1] for n in self.names}, key=int)
-            raise ZooError(f"cells: no layer or internal {where!r} (layers {', '.join(layers)}; recorded: {', '.join(self.names)})")
+            raise ZooError(f"cells: no layer or internal {where!r} "
+                           f"(layers {', '.join(layers)}; recorded: {', '.join(self.names)})")
         i = self.names.index(candidates[0])
         if int(unit) >= self.widths[i]:
-            raise ZooError(f"cells: unit {unit} is out of range for {self.names[i]} ({self.widths[i]} units: 0-{self.widths[i] - 1})")
+            raise ZooError(f"cells: unit {unit} is out of range for {self.names[i]} "
+                           f"({self.widths[i]} units: 0-{self.widths[i] - 1})")
         return self.offsets[i] + int(unit)
 
 

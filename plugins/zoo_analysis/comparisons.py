@@ -228,9 +228,10 @@ def _bracket_chart(rows, names, brackets) -> bytes:
     ax.legend()
     lead.axhline(0, color="0.4", linewidth=0.8)  # the model's advantage over each reference, 95 % intervals
     for k, name in enumerate(names[1:], start=1):
-        lead.errorbar([i + 0.08 * (k - 1) for i in x], [r["model"] - r[name] if r[name] is not None else nan for r in rows],
-                      yerr=[1.96 * (r["difference_se"][name] or 0) for r in rows], color=f"C{k}", marker="o", markersize=3,
-                      capsize=2, linewidth=1, label=f"model minus {name}")
+        lead.errorbar([i + 0.08 * (k - 1) for i in x],
+                      [r["model"] - r[name] if r[name] is not None else nan for r in rows],
+                      yerr=[1.96 * (r["difference_se"][name] or 0) for r in rows], color=f"C{k}", marker="o",
+                      markersize=3, capsize=2, linewidth=1, label=f"model minus {name}")
     lead.set(xlabel=f"distance from {brackets[0]} to its {brackets[1]} (pairs)", ylabel="difference (paired, 95 %)")
     lead.set_xticks(x, [f"{r['distance']}\n({r['count']})" for r in rows], fontsize=7)
     lead.legend(fontsize=7)
@@ -305,7 +306,8 @@ class TrainingKL(Analyzer):
                    "checkpoints": rows}
         arrays = {"epoch": np.array([r["epoch"] for r in rows]),
                   **{f"kl_{file_label(label)}": np.array([r["kl"][label] for r in rows]) for label in refs}}
-        return Report(self.name, summary=summary, arrays=arrays, figures={"training-kl.png": _kl_chart(rows, list(refs))})
+        return Report(self.name, summary=summary, arrays=arrays,
+                      figures={"training-kl.png": _kl_chart(rows, list(refs))})
 
 
 class ModelMap(Analyzer):
@@ -373,7 +375,8 @@ def _kl_chart(rows, labels) -> bytes:
         diff.plot(x, [r["loss_difference"][label] for r in rows], marker=".", color=f"C{k}", label=label)
     kl.set(xlabel="epochs of training", ylabel="mean symmetric KL (nats)", title="distance of the predictions")
     diff.axhline(0, color="#999999", lw=0.8)
-    diff.set(xlabel="epochs of training", ylabel="test loss difference (nats/char)", title="model loss - reference loss")
+    diff.set(xlabel="epochs of training", ylabel="test loss difference (nats/char)",
+             title="model loss - reference loss")
     kl.legend(fontsize=8)
     return png(fig)
 
@@ -396,5 +399,6 @@ def _map_chart(points, method) -> bytes:
     for k, arch in enumerate(archs):
         ax.scatter([], [], color=f"C{k}", label=arch)
     ax.legend(title="colour: architecture; marker: layers; size: parameters", fontsize=7, title_fontsize=7)
-    ax.set(title=f"models by their predictions ({method.upper() if method == 'pca' else 't-SNE'})", xticks=[], yticks=[])
+    ax.set(title=f"models by their predictions ({method.upper() if method == 'pca' else 't-SNE'})",
+           xticks=[], yticks=[])
     return png(fig)

@@ -71,7 +71,8 @@ class Connectivity(Analyzer):
             if not has_observations(data.text):
                 raise ZooError("connectivity: the text has no letters a-z")
         elif params["start"] >= len(data.ids) - 1:
-            raise ZooError(f"connectivity: start={params['start']} leaves no target in a text of {len(data.ids)} characters")
+            raise ZooError(f"connectivity: start={params['start']} leaves no target "
+                           f"in a text of {len(data.ids)} characters")
 
     def run(self, model, data, *, target, norm, space, normalize, start, length, method, block, predictions,
             heatmap) -> Report:
@@ -87,7 +88,8 @@ class Connectivity(Analyzer):
             window, targets = ids[:-1], ids[1:]
             text = data.text[start:start + len(window)] if data.text is not None else None
             labels = data.vocab.chars if data.vocab is not None else None
-            conn, logits = connectivity_matrix(model, ids, target=target, norm=norm, space=space, method=method, block=block)
+            conn, logits = connectivity_matrix(model, ids, target=target, norm=norm, space=space, method=method,
+                                               block=block)
         conn = conn.numpy()
         steps = len(window)
         mass = conn.sum(1)
@@ -96,7 +98,8 @@ class Connectivity(Analyzer):
         probs = torch.softmax(logits.float(), -1)
         top_p, top_i = probs.topk(min(predictions, probs.shape[-1]), dim=-1)
         shown = conn / np.maximum(mass[:, None], 1e-30) if normalize == "target" else conn
-        quantized = np.round(np.clip(shown / max(shown.max(), 1e-30), 0, 1) * 255).astype(np.uint8)  # 8 bits of the display scale
+        # 8 bits of the display scale
+        quantized = np.round(np.clip(shown / max(shown.max(), 1e-30), 0, 1) * 255).astype(np.uint8)
         summary = {
             "window": {"start": start, "characters": steps},
             "target": target, "predicts": "words" if "words" in model.capabilities else "characters",
@@ -150,7 +153,8 @@ def connectivity_matrix(model, ids, *, targets=None, target: str = "next", norm:
         logits = logits[0]
         given = ids[1:steps + 1] if targets is None else targets.to(device)
         wanted = given if target == "next" else logits.argmax(-1)
-        to_onehot = model.embedding.weight.T if space == "onehot" and getattr(model.config, "input", "onehot") == "embedding" else None
+        to_onehot = (model.embedding.weight.T
+                     if space == "onehot" and getattr(model.config, "input", "onehot") == "embedding" else None)
         measure = lambda grad: _magnitude(grad if to_onehot is None else grad @ to_onehot, norm).double().cpu()  # noqa: E731
         stepwise = isinstance(model, RecurrentLM)
         if method == "sweep" and not stepwise:

@@ -65,7 +65,9 @@ def bracket_depth(text: str) -> np.ndarray:
 
 # One left-to-right scan finds C comments and string/character literals together, so a quote
 # inside a comment, or "/*" inside a string, is read the way a compiler reads it.
-_C_TOKENS = re.compile(r"""(?P<comment>/\*.*?(?:\*/|\Z)|//[^\n]*)|(?P<string>"(?:\\.|[^"\\\n])*"?)|'(?:\\.|[^'\\\n])*'?""", re.S)
+_C_TOKENS = re.compile(r"""(?P<comment>/\*.*?(?:\*/|\Z)|//[^\n]*)"""
+                       r"""|(?P<string>"(?:\\.|[^"\\\n])*"?)"""
+                       r"""|'(?:\\.|[^'\\\n])*'?""", re.S)
 
 
 def _c_spans(text: str, kind: str) -> np.ndarray:

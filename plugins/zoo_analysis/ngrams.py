@@ -44,7 +44,8 @@ def ngram_models(data, orders, directories=()) -> dict:
     if directories:
         return dict(sorted(models.items()))
     if not data.train_text:
-        raise ZooError("fitting n-gram models needs the model's training split: pass --data, or give n-gram directories")
+        raise ZooError("fitting n-gram models needs the model's training split: "
+                       "pass --data, or give n-gram directories")
     ngram = plugins().get("baseline", "ngram").load()
     train_ids = torch.from_numpy(data.vocab.encode(data.train_text))
     key = hashlib.sha256(data.train_text.encode("utf-8") + "".join(data.vocab.chars).encode("utf-8")).hexdigest()[:16]

@@ -77,8 +77,10 @@ class Oracles(Analyzer):
             shown[name] = [_example(text, int(k) + 1, float(p_model[k]), context) for k in picked]
         figures = {"oracles.png": _charts(summary, comparison, data.label)}
         arrays = {"p_model": p_model.astype(np.float32), "category": category.astype(np.int8),
-                  "categories": np.array(CATEGORIES), **{f"p_ngram_{n}": p.astype(np.float32) for n, p in ngrams.items()}}
-        return Report(self.name, summary=summary, arrays=arrays, figures=figures, html={"order": list(CATEGORIES), "examples": shown})
+                  "categories": np.array(CATEGORIES),
+                  **{f"p_ngram_{n}": p.astype(np.float32) for n, p in ngrams.items()}}
+        return Report(self.name, summary=summary, arrays=arrays, figures=figures,
+                      html={"order": list(CATEGORIES), "examples": shown})
 
 
 def _breakdown(p, text, ngrams, train_text, *, threshold, memory, rare, boost) -> dict:
@@ -158,7 +160,8 @@ def _summary(b, threshold) -> dict:
     return {"threshold": threshold, "characters": b["characters"], "errors": errors,
             "error_rate": errors / max(b["characters"], 1), "categories": rows,
             "ngram_by_order": {str(o): int((b["ngram_order"] == o).sum()) for o in orders},
-            "rare_by_count": {str(k): int((b["rare_count"] == k).sum()) for k in sorted(set(b["rare_count"].tolist()) - {-1})}}
+            "rare_by_count": {str(k): int((b["rare_count"] == k).sum())
+                              for k in sorted(set(b["rare_count"].tolist()) - {-1})}}
 
 
 def _compare(reference, model) -> dict:

@@ -15,6 +15,7 @@ from pathlib import Path
 from zoo import Analyzer, Param, Report, ZooError
 from zoo.analysis import STREAM_PARAMS
 
+
 def _layer_and_gate(name: str) -> tuple[int, str]:
     _, layer, gate = name.split(".", 2)  # layers.{l}.{gate}
     return int(layer), gate
@@ -43,8 +44,8 @@ class Saturation(Analyzer):
         from zoo.analysis import stream_trace
 
         gates = list(model.gates)
-        closed = {g: 0 for g in gates}
-        opened = {g: 0 for g in gates}
+        closed = dict.fromkeys(gates, 0)
+        opened = dict.fromkeys(gates, 0)
         hist = {g: torch.zeros(bins, dtype=torch.float64) for g in gates}
         seen = 0
         for part in stream_trace(model, data.ids, gates, streams, chunk, data.progress, "saturation"):
@@ -54,7 +55,8 @@ class Saturation(Analyzer):
                 opened[g] = opened[g] + (values > right).sum(0, dtype=torch.int32)
                 hist[g] += torch.histc(values.float(), bins, 0, 1).double().cpu()
             seen += int(part.valid.sum())
-        fractions = {g: ((closed[g] / seen).double().cpu().numpy(), (opened[g] / seen).double().cpu().numpy()) for g in gates}
+        fractions = {g: ((closed[g] / seen).double().cpu().numpy(), (opened[g] / seen).double().cpu().numpy())
+                     for g in gates}
         summary = _summarize(fractions, seen, left, right, majority)
         arrays = {}
         for g in gates:
@@ -68,7 +70,8 @@ class Saturation(Analyzer):
 def _fractions_summary(lo, hi, majority) -> dict:
     """Mean left-, right- and un-saturated fractions of some gate units, and how many are
     saturated on each side more than `majority` of the time."""
-    return {"mean_left": float(lo.mean()), "mean_right": float(hi.mean()), "mean_unsaturated": float((1 - lo - hi).mean()),
+    return {"mean_left": float(lo.mean()), "mean_right": float(hi.mean()),
+            "mean_unsaturated": float((1 - lo - hi).mean()),
             "left_majority": int((lo > majority).sum()), "right_majority": int((hi > majority).sum())}
 
 

@@ -62,7 +62,8 @@ class _Fused(RecurrentLM):
 
         with torch.cuda.device_of(weights[0]), torch.no_grad():
             if torch._use_cudnn_rnn_flatten_weight():
-                torch._cudnn_rnn_flatten_weight(weights, 4, self.config.input_size, cudnn_rnn.get_cudnn_mode(self.cudnn_mode),
+                torch._cudnn_rnn_flatten_weight(weights, 4, self.config.input_size,
+                                                cudnn_rnn.get_cudnn_mode(self.cudnn_mode),
                                                 self.config.hidden, 0, self.config.layers, True, False)
 
     def _flat(self, layers: range) -> list[Tensor]:

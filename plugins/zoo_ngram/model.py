@@ -112,8 +112,9 @@ class NGram(Baseline):
             _run([tools["build_binary"], str(arpa), str(binary)], "build_binary", progress)
             os.replace(binary, directory / "model.binary")
         meta = {**header(),
-                "baseline": {"name": "ngram", "order": order, "kenlm_order": order + 1, "smoothing": "modified Kneser-Ney",
-                             "pruning": None, "training_characters": int(len(train_ids))},
+                "baseline": {"name": "ngram", "order": order, "kenlm_order": order + 1,
+                             "smoothing": "modified Kneser-Ney", "pruning": None,
+                             "training_characters": int(len(train_ids))},
                 "vocab": vocab.to_dict(), **(sections or {})}
         atomic_write(directory / "config.json", json.dumps(meta, indent=2) + "\n")
         return cls(directory, vocab, order, meta)

@@ -5,4 +5,5 @@ import zoo
 
 @zoo.hookimpl
 def zoo_register_architectures(register):
-    register("nlstm", "zoo_nlstm.model:NestedLSTM", summary="Nested LSTM, depth >= 2 (step loop; compiled for GPU training)")
+    register("nlstm", "zoo_nlstm.model:NestedLSTM",
+             summary="Nested LSTM, depth >= 2 (step loop; compiled for GPU training)")

@@ -104,8 +104,9 @@ class NestedLSTM(RecurrentLM):
         """The layer's recurrent weights ``[4H, K]`` and its biases (both summed, if double),
         level by level; level 0's bias goes into the input projection."""
         levels = self.layers[layer]
-        weights = [levels[0].weight_hh] + [l.weight for l in levels[1:]]
-        return weights, [l.bias_ih + l.bias_hh if hasattr(l, "bias_hh") else l.bias_ih for l in levels]
+        weights = [levels[0].weight_hh] + [level.weight for level in levels[1:]]
+        return weights, [level.bias_ih + level.bias_hh if hasattr(level, "bias_hh") else level.bias_ih
+                         for level in levels]
 
     def _input_projection(self, layer: int, x: Tensor, bias: Tensor) -> Tensor:
         """Level 0's input product for a whole sequence ``[B, T, I]``, its bias added."""
@@ -133,7 +134,8 @@ class NestedLSTM(RecurrentLM):
         step_bases = [xp] + [next(b) for b in bases[1:]]
         cells, outputs, gates = nested_step(state[0], state[1:], weights, step_bases, self._outer_tanh, inputs)
         internals = {f"nest.{k}.{n}": v for k, level in enumerate(gates) for n, v in zip("ifgo", level)}
-        internals.update({f"nest.{k}.{n}": v for k in range(self.depth) for n, v in (("c", cells[k]), ("h", outputs[k]))})
+        internals.update({f"nest.{k}.{n}": v
+                          for k in range(self.depth) for n, v in (("c", cells[k]), ("h", outputs[k]))})
         internals["h"] = outputs[0]
         return (outputs[0], *cells), internals
 

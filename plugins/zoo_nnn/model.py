@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo import Baseline, Vocab, ZooError
-from zoo.data import bptt_batches
 from zoo.checkpoint import header
+from zoo.data import bptt_batches
 from zoo.fileio import atomic_write, sha256_bytes
 
 
@@ -71,7 +71,8 @@ class NNN(Baseline):
         from tqdm.auto import tqdm
 
         if unknown:
-            raise ZooError(f"nnn: unknown option(s) {', '.join(unknown)} (known: hidden, epochs, patience, lr, batch_size, seq_length, clip, seed, device)")
+            raise ZooError(f"nnn: unknown option(s) {', '.join(unknown)} "
+                           "(known: hidden, epochs, patience, lr, batch_size, seq_length, clip, seed, device)")
         if not isinstance(order, int) or order < 1:
             raise ZooError(f"the n-NN's order (characters of context) must be at least 1, got {order!r}")
         if len(train_ids) < 2:
@@ -79,7 +80,8 @@ class NNN(Baseline):
         torch.manual_seed(seed)
         net = Net(len(vocab), order, hidden).to(device)
         optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-        x_all, y_all = bptt_batches(torch.as_tensor(train_ids), min(batch_size, max(1, (len(train_ids) - 1) // seq_length)), seq_length)
+        x_all, y_all = bptt_batches(torch.as_tensor(train_ids),
+                                    min(batch_size, max(1, (len(train_ids) - 1) // seq_length)), seq_length)
         meta = {**header(),
                 "baseline": {"name": "nnn", "order": order, "hidden": hidden, "optimizer": "adam", "lr": lr,
                              "history": []}, "vocab": vocab.to_dict(), **(sections or {})}
@@ -88,7 +90,8 @@ class NNN(Baseline):
         for epoch in range(1, epochs + 1):
             net.train()
             context, total = None, 0.0
-            for w in tqdm(range(x_all.shape[0]), desc=f"n-NN epoch {epoch}", leave=False, disable=None if progress else True):
+            for w in tqdm(range(x_all.shape[0]), desc=f"n-NN epoch {epoch}", leave=False,
+                          disable=None if progress else True):
                 logits, context = net(x_all[w].to(device), context)
                 loss = F.cross_entropy(logits.reshape(-1, len(vocab)), y_all[w].to(device).reshape(-1))
                 optimizer.zero_grad(set_to_none=True)
@@ -139,7 +142,8 @@ class NNN(Baseline):
         directory.mkdir(parents=True, exist_ok=True)
         weights = safetensors.torch.save({k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()})
         atomic_write(directory / "model.safetensors", weights)
-        atomic_write(directory / "config.json", json.dumps({**self.meta, "weights_sha256": sha256_bytes(weights)}, indent=2) + "\n")
+        atomic_write(directory / "config.json",
+                     json.dumps({**self.meta, "weights_sha256": sha256_bytes(weights)}, indent=2) + "\n")
 
     @classmethod
     def load(cls, directory: str | Path) -> NNN:

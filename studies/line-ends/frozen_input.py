@@ -25,8 +25,10 @@ from zoo.train import train
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--char", required=True, help="the character whose input weights stay as initialized (\\n etc. read as in Python)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--char", required=True,
+                        help="the character whose input weights stay as initialized (\\n etc. read as in Python)")
     parser.add_argument("--model", required=True)
     parser.add_argument("--data", required=True, help="a dataset name (warpeace) or a text file")
     parser.add_argument("--line-endings", default="lf")

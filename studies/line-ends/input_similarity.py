@@ -30,7 +30,8 @@ def input_vectors(model) -> torch.Tensor:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", help="checkpoint or run directories of recurrent character models")
     parser.add_argument("--pairs", nargs="+", default=["\\n= ", "\\r= ", "\\n=\\r", "e= "], help="pairs A=B")
     args = parser.parse_args()
@@ -38,7 +39,8 @@ def main() -> None:
     for run in args.runs:
         model = zoo.load_checkpoint(run)
         vectors, chars = input_vectors(model), model.vocab.chars
-        found = [f"{a!r}~{b!r} {torch.nn.functional.cosine_similarity(vectors[chars.index(a)], vectors[chars.index(b)], dim=0):.3f}"
+        cosine = torch.nn.functional.cosine_similarity
+        found = [f"{a!r}~{b!r} {cosine(vectors[chars.index(a)], vectors[chars.index(b)], dim=0):.3f}"
                  for a, b in pairs if a in chars and b in chars]
         print(f"{run}: " + ", ".join(found))
 

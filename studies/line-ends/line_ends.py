@@ -19,12 +19,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+from zoo_analysis.line_ends import PLACES
 
 import zoo
 from zoo.checkpoint import checkpoint_dir, read_config
 from zoo.data import load_corpus
-from zoo_analysis.line_ends import PLACES
-
 
 EDGES = (0, 40, 55, 62, 66, 70, 74)  # War and Peace wraps its lines at 66-73 characters
 
@@ -68,11 +67,13 @@ def figure(results: list[dict], path: str, min_count: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", help="checkpoint or run directories of character models; NAME=RUN names one "
                                                 "in the figure (runs of one NAME share a colour)")
     parser.add_argument("--longest", type=int, default=80, help="columns from this one on are counted together")
-    parser.add_argument("--min-count", type=int, default=50, help="columns with fewer places a line could end are left off the figure")
+    parser.add_argument("--min-count", type=int, default=50,
+                        help="columns with fewer places a line could end are left off the figure")
     parser.add_argument("--figure", help="write the figure (PNG) here")
     parser.add_argument("--json", help="write the numbers (JSON) here")
     args = parser.parse_args()
@@ -87,7 +88,8 @@ def main() -> None:
     for found in [*results, None]:
         rows = (found or results[0])["buckets"]
         print(f"{'actual' if found is None else found['name']:>{width}}  " + "  ".join(
-            "     -" if row[key] is None else f"{row[key]:6.3f}" for row in rows for key in ["actual" if found is None else "model"]))
+            "     -" if row[key] is None else f"{row[key]:6.3f}"
+            for row in rows for key in ["actual" if found is None else "model"]))
     if args.figure:
         figure(results, args.figure, args.min_count)
     if args.json:

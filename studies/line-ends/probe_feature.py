@@ -49,7 +49,8 @@ def probe(run: str, feature: str, cap: float, max_chars: int, ridge: float) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", help="checkpoint or run directories of recurrent character models")
     parser.add_argument("--feature", default="line-position", help="a registered text feature (zoo list)")
     parser.add_argument("--cap", type=float, default=80, help="feature values above this count as this")

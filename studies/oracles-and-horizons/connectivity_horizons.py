@@ -25,12 +25,12 @@ import sys
 
 import numpy as np
 import torch
+from zoo_analysis.connectivity import connectivity_matrix, horizons, shares_by_distance
 
 import zoo
 from zoo import autocomplete as ac
 from zoo.checkpoint import checkpoint_dir, read_config
 from zoo.data import encoded_splits, load_corpus
-from zoo_analysis.connectivity import connectivity_matrix, horizons, shares_by_distance
 
 
 def character_windows(model, saved, windows: int, length: int, min_context: int):
@@ -62,7 +62,8 @@ def measure(run: str, windows: int, length: int, min_context: int) -> dict:
     model = zoo.load_checkpoint(run)
     saved = read_config(checkpoint_dir(run))
     words = "words" in model.capabilities
-    found = word_windows(model, saved, windows) if words else character_windows(model, saved, windows, length, min_context)
+    found = (word_windows(model, saved, windows) if words
+             else character_windows(model, saved, windows, length, min_context))
     h50, h90, shares, beyond = [], [], [], []
     for conn, first, known in found:
         half, most = horizons(conn, (0.5, 0.9))

@@ -19,7 +19,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("order", type=int)
     parser.add_argument("epochs", type=int)
-    parser.add_argument("--data", default="warpeace", help="War and Peace: the dataset name or its file (docs/datasets.md)")
+    parser.add_argument("--data", default="warpeace",
+                        help="War and Peace: the dataset name or its file (docs/datasets.md)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", default=None, help="where to keep the model (default: runs/nnn-longer-N)")
     args = parser.parse_args()

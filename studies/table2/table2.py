@@ -20,15 +20,16 @@ import json
 import time
 from pathlib import Path
 
-
 from zoo.data import encoded_splits, load_corpus
 from zoo.evaluate import char_losses, summarize
 from zoo.plugins import plugins
 
 PAPER = {
     "ngram": {
-        "warpeace": {1: 2.399, 2: 1.928, 3: 1.521, 4: 1.314, 5: 1.232, 6: 1.203, 7: 1.194, 8: 1.194, 9: 1.194, 20: 1.195},
-        "linux": {1: 2.702, 2: 1.954, 3: 1.440, 4: 1.213, 5: 1.097, 6: 1.027, 7: 0.982, 8: 0.953, 9: 0.933, 20: 0.889},
+        "warpeace": {1: 2.399, 2: 1.928, 3: 1.521, 4: 1.314, 5: 1.232, 6: 1.203, 7: 1.194, 8: 1.194, 9: 1.194,
+                     20: 1.195},
+        "linux": {1: 2.702, 2: 1.954, 3: 1.440, 4: 1.213, 5: 1.097, 6: 1.027, 7: 0.982, 8: 0.953, 9: 0.933,
+                  20: 0.889},
     },
     "nnn": {
         "warpeace": {1: 2.399, 2: 1.931, 3: 1.553, 4: 1.451, 5: 1.339, 6: 1.321},
@@ -69,15 +70,18 @@ def main() -> None:
             fit_s = time.perf_counter() - start
             start = time.perf_counter()
             stats = summarize(char_losses(model, test_ids))
-            results[key] = {**stats, "fit_seconds": round(fit_s, 1), "score_seconds": round(time.perf_counter() - start, 1),
-                            "paper": paper[dataset][n], "train_characters": len(train_ids), "test_characters": len(test_ids)}
+            results[key] = {**stats, "fit_seconds": round(fit_s, 1),
+                            "score_seconds": round(time.perf_counter() - start, 1), "paper": paper[dataset][n],
+                            "train_characters": len(train_ids), "test_characters": len(test_ids)}
             results_path.write_text(json.dumps(results, indent=2))
             (out / f"{args.baseline}-{dataset}-{n}" / "model.binary").unlink(missing_ok=True)  # 20-grams are large
-            print(f"{key}: {stats['nats']:.3f} ± {stats['se_nats']:.3f} (paper {paper[dataset][n]}), fit {fit_s:.0f} s", flush=True)
+            print(f"{key}: {stats['nats']:.3f} ± {stats['se_nats']:.3f} (paper {paper[dataset][n]}), "
+                  f"fit {fit_s:.0f} s", flush=True)
     print("\n| dataset | n | zoo (nats/char) | paper | difference |\n| --- | ---: | ---: | ---: | ---: |")
     for key, r in results.items():
         dataset, n = key.split("/")
-        print(f"| {dataset} | {n} | {r['nats']:.3f} ± {r['se_nats']:.3f} | {r['paper']:.3f} | {r['nats'] - r['paper']:+.3f} |")
+        print(f"| {dataset} | {n} | {r['nats']:.3f} ± {r['se_nats']:.3f} | {r['paper']:.3f} "
+              f"| {r['nats'] - r['paper']:+.3f} |")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ def main() -> None:
             print(f"{name} n={order}: train+validation -> test             {score(train + valid, test, order):.3f}")
             # The same amount of held-out text, taken from the middle instead of the end.
             a, b = int(n * 0.45), int(n * 0.45) + len(test)
-            print(f"{name} n={order}: rest -> a middle slice of test's size  {score(text[:a] + text[b:], text[a:b], order):.3f}", flush=True)
+            print(f"{name} n={order}: rest -> a middle slice of test's size  "
+                  f"{score(text[:a] + text[b:], text[a:b], order):.3f}", flush=True)
         lf = load_corpus(path, line_endings="lf", split=split, progress=False).splits()
         print(f"{name} n=9: LF line endings, train -> test          {score(lf[0], lf[2], 9):.3f}", flush=True)
 

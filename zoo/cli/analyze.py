@@ -20,7 +20,8 @@ def _complete_analyzers(ctx, param, incomplete: str) -> list:
 
     done, _, last = incomplete.rpartition(",")
     prefix = done + "," if done else ""
-    return [prefix + name for name in [*plugins().names("analyzer"), *([] if done else ["all"])] if name.startswith(last)]
+    return [prefix + name for name in [*plugins().names("analyzer"), *([] if done else ["all"])]
+            if name.startswith(last)]
 
 
 def _is_file(name: str) -> bool:
@@ -94,7 +95,8 @@ def _analysed_text(model, saved: dict[str, Any], corpus, part: str, text: str | 
         source: dict[str, Any] = {"name": "text given with --text"}
     else:
         text = parts[part]
-        source = {**{k: v for k, v in corpus.describe().items() if k in ("name", "sha256", "line_endings")}, "split": part}
+        source = {**{k: v for k, v in corpus.describe().items() if k in ("name", "sha256", "line_endings")},
+                  "split": part}
     if max_chars:
         cut = text.rfind("\n", 0, max_chars + 1) if words else max_chars  # whole observations only
         text = text[:cut if cut > 0 else max_chars]
@@ -117,24 +119,30 @@ def _matching_models(pattern: str) -> list[str]:
 
 @click.command(cls=_AnalyzeCommand)
 @click.option("--model", "model_spec", shell_complete=complete_models,
-              help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights (lstm-2x128.sample ships with the zoo); "
-                   "NAME=MODEL names it in the reports.")
-@click.option("--models", "models_glob", help="Several models at once, e.g. 'runs/*.warpeace' (model-map): the checkpoint "
-                                                 "and run directories it matches; the first is the model, the others its references.")
+              help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights "
+                   "(lstm-2x128.sample ships with the zoo); NAME=MODEL names it in the reports.")
+@click.option("--models", "models_glob",
+              help="Several models at once, e.g. 'runs/*.warpeace' (model-map): the checkpoint and run directories "
+                   "it matches; the first is the model, the others its references.")
 @click.option("--analyzer", "analyzer_names", required=True, shell_complete=_complete_analyzers,
               help="Analyzer name(s), comma-separated (listed below), or 'all': every analyzer that this model and "
                    "these inputs allow, the others named on stderr with what they lack.")
 @click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
 @click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
-@click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to analyse.")
+@click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
+              help="Which split to analyse.")
 @click.option("--text", help="Analyse this text, as written, instead of a split (a file goes to --data).")
 @click.option("--max-chars", type=click.IntRange(min=2), help="Analyse only the first N characters of the split.")
-@click.option("--reference", "references", multiple=True, shell_complete=complete_models, help="A model to compare with (checkpoint, run or baseline directory; NAME=MODEL names it in the report); repeatable.")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An analyzer parameter (ANALYZER.KEY=VALUE for one analyzer); repeatable.")
+@click.option("--reference", "references", multiple=True, shell_complete=complete_models,
+              help="A model to compare with (checkpoint, run or baseline directory; "
+                   "NAME=MODEL names it in the report); repeatable.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="An analyzer parameter (ANALYZER.KEY=VALUE for one analyzer); repeatable.")
 @click.option("--cells", help="Cells for the cells analyzer to show, e.g. 2:46,2:13 (same as --set cells=...).")
-@click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: reports/<model>/<analyzer>, hf:org/name@rev as "
-                                                              "hf-org-name@rev; with several analyzers, one subdirectory each).")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Report directory (default: reports/<model>/<analyzer>, hf:org/name@rev as hf-org-name@rev; "
+                   "with several analyzers, one subdirectory each).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print each analyzer's summary as JSON.")
@@ -155,7 +163,8 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     """
     import torch
 
-    from ..analysis import AnalysisData, analyze as run_analysis, describe_model, get_analyzer
+    from ..analysis import AnalysisData, describe_model, get_analyzer
+    from ..analysis import analyze as run_analysis
     from ..checkpoint import read_config
     from ..plugins import blame
     from ..report import check_report_dir, write_index, write_report
@@ -205,9 +214,11 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     saved = read_config(path)
     runners = applicable(runners, lambda runner: runner.check(model))
     refs = {name: load_model(ref, device)[0] for name, ref in named_references}
-    corpus = None if text is not None and not data else trained_corpus(saved, data, line_endings, fractions, progress=not quiet)
+    corpus = (None if text is not None and not data
+              else trained_corpus(saved, data, line_endings, fractions, progress=not quiet))
     text, source, train_text = _analysed_text(model, saved, corpus, part, text, max_chars)
-    analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(text.replace("\n", " ") if is_autocomplete(model) else text)),
+    to_encode = text.replace("\n", " ") if is_autocomplete(model) else text
+    analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(to_encode)),
                             text=text, vocab=model.vocab, train_text=train_text,
                             references=refs, source=source, progress=not quiet,
                             checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)

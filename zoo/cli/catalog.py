@@ -87,7 +87,8 @@ def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
     for m in data["models"]:
         ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
         if m["test_ce"] is not None:
-            ref = f"test CE {m['test_ce']:.4f} ± {m['test_se']:.4f}" + (f" (paper {m['reference_test_ce']})" if ref else "")
+            ref = (f"test CE {m['test_ce']:.4f} ± {m['test_se']:.4f}"
+                   + (f" (paper {m['reference_test_ce']})" if ref else ""))
         if m["task"] != "next-char":
             ref = f"{m['task']}: {ref.replace('CE', 'word-level CE')}"
         notes = [ref] if ref else []
@@ -123,7 +124,8 @@ def _parameter_counts(config) -> dict[str, int]:
 
 @click.command()
 @click.argument("name", shell_complete=complete_models)
-@click.option("--vocab-size", type=click.IntRange(min=1), help=f"Vocabulary size for the parameter count (default: the model's, else {NOMINAL_VOCAB}).")
+@click.option("--vocab-size", type=click.IntRange(min=1),
+              help=f"Vocabulary size for the parameter count (default: the model's, else {NOMINAL_VOCAB}).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     """Show a model's specification and parameter count.
@@ -141,7 +143,8 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         from ..checkpoint import check_provider, checkpoint_dir, read_config
 
         saved = read_config(name)
-        data: dict[str, Any] = {"checkpoint": str(Path(name).resolve()), **{k: v for k, v in saved.items() if k != "model"}}
+        data: dict[str, Any] = {"checkpoint": str(Path(name).resolve()),
+                                **{k: v for k, v in saved.items() if k != "model"}}
         if "words" in data:  # an autocomplete model's 16k words: their number, not the list
             data["words"] = len(data["words"])
         if "baseline" in saved:  # a fitted n-gram or n-NN: its plugin's settings, no architecture
@@ -155,7 +158,8 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     else:
         spec = resolve(name)
         config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
-        data = {"name": spec.name, "registered": spec.registered, **{k: v for k, v in spec.to_dict().items() if k not in ("name", "registered")}}
+        data = {"name": spec.name, "registered": spec.registered,
+                **{k: v for k, v in spec.to_dict().items() if k not in ("name", "registered")}}
     from ..plugins import blame, plugins
 
     cls = architecture(config.arch)
@@ -172,7 +176,8 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     if data.get("registered", True):
         note = ""
     else:
-        note = "  (the shape of the registered variants below)" if data.get("variants") else "  (not in the registry: an ad-hoc shape)"
+        note = ("  (the shape of the registered variants below)" if data.get("variants")
+                else "  (not in the registry: an ad-hoc shape)")
     click.echo(title + note)
     for key in ("arch", "layers", "hidden", "input", "embed_dim", "bias", "dropout", "options"):
         click.echo(f"  {key:<12} {data['config'][key]}")
@@ -220,7 +225,8 @@ def _echo_sections(data: dict[str, Any]) -> None:
     """The lines `zoo info` shows after a model's shape: its plugin and what its record holds."""
     if data.get("plugin"):
         where = data["plugin"]
-        click.echo(f"  {'plugin':<12} {where['entry_point']} ({where['distribution'] or 'in-process'} {where['version'] or ''})".rstrip())
+        click.echo(f"  {'plugin':<12} {where['entry_point']} "
+                   f"({where['distribution'] or 'in-process'} {where['version'] or ''})".rstrip())
     for key in ("dataset", "description", "reference", "hub", "variants", "metrics", "zoo_version"):
         if data.get(key):
             click.echo(f"  {key:<12} {_readable(data[key])}")

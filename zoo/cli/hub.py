@@ -12,11 +12,12 @@ from .common import checkpoint_path, complete_models, emit_json
 
 @click.command()
 @click.argument("directory", metavar="MODEL", shell_complete=complete_models)
-@click.option("--repo-id", required=True, help="The Hub repository, e.g. alice/lstm-3x512-warpeace (created if needed).")
+@click.option("--repo-id", required=True,
+              help="The Hub repository, e.g. alice/lstm-3x512-warpeace (created if needed).")
 @click.option("--dry-run", is_flag=True, help="Show what would be published (files, checksums, the card) and stop.")
 @click.option("--to-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write the files into DIR instead of uploading: a Hub-ready folder (publish it, card as it is, with `zoo push DIR` or `hf upload`) "
-                   "that also loads as a checkpoint.")
+              help="Write the files into DIR instead of uploading: a Hub-ready folder "
+                   "(publish it, card as it is, with `zoo push DIR` or `hf upload`) that also loads as a checkpoint.")
 @click.option("--overwrite-card", is_flag=True, help="Replace the repository's (or DIR's) README.md if it has one.")
 @click.option("--private", is_flag=True, help="Create the repository private.")
 @click.option("--license", "license_", default="mit", show_default=True, help="The card's license field.")
@@ -43,14 +44,16 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
 
     if dry_run and to_dir:
         raise click.UsageError("--dry-run shows the files and --to-dir writes them: choose one")
-    upload = hub.prepare(checkpoint_path(directory, announce=not as_json), repo_id, license_, model_name, reports=reports)
+    upload = hub.prepare(checkpoint_path(directory, announce=not as_json), repo_id, license_, model_name,
+                         reports=reports)
     if to_dir:
         written = hub.save(upload, to_dir, overwrite_card=overwrite_card)
         if as_json:
             emit_json({"repo_id": repo_id, "directory": str(Path(to_dir).resolve()), "written": written,
                         "files": upload.describe()})
         else:
-            click.echo(f"wrote {', '.join(written)} to {to_dir}; publish them with `zoo push {to_dir} --repo-id {repo_id}`")
+            click.echo(f"wrote {', '.join(written)} to {to_dir}; "
+                       f"publish them with `zoo push {to_dir} --repo-id {repo_id}`")
         return
     if dry_run:
         if as_json:
@@ -71,7 +74,8 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
 @click.command()
 @click.argument("spec")
 @click.option("--analyses", "with_analyses", is_flag=True,
-              help="Also fetch the analyses published with the weights (analyses/<analyzer>/: report.json and figures).")
+              help="Also fetch the analyses published with the weights "
+                   "(analyses/<analyzer>/: report.json and figures).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON for scripts: the path, the commit, the weights' sha256, the analyses at hand.")
 def pull(spec, with_analyses, as_json) -> None:

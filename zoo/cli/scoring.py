@@ -13,18 +13,22 @@ from .common import complete_models, emit_json, is_autocomplete, labelled, load_
 
 
 @click.command("eval")
-@click.option("--model", "model_spec", required=True, shell_complete=complete_models, help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
+@click.option("--model", "model_spec", required=True, shell_complete=complete_models,
+              help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
 @click.option("--data", help="Dataset name or text file (default: the one the model was trained on).")
 @click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), help="Default: as in training.")
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
-@click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True, help="Which split to score.")
-@click.option("--resamples", type=click.IntRange(min=0), default=100, show_default=True, help="Bootstrap resamples for the standard error.")
+@click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
+              help="Which split to score.")
+@click.option("--resamples", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Bootstrap resamples for the standard error.")
 @click.option("--block", type=click.IntRange(min=1), default=1, show_default=True,
               help="Characters per bootstrap draw: 1 draws each on its own (the paper); more draw runs of that many, "
                    "which allows for the dependence between neighbouring characters.")
 @click.option("--reference", "references", multiple=True, shell_complete=complete_models,
               help="Another model (checkpoint, run or baseline directory; NAME=MODEL names it) scored on the same "
-                   "characters, with its difference to the model and that difference's paired bootstrap error; repeatable.")
+                   "characters, with its difference to the model and that difference's paired bootstrap error; "
+                   "repeatable.")
 @click.option("--streams", type=click.IntRange(min=1, max=4096), default=64, show_default=True,
               help="Read the text as this many rows of one batch, each warmed up on the 1,000 characters before its "
                    "stretch (many times faster); 1 reads it as one sequence, the exact figure.")
@@ -63,8 +67,8 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
                            "different things")
         if is_autocomplete(model) and other.words != model.words:
             raise ZooError(f"--reference {label} knows other words than the model, so it scores other characters "
-                           "(an unknown word is not scored): compare autocomplete models trained with the same --words on "
-                           "the same text")
+                           "(an unknown word is not scored): compare autocomplete models trained with the same "
+                           "--words on the same text")
     corpus = trained_corpus(saved, data, line_endings, fractions, progress=not as_json)
     if is_autocomplete(model):
         from .. import autocomplete as ac
@@ -73,7 +77,8 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
         found = ac.predictions(model, encoded, progress=not as_json)
         words = ac.summarize(found)
         result = {"model": model_spec, "data": corpus.name, "split": part, "task": "autocomplete", **words,
-                  **{k: v for k, v in summarize(found["loss"], resamples, block=block).items() if k.startswith(("se_", "boot"))}}
+                  **{k: v for k, v in summarize(found["loss"], resamples, block=block).items()
+                     if k.startswith(("se_", "boot"))}}
         metrics = {f"{part}_nats": result["nats"], f"{part}_accuracy": result["accuracy"]}
         theirs = {label: ac.predictions(other, encoded, progress=not as_json) for label, other in others.items()}
     else:
@@ -84,7 +89,8 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
                   "unknown_characters": model.vocab.unknown_count(text)}
         metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"],
                    f"{part}_se_block": block}  # what the error was drawn from (runs of this many characters)
-        theirs = {label: {"loss": char_losses(other, torch.from_numpy(other.vocab.encode(text)), streams=streams),  # own vocab
+        theirs = {label: {"loss": char_losses(other, torch.from_numpy(other.vocab.encode(text)),  # own vocab
+                                              streams=streams),
                           "unknown_characters": other.vocab.unknown_count(text)} for label, other in others.items()}
     if others:
         result["references"] = [_compared(label, found, theirs[label], resamples, block) for label in others]
@@ -93,7 +99,9 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
             update_config(path, metrics={**metrics, f"{part}_data_sha256": corpus.sha256})
             result["checkpoint"] = str(path)
         except OSError as exc:  # a read-only folder: the figures are still printed
-            warnings.warn(f"the figures were not recorded in {path / 'config.json'}: {exc.strerror or exc}")
+            # stacklevel=1: the warning is about this folder, not the caller's code
+            warnings.warn(f"the figures were not recorded in {path / 'config.json'}: {exc.strerror or exc}",
+                          stacklevel=1)
     if as_json:
         emit_json(result)
     else:
@@ -105,8 +113,9 @@ def _echo_evaluation(result: dict[str, Any], corpus_name: str, block: int, resam
     part = result["split"]
     runs = f" (errors from runs of {block:,} characters)" if block > 1 and resamples > 1 else ""
     if result.get("task") == "autocomplete":
-        click.echo(f"{part} word-level cross-entropy on autocomplete/{corpus_name} ({result['scored_characters']:,} scored "
-                   f"characters): {result['nats']:.4f}{_pm(result['se_nats'])} nats; accuracy {result['accuracy']:.2%}, "
+        click.echo(f"{part} word-level cross-entropy on autocomplete/{corpus_name} "
+                   f"({result['scored_characters']:,} scored characters): "
+                   f"{result['nats']:.4f}{_pm(result['se_nats'])} nats; accuracy {result['accuracy']:.2%}, "
                    f"top-2 {result['top2']:.2%}, top-3 {result['top3']:.2%}{runs}")
     else:
         click.echo(f"{part} cross-entropy on {corpus_name} ({result['characters']:,} predicted characters): "
@@ -143,7 +152,8 @@ def _compared(label: str, own: dict[str, Any], theirs: dict[str, Any], resamples
     row = {"model": label, **{k: v for k, v in summarize(theirs["loss"], resamples, block=block).items()
                               if k in ("nats", "se_nats", "bits")}}
     difference = theirs["loss"] - own["loss"]
-    row.update(difference_nats=float(difference.mean()), difference_se_nats=bootstrap_se(difference, resamples, block=block))
+    row.update(difference_nats=float(difference.mean()),
+               difference_se_nats=bootstrap_se(difference, resamples, block=block))
     if "rank" in own:  # a word model: top-1 accuracy too
         hits = (theirs["rank"] == 1).astype(float) - (own["rank"] == 1)
         row.update(accuracy=float((theirs["rank"] == 1).mean()), accuracy_difference=float(hits.mean()),
@@ -159,7 +169,9 @@ def _pm(se: float | None) -> str:
 
 
 @click.command()
-@click.option("--model", "model_spec", required=True, shell_complete=complete_models, help="An autocomplete model: a checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
+@click.option("--model", "model_spec", required=True, shell_complete=complete_models,
+              help="An autocomplete model: a checkpoint or run directory, hf:org/name@revision, "
+                   "or a registry name with weights.")
 @click.argument("text")
 @click.option("-n", "--count", type=click.IntRange(min=1), default=5, show_default=True, help="Suggestions to show.")
 @click.option("--device", default="auto", show_default=True)
@@ -187,10 +199,13 @@ def autocomplete(model_spec, text, count, device, as_json) -> None:
 
 
 @click.command()
-@click.option("--model", "model_spec", required=True, shell_complete=complete_models, help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
+@click.option("--model", "model_spec", required=True, shell_complete=complete_models,
+              help="A checkpoint or run directory, hf:org/name@revision, or a registry name with weights.")
 @click.option("--prime", default="", help="Text to start from.")
-@click.option("-n", "--length", type=click.IntRange(min=0), default=500, show_default=True, help="Characters to generate.")
-@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Below 1: safer; 0: always the most likely character.")
+@click.option("-n", "--length", type=click.IntRange(min=0), default=500, show_default=True,
+              help="Characters to generate.")
+@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Below 1: safer; 0: always the most likely character.")
 @click.option("--seed", type=int, help="For reproducible samples.")
 @click.option("--device", default="auto", show_default=True)
 def sample(model_spec, prime, length, temperature, seed, device) -> None:

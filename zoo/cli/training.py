@@ -32,17 +32,27 @@ def _recipe_options(func):
         return f"[default: {a}" + (f"; autocomplete: {b}]" if a != b else "]")
 
     options = [
-        click.option("--epochs", "max_epochs", type=click.IntRange(min=1), help=f"Most epochs to train. {default('max_epochs')}"),
-        click.option("--patience", type=click.IntRange(min=0), help=f"Stop after this many epochs without a better validation loss (0: never). {default('patience')}"),
-        click.option("--batch-size", type=click.IntRange(min=1), help=f"Parallel streams (autocomplete: observations) per step. {default('batch_size')}"),
-        click.option("--seq-length", type=click.IntRange(min=1), help=f"Steps of truncated backpropagation through time (autocomplete: the longest observation). {default('seq_length')}"),
+        click.option("--epochs", "max_epochs", type=click.IntRange(min=1),
+                     help=f"Most epochs to train. {default('max_epochs')}"),
+        click.option("--patience", type=click.IntRange(min=0),
+                     help="Stop after this many epochs without a better validation loss (0: never). "
+                          f"{default('patience')}"),
+        click.option("--batch-size", type=click.IntRange(min=1),
+                     help=f"Parallel streams (autocomplete: observations) per step. {default('batch_size')}"),
+        click.option("--seq-length", type=click.IntRange(min=1),
+                     help="Steps of truncated backpropagation through time (autocomplete: the longest observation). "
+                          f"{default('seq_length')}"),
         click.option("--optimizer", type=click.Choice(["rmsprop", "adam"]), help=default("optimizer")),
         click.option("--lr", type=float, help=f"Learning rate. {default('lr')}"),
-        click.option("--lr-decay", type=float, help=f"Multiply the rate by this each epoch after --lr-decay-after. {default('lr_decay')}"),
+        click.option("--lr-decay", type=float,
+                     help=f"Multiply the rate by this each epoch after --lr-decay-after. {default('lr_decay')}"),
         click.option("--lr-decay-after", type=click.IntRange(min=0), help=default("lr_decay_after")),
         click.option("--init-scale", type=float, help=f"Uniform initialization range. {default('init_scale')}"),
-        click.option("--forget-bias", type=float, help=f"Added to every forget gate's starting bias (1: TensorFlow's LSTM cells). {default('forget_bias')}"),
-        click.option("--clip", type=click.Choice(["value", "norm", "none"]), help=f"Clip each gradient element (char-rnn) or the global norm. {default('clip')}"),
+        click.option("--forget-bias", type=float,
+                     help="Added to every forget gate's starting bias (1: TensorFlow's LSTM cells). "
+                          f"{default('forget_bias')}"),
+        click.option("--clip", type=click.Choice(["value", "norm", "none"]),
+                     help=f"Clip each gradient element (char-rnn) or the global norm. {default('clip')}"),
         click.option("--clip-value", type=float, help=default("clip_value")),
         click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), help=default("dropout")),
         click.option("--seed", type=int, help=default("seed")),
@@ -54,9 +64,13 @@ def _recipe_options(func):
 
 def _data_options(func):
     for option in reversed([
-        click.option("--data", required=True, help="A dataset name (sample, warpeace, tinyshakespeare, text8) or a UTF-8 text file."),
-        click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), default="lf", show_default=True, help="crlf reproduces the paper's files."),
-        click.option("--split", help="Train,validation,test fractions, e.g. 0.9,0.05,0.05 (default: the dataset's, else 0.8,0.1,0.1)."),
+        click.option("--data", required=True,
+                     help="A dataset name (sample, warpeace, tinyshakespeare, text8) or a UTF-8 text file."),
+        click.option("--line-endings", type=click.Choice(["lf", "crlf", "keep"]), default="lf", show_default=True,
+                     help="crlf reproduces the paper's files."),
+        click.option("--split",
+                     help="Train,validation,test fractions, e.g. 0.9,0.05,0.05 "
+                          "(default: the dataset's, else 0.8,0.1,0.1)."),
     ]):
         func = option(func)
     return func
@@ -69,14 +83,24 @@ def _data_options(func):
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory (default: runs/<model>.<data>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last finished epoch.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--input", "input_kind", type=click.Choice(["onehot", "embedding"]), help="Input vectors (default: the registry entry's, else onehot).")
-@click.option("--embed-dim", type=click.IntRange(min=1), help="Embedding width with --input embedding (default: the hidden size).")
-@click.option("--bias", type=click.Choice(["single", "double"]), help="One bias per gate block (the paper's counts) or two (torch's layout).")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="An architecture option, e.g. --set depth=3 for nlstm (repeatable; `zoo info` lists them).")
-@click.option("--snapshot-every", type=click.IntRange(min=0), default=0, help="Also keep the model every N optimizer steps in steps/ (for the training-kl analysis of the first epochs).")
-@click.option("--task", type=click.Choice(TASKS), help="next-char: a character language model (the paper); autocomplete: predict the "
-              "word being typed (Madsen 2019, on the text normalized as text8). Default: the registry entry's, else next-char.")
-@click.option("--words", type=click.IntRange(min=1), help="Autocomplete: the most frequent training words the head scores (default: the model's classes less padding and unknown, else 16384).")
+@click.option("--input", "input_kind", type=click.Choice(["onehot", "embedding"]),
+              help="Input vectors (default: the registry entry's, else onehot).")
+@click.option("--embed-dim", type=click.IntRange(min=1),
+              help="Embedding width with --input embedding (default: the hidden size).")
+@click.option("--bias", type=click.Choice(["single", "double"]),
+              help="One bias per gate block (the paper's counts) or two (torch's layout).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="An architecture option, e.g. --set depth=3 for nlstm (repeatable; `zoo info` lists them).")
+@click.option("--snapshot-every", type=click.IntRange(min=0), default=0,
+              help="Also keep the model every N optimizer steps in steps/ "
+                   "(for the training-kl analysis of the first epochs).")
+@click.option("--task", type=click.Choice(TASKS),
+              help="next-char: a character language model (the paper); autocomplete: predict the "
+                   "word being typed (Madsen 2019, on the text normalized as text8). "
+                   "Default: the registry entry's, else next-char.")
+@click.option("--words", type=click.IntRange(min=1),
+              help="Autocomplete: the most frequent training words the head scores "
+                   "(default: the model's classes less padding and unknown, else 16384).")
 @_recipe_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON at the end.")
@@ -96,9 +120,12 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     from ..data import load_corpus
     from ..recipe import Recipe
     from ..registry import resolve
-    from ..train import read_run, saved_recipe, train as run_training, train_autocomplete
+    from ..train import read_run, saved_recipe, train_autocomplete
+    from ..train import train as run_training
 
-    overrides: dict[str, Any] = {k: v for k, v in (("input", input_kind), ("embed_dim", embed_dim), ("bias", bias)) if v}
+    overrides: dict[str, Any] = {
+        k: v for k, v in (("input", input_kind), ("embed_dim", embed_dim), ("bias", bias)) if v
+    }
     if settings:
         overrides["options"] = _key_values(settings)
     if resume and overrides:
@@ -124,7 +151,8 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     if task == "autocomplete" and not split:
         split = "0.9,0.05,0.05"  # the article's, whatever the dataset's own split
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
-    out = out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}" + (".autocomplete" if task == "autocomplete" else "")
+    out = out or (f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}"
+                  + (".autocomplete" if task == "autocomplete" else ""))
     given = {k: v for k, v in recipe_fields.items() if v is not None}
     saved = saved or (saved_recipe(out) if resume else None)
     base = saved[0] if saved else dataclasses.asdict(Recipe.autocomplete() if task == "autocomplete" else Recipe())
@@ -132,16 +160,18 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     log = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
     try:
         if task == "autocomplete":
-            result = train_autocomplete(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
-                                        log=log, overrides=overrides, words=words)
+            result = train_autocomplete(model_name, corpus, recipe, out, resume=resume, device=device,
+                                        progress=not quiet, log=log, overrides=overrides, words=words)
         else:
-            result = run_training(model_name, corpus, recipe, out, resume=resume, device=device, progress=not quiet,
-                                  log=log, overrides=overrides, snapshot_every=snapshot_every)
+            result = run_training(model_name, corpus, recipe, out, resume=resume, device=device,
+                                  progress=not quiet, log=log, overrides=overrides, snapshot_every=snapshot_every)
     except KeyboardInterrupt:  # Ctrl-C: say what was kept and how to go on
         kept = (read_run(out) or {}).get("history") or []
         if kept and os.environ.get("RANK", "0") == "0":
             how = "run the same command again" if resume else "add --resume to the same command"
-            raise ZooInterrupted(f"interrupted; {out} keeps its {len(kept)} finished epoch(s): {how} to continue") from None
+            raise ZooInterrupted(
+                f"interrupted; {out} keeps its {len(kept)} finished epoch(s): {how} to continue"
+            ) from None
         raise
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
@@ -151,7 +181,8 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
         emit_json({**summary, "history": result.history})
     else:
         unit = "nats per scored character" if task == "autocomplete" else "nats/char"
-        click.echo(f"run {result.run}: best validation {result.best_valid_nats:.4f} {unit} at epoch {result.best_epoch}")
+        click.echo(f"run {result.run}: best validation {result.best_valid_nats:.4f} {unit} "
+                   f"at epoch {result.best_epoch}")
 
 
 @click.group()
@@ -163,8 +194,10 @@ def baseline() -> None:
 @click.argument("name")
 @click.option("--order", type=int, required=True, help="n: the characters of context (ngram: a (n+1)-gram).")
 @_data_options
-@click.option("--out", type=click.Path(file_okay=False), help="Directory for the fitted model (default: runs/<name>-<order>.<data>).")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A baseline-specific option, e.g. --set memory=8G (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Directory for the fitted model (default: runs/<name>-<order>.<data>).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A baseline-specific option, e.g. --set memory=8G (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -> None:
     """Fit baseline NAME (see `zoo list`) on the training split of --data.

@@ -104,13 +104,15 @@ class ArchitectureTests:
         assert set(model.gates) <= set(model.names)
         assert trace.gates == model.gates
         for gate in trace.gates:
-            assert 0.0 <= trace[gate].min() and trace[gate].max() <= 1.0, f"{gate} is not a gate in [0, 1]"
+            assert trace[gate].min() >= 0.0, f"{gate} is not a gate in [0, 1]"
+            assert trace[gate].max() <= 1.0, f"{gate} is not a gate in [0, 1]"
 
     def test_trace_records_only_what_is_asked(self, arch):
         model = make_model(arch, layers=2)
         with torch.no_grad():
             trace = model.trace(random_ids(), names="layers.1.*")
-        assert trace and all(name.startswith("layers.1.") for name in trace)
+        assert trace
+        assert all(name.startswith("layers.1.") for name in trace)
 
     def test_chunks_with_carried_state_equal_whole(self, arch, option_sets):
         for options in with_defaults(option_sets):
@@ -142,7 +144,8 @@ class ArchitectureTests:
         x = model.embed(random_ids()).detach().requires_grad_(True)
         logits, _ = model.forward_embedded(x)
         logits[:, -1, 0].sum().backward()
-        assert x.grad is not None and torch.isfinite(x.grad).all()
+        assert x.grad is not None
+        assert torch.isfinite(x.grad).all()
         assert x.grad[:, 0].abs().sum() > 0, "the last output does not depend on the first input"
         assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
@@ -192,7 +195,8 @@ class ArchitectureTests:
 
     def test_bias_layouts_are_honoured_or_refused(self, arch):
         cls = architecture(arch)
-        assert set(cls.biases) <= {"single", "double"} and cls.biases, f"{arch}.biases must name single and/or double"
+        assert set(cls.biases) <= {"single", "double"}, f"{arch}.biases must name single and/or double"
+        assert cls.biases, f"{arch}.biases must name single and/or double"
         counts = {bias: make_model(arch, bias=bias).num_parameters() for bias in cls.biases}
         if len(counts) == 2:
             assert counts["double"] > counts["single"], "bias='double' adds no parameters: is it ignored?"
@@ -208,4 +212,5 @@ class ArchitectureTests:
             xp = model.project(layer, x if layer == 0 else x.new_zeros(x.shape[0], 1, HIDDEN))[:, 0]
             _, internals = model.cell(layer, xp, state)
             missing = set(model.internal_names) - set(internals)
-            assert not missing, f"cell() of layer {layer} returned no {', '.join(sorted(missing))}, which internal_names declares"
+            assert not missing, (f"cell() of layer {layer} returned no {', '.join(sorted(missing))}, "
+                                 "which internal_names declares")
