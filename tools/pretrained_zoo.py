@@ -38,7 +38,7 @@ from pathlib import Path
 
 from zoo.analysis import get_analyzer
 from zoo.checkpoint import load_checkpoint
-from zoo.fileio import atomic_write
+from zoo.fileio import atomic_write, zoo_home
 from zoo.registry import registry
 
 SPLITS = {"warpeace": "0.8,0.1,0.1", "linux": "0.9,0.05,0.05"}  # the paper's (Section 4.1)
@@ -123,7 +123,9 @@ def main() -> None:
     parser.add_argument("--analyses", default="cells,saturation,line-ends",
                         help="analyzers whose reports the Hub-ready folders publish ('' for none)")
     parser.add_argument("--hub-org", default="rnn-zoo", help="the organization in the prepared repo ids")
-    parser.add_argument("--out", type=Path, default=Path("runs/zoo"))
+    parser.add_argument("--out", type=Path, default=zoo_home() / "runs" / "zoo",
+                        help="where the runs live: outside any clone by default ($ZOO_HOME/runs/zoo), so that a "
+                             "fresh checkout never removes a run; an interrupted run resumes there")
     args = parser.parse_args()
     if any("=" not in item for item in args.data):
         parser.error("--data takes DATASET=FILE, e.g. linux=linux.txt")
