@@ -118,7 +118,7 @@ def test_a_folder_of_other_files_is_not_made_a_run(tiny_text, tmp_path):
 
 
 def test_one_process_trains_a_run_at_a_time(tiny_text, tmp_path):
-    from zoo.train import hold_run
+    from zoo.runs import hold_run
 
     corpus = load_corpus(str(tiny_text))
     run = tmp_path / "run"

@@ -40,6 +40,7 @@ from zoo.analysis import get_analyzer
 from zoo.checkpoint import load_checkpoint
 from zoo.fileio import atomic_write, zoo_home
 from zoo.registry import registry
+from zoo.runs import is_run, read_run
 
 SPLITS = {"warpeace": "0.8,0.1,0.1", "linux": "0.9,0.05,0.05"}  # the paper's (Section 4.1)
 DEFAULT_MODELS = r"(lstm|gru|rnn)-3x\d+\.warpeace|lstm-3x512\.linux"
@@ -78,7 +79,7 @@ def train(name: str, spec, dropout: float, lr: float, args) -> Path:
     summary = zoo("train", "--model", name, "--data", args.data[spec.dataset], "--line-endings", args.line_endings,
                   "--split", SPLITS[spec.dataset], "--dropout", str(dropout), "--lr", str(lr),
                   "--epochs", str(args.epochs), "--device", args.device, "--out", str(run), "--quiet", "--json",
-                  *(["--resume"] if (run / "run.json").is_file() else []))
+                  *(["--resume"] if is_run(run) else []))
     finished.write_text(summary)
     print(f"{run}: best validation {best_valid(run):.4f}", flush=True)
     return run
@@ -100,7 +101,7 @@ def analyse(run: Path, args) -> list[str]:
 
 
 def best_valid(run: Path) -> float:
-    return min(h["valid_nats"] for h in json.loads((run / "run.json").read_text())["history"])
+    return min(h["valid_nats"] for h in read_run(run)["history"])
 
 
 def main() -> None:

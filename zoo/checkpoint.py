@@ -83,33 +83,11 @@ def safetensors_bytes(tensors: dict[str, Any], metadata: dict[str, str] | None =
     return len(text).to_bytes(8, "little") + text + data[8 + size:]
 
 
-def run_entry(run: str | Path, pointer: Any, key: str = "last") -> Path:
-    """The folder that `pointer` (run.json's "last" or "best", e.g. ``epochs/0007``) names in the
-    run folder `run`. run.json is data anyone may have edited: a pointer that leads outside the run
-    (``../elsewhere``, an absolute path, a link out; symlinks resolved) or to the run folder
-    itself is refused in one line, so that no command reads, writes or deletes anything there."""
-    run = Path(run)
-    if isinstance(pointer, str) and pointer.strip() and "\0" not in pointer and not Path(pointer).is_absolute():
-        root, target = run.resolve(), (run / pointer).resolve()
-        if target != root and target.is_relative_to(root):
-            return run / pointer
-    raise ZooError(f"{run / 'run.json'}: \"{key}\" is {pointer!r}, not a folder inside {run}: refusing this run folder")
-
-
 def checkpoint_dir(directory: str | Path) -> Path:
-    """`directory` itself, or for a training run's directory (it has run.json) its best epoch,
-    which must lie inside the run (`run_entry`)."""
-    directory = Path(directory)
-    run = directory / "run.json"
-    if run.is_file():
-        try:
-            pointers = json.loads(run.read_text(encoding="utf-8"))
-            key = "best" if pointers.get("best") else "last"
-            pointer = pointers[key]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise ZooError(f"{run} is not a valid run record: {exc}") from None
-        return run_entry(directory, pointer, key)
-    return directory
+    """`directory` itself, or for a training run's directory its best epoch (`zoo.runs`)."""
+    from .runs import best_checkpoint
+
+    return best_checkpoint(directory)
 
 
 def is_shared(directory: str | Path) -> bool:

@@ -20,9 +20,9 @@ from .checkpoint import CONFIG, FORMAT, PICKLED, WEIGHTS, checkpoint_dir, is_sha
 from .errors import ZooError
 from .fileio import atomic_write, make_folder, sha256_bytes
 from .report import data_line
+from .runs import is_run, trained_name
 
 CARD = "README.md"
-RUN_RECORD = "run.json"  # a training run's record (zoo.train.RUN_FILE, not imported: zoo.train imports torch)
 FILES = (WEIGHTS, CONFIG, CARD)
 ANALYSES = "analyses"  # where a repository keeps the reports of its weights: analyses/<analyzer>/
 REPO_ID = r"[A-Za-z0-9][\w.-]*/[\w.-]+"  # owner/name: what `hf:` names and a card tells users to load
@@ -170,7 +170,7 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
         if model_name:
             reproduces = _reproduces(model_name, public, asked=True)
         else:
-            reproduces = _reproduces(_trained_name(folder), public, asked=False)
+            reproduces = _reproduces(trained_name(folder), public, asked=False)
         card = model_card(public, repo_id, license, reproduces=reproduces, analyses=list(analyses.values()))
     elif analyses:  # a card someone wrote: as it is, but showing the analyses published with it
         card = _with_analyses(card, _card_environment().get_template("card_analyses.md.j2").render(
@@ -287,7 +287,7 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
     if in_place and (is_shared(target) or _config_or_empty(target) != json.loads(upload.files[CONFIG])):
         raise ZooError(f"{target} is the checkpoint being published: choose another directory")
     existing = _config_or_empty(target)
-    if (target / RUN_RECORD).exists() or "training" in existing:
+    if is_run(target) or "training" in existing:
         raise ZooError(f"{target} holds a training run or checkpoint: choose another directory")
     if existing.get("format") != FORMAT and any((target / name).exists() for name in (WEIGHTS, CONFIG)):
         # an earlier export is replaced; anyone else's weights or config (a transformers model) never
@@ -339,25 +339,18 @@ SOURCES = {
 
 def _run_history(checkpoint: Path) -> dict[str, Any]:
     """``{"history": [...]}``: each epoch's learning rate, training and validation figures and
-    time, from the run a checkpoint belongs to (RUN/epochs/NNNN), up to the checkpoint's epoch;
-    nothing for a checkpoint outside a run."""
+    time, from the run a checkpoint belongs to, up to the checkpoint's epoch; nothing for a
+    checkpoint outside a run."""
+    from .runs import read_run, run_of
+
     try:
-        history = json.loads((checkpoint.parent.parent / RUN_RECORD).read_text(encoding="utf-8"))["history"]
+        run = run_of(checkpoint)
+        history = read_run(run)["history"] if run else None
         epoch = int(json.loads((checkpoint / CONFIG).read_text(encoding="utf-8"))["metrics"]["epoch"])
-        keep = ("epoch", "lr", "train_nats", "valid_nats", "seconds")
-        return {"history": [{k: h[k] for k in keep if k in h} for h in history if int(h["epoch"]) <= epoch]}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, ZooError):
         return {}
-
-
-def _trained_name(checkpoint: Path) -> str | None:
-    """The --model a run was trained as, for a checkpoint inside a run (RUN/epochs/NNNN)."""
-    record = checkpoint.parent.parent / RUN_RECORD
-    try:
-        name = json.loads(record.read_text(encoding="utf-8")).get("model")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return name if isinstance(name, str) else None
+    keep = ("epoch", "lr", "train_nats", "valid_nats", "seconds")
+    return {"history": [{k: h[k] for k in keep if k in h} for h in history or [] if int(h["epoch"]) <= epoch]}
 
 
 def _reproduces(name: str | None, config: dict[str, Any], asked: bool) -> dict[str, Any] | None:

@@ -1,13 +1,8 @@
 """Training with the paper's recipe, resumable to the bit, on one process or under torchrun.
 
-A run directory holds one checkpoint per kept epoch and a pointer file::
-
-    runs/lstm-2x128.warpeace/
-        run.json                  {"last": "epochs/0007", "best": "epochs/0005", "history": [...]}
-        epochs/0005/              a checkpoint (model.safetensors, config.json) + training.safetensors
-        epochs/0007/
-
-An epoch's directory is written completely under a temporary name and renamed into place before
+A run directory (`zoo.runs` owns its layout) holds one checkpoint per kept epoch, with the
+optimizer's state (``training.safetensors``), and run.json, which points at them. An epoch's
+directory is written completely under a temporary name and renamed into place before
 `run.json` (written atomically) points at it, so a run killed at any moment resumes from the last
 finished epoch; what such a kill leaves half-written (``.run.json.*.tmp``, ``epochs/.NNNN.tmp``, an
 epoch run.json does not name) is removed when the run starts again. run.json's pointers must lead
@@ -23,13 +18,10 @@ gradient; rank 0 validates, writes checkpoints and shows progress.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import json
 import math
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable
@@ -40,18 +32,28 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import load_checkpoint, read_config, run_entry, safetensors_bytes, save_checkpoint
+from .checkpoint import load_checkpoint, read_config, safetensors_bytes, save_checkpoint
 from .data import Corpus, bptt_batches, build_vocab, encoded_splits
 from .devices import pick_device
 from .errors import ZooError
 from .evaluate import char_losses
-from .fileio import atomic_write, folder_for
+from .fileio import atomic_write
 from .recipe import Recipe
+from .runs import (
+    RUN_ENTRIES,
+    RUN_FILE,
+    RUN_FILE_TMP,
+    check_own_folders,
+    clean_leftovers,
+    drop_epoch,
+    epoch_name,
+    epoch_tmp,
+    hold_run,
+    read_run,
+    step_folder,
+    write_record,
+)
 
-RUN_FILE = "run.json"
-RUN_ENTRIES = {RUN_FILE, "epochs", "steps"}  # all that training writes into a run folder
-RUN_FILE_TMP = re.compile(rf"\.{re.escape(RUN_FILE)}\..+\.tmp")  # atomic_write's temporary run.json
-EPOCH_ENTRY = re.compile(r"epochs/(\d{4,}|\.\d{4,}\.tmp)")  # an epoch's folder, or one being written
 TRAINING_STATE = "training.safetensors"
 
 
@@ -156,9 +158,9 @@ def _write_epoch(run: Path, epoch: int, model, optimizer, sections: dict[str, An
     disk, Ctrl-C) removes the temporary folder, so that only whole epochs are left."""
     from .fileio import sha256_bytes
 
-    name = f"epochs/{epoch:04d}"
+    name = epoch_name(epoch)
     final = run / name
-    tmp = run / "epochs" / f".{epoch:04d}.tmp"
+    tmp = epoch_tmp(run, epoch)
     shutil.rmtree(tmp, ignore_errors=True)
     tensors, meta = _training_state(optimizer)
     state_bytes = safetensors_bytes(tensors)
@@ -173,56 +175,6 @@ def _write_epoch(run: Path, epoch: int, model, optimizer, sections: dict[str, An
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return name
-
-
-def read_run(run: str | Path) -> dict[str, Any] | None:
-    """The run's record (run.json), checked: its "last" and "best" must name folders inside the run
-    (`run_entry`), as everything that follows them reads, writes or deletes there. None where
-    there is no record."""
-    path = Path(run) / RUN_FILE
-    if not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ZooError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(record, dict) or not isinstance(record.get("history"), list):
-        raise ZooError(f"{path} is not a run record (\"last\", \"best\", \"history\"): the run folder is damaged")
-    run_entry(run, record.get("last"), "last")
-    if record.get("best") is not None:
-        run_entry(run, record["best"], "best")
-    return record
-
-
-def _drop_epoch(run: Path, name: str) -> None:
-    """Delete the run's epoch folder `name`: only an ``epochs/NNNN`` (or ``epochs/.NNNN.tmp``) of
-    the run itself, never another path a run.json edited by hand names, nor through a link."""
-    path = run / name
-    if EPOCH_ENTRY.fullmatch(name) and path.resolve() == run.resolve() / name:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _clean_leftovers(run: Path, keep: set[Path]) -> None:
-    """Remove what a run killed in the middle of a write leaves, and nothing else: temporaries of
-    run.json, epoch folders still under their temporary name, and epoch folders that run.json does
-    not name (`keep`: written but not yet recorded, or left by an unfinished pruning). Only these
-    names, only in the run's own folders; under torchrun, rank 0 alone."""
-    if os.environ.get("RANK", "0") != "0" or not run.is_dir():
-        return
-    for path in run.iterdir():
-        if RUN_FILE_TMP.fullmatch(path.name) and not path.is_dir():
-            path.unlink(missing_ok=True)
-    if (run / "epochs").is_dir():
-        for path in (run / "epochs").iterdir():
-            if path.resolve() not in keep:
-                _drop_epoch(run, f"epochs/{path.name}")
-
-
-def _check_own_folders(run: Path) -> None:
-    """Refuse a run whose epochs/ or steps/ is a link elsewhere: training writes and deletes there."""
-    for name in ("epochs", "steps"):
-        if (run / name).is_symlink():
-            raise ZooError(f"{run / name} is a link, not the run's own folder: training writes only inside {run}")
 
 
 def _not_saved(run: Path, what: str, last: str | None, exc: OSError) -> str:
@@ -241,34 +193,6 @@ class TrainResult:
     stopped_early: bool
     history: list[dict[str, Any]]
     model: Any = None  # the trained model as it is after the last epoch (this process's copy)
-
-
-@contextlib.contextmanager
-def hold_run(run: Path):
-    """Hold the run directory for this process while it trains: a second `zoo train` on the same
-    --out (a --resume started twice, say) is refused in one line instead of interleaving its
-    epochs with this one's. The lock is the kernel's advisory lock on the directory itself
-    (`fcntl.flock`), so nothing is added to the run, and it ends with the process however that
-    ends. Folders made here and left empty (the training failed before its first epoch) are
-    removed. Under torchrun, rank 0 holds it; where `fcntl` does not exist, nothing is held."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX
-        fcntl = None
-    if fcntl is None or os.environ.get("RANK", "0") != "0":
-        yield
-        return
-    with folder_for(run, "the run folder"):
-        handle = os.open(run, os.O_RDONLY)
-        try:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise ZooError(f"{run} is being trained by another process: wait for it to end, "
-                               "or choose another --out") from None
-            yield
-        finally:
-            os.close(handle)
 
 
 def _holding_the_run(func):
@@ -348,7 +272,7 @@ def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resu
             count += 1
             step = (epoch - 1) * windows + w + 1
             if snapshot_every and dist.main and step % snapshot_every == 0:
-                snapshot = run / "steps" / f"{step:08d}"
+                snapshot = step_folder(run, step)
                 try:
                     save_checkpoint(model, snapshot, **sections,
                                     metrics={"step": step, "epoch": round(step / windows, 6)})
@@ -577,15 +501,15 @@ def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: b
     if foreign:
         raise ZooError(f"{run} holds other files ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}): "
                        "choose a new or empty --out")
-    _check_own_folders(run)
+    check_own_folders(run)
     if previous:
         last_dir = run / previous["last"]
         saved = read_config(last_dir)
         _check_resumable(previous, saved, corpus, recipe, model_name, run)
-        _clean_leftovers(run, {(run / p).resolve() for p in (previous["last"], previous.get("best")) if p})
+        clean_leftovers(run, {(run / p).resolve() for p in (previous["last"], previous.get("best")) if p})
         return _Begun(load_checkpoint(last_dir, device=str(device)), saved["training"]["epoch"] + 1,
                       list(previous["history"]), previous.get("best"), previous["last"], last_dir)
-    _clean_leftovers(run, set())  # a run killed before its first run.json: nothing of it was finished
+    clean_leftovers(run, set())  # a run killed before its first run.json: nothing of it was finished
     note = f"{run} recorded no finished epoch (no {RUN_FILE}): starting at epoch 1" if resume else ""
     torch.manual_seed(recipe.seed)
     model = make_model()
@@ -612,18 +536,17 @@ def _keep_epoch(run: Path, model_name: str, epoch: int, model, optimizer, sectio
                 improved: bool) -> tuple[str, str | None]:
     """Write the epoch's checkpoint, point run.json at it, and drop epochs no longer last or best.
     A write that fails (a full disk) leaves the run as it was and says what it keeps."""
-    name = f"epochs/{epoch:04d}"
+    name = epoch_name(epoch)
     stale = {last, best}
     try:
         _write_epoch(run, epoch, model, optimizer, {**sections, "metrics": metrics})
-        atomic_write(run / RUN_FILE, json.dumps({"last": name, "best": name if improved else best, "model": model_name,
-                                                 "history": history}, indent=2) + "\n")
+        write_record(run, name, name if improved else best, model_name, history)
     except OSError as exc:
-        _drop_epoch(run, name)  # written perhaps, but run.json does not name it
+        drop_epoch(run, name)  # written perhaps, but run.json does not name it
         raise ZooError(_not_saved(run, f"epoch {epoch}", last, exc)) from None
     best = name if improved else best
     for old in stale - {None, name, best}:
-        _drop_epoch(run, old)
+        drop_epoch(run, old)
     return name, best
 
 

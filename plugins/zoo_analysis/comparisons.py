@@ -247,14 +247,13 @@ def run_checkpoints(directory, until: float):
     """(epochs of training, directory) for every step snapshot and epoch checkpoint of a run, in
     training order, up to `until` epochs (0: all)."""
     from zoo.checkpoint import read_config
+    from zoo.runs import checkpoints
 
-    directory = Path(directory)
     points = []
-    for folder in sorted([*directory.glob("steps/*"), *directory.glob("epochs/*")]):
-        if (folder / "config.json").is_file():
-            progress = float((read_config(folder).get("metrics") or {}).get("epoch", 0))
-            if not until or progress <= until + 1e-9:
-                points.append((progress, folder))
+    for folder in checkpoints(directory):
+        progress = float((read_config(folder).get("metrics") or {}).get("epoch", 0))
+        if not until or progress <= until + 1e-9:
+            points.append((progress, folder))
     return sorted(points)
 
 
@@ -270,7 +269,9 @@ class TrainingKL(Analyzer):
 
     def check_inputs(self, model, data, params) -> None:
         super().check_inputs(model, data, params)
-        if data.checkpoint is None or not (Path(data.checkpoint) / "run.json").is_file():
+        from zoo.runs import is_run
+
+        if data.checkpoint is None or not is_run(data.checkpoint):
             raise ZooError("training-kl follows a training run: pass its run directory as --model")
         if not run_checkpoints(data.checkpoint, params["epochs"]):
             raise ZooError(f"training-kl: {data.checkpoint} has no checkpoints within {params['epochs']} epochs; "

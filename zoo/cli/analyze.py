@@ -110,8 +110,9 @@ def _matching_models(pattern: str) -> list[str]:
     """--models: the checkpoint and run directories a glob matches, in order."""
     import glob
 
-    found = sorted(p for p in glob.glob(pattern)
-                   if (Path(p) / "config.json").is_file() or (Path(p) / "run.json").is_file())
+    from ..runs import is_run
+
+    found = sorted(p for p in glob.glob(pattern) if (Path(p) / "config.json").is_file() or is_run(p))
     if not found:
         raise ZooError(f"--models {pattern!r} matches no checkpoint or run directory")
     return found

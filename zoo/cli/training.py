@@ -120,7 +120,8 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     from ..data import load_corpus
     from ..recipe import Recipe
     from ..registry import resolve
-    from ..train import read_run, saved_recipe, train_autocomplete
+    from ..runs import read_run
+    from ..train import saved_recipe, train_autocomplete
     from ..train import train as run_training
 
     overrides: dict[str, Any] = {
