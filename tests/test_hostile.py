@@ -295,3 +295,58 @@ def test_other_revisions_are_refused_before_any_download(revision, monkeypatch, 
     if "\n" not in revision and "\x00" not in revision:
         code, _, err = zoo_cli("pull", f"alice/tiny@{revision}")
         one_line_error(code, err, "neither a commit")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--lr", "nan"], "lr must be a number above 0, got nan"),
+    (["--lr", "inf"], "lr must be a number above 0, got inf"),
+    (["--lr-decay", "nan"], "lr_decay must be a number in (0, 1], got nan"),
+    (["--clip-value", "-1"], "clip_value must be a number above 0, got -1.0"),
+    (["--seed", str(2**70)], "seed must be between 0 and"),
+])
+def test_absurd_numbers_for_training_are_refused_before_it_starts(tmp_path, capsys, args, says):
+    from zoo.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["train", "--model", "lstm-1x8", "--data", "sample", "--out", str(tmp_path / "run"), "--quiet", *args])
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert err.count("\n") == 1
+    assert says in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--temperature", "nan"], "temperature must be 0"),
+    (["--temperature", "1e-320"], "temperature must be 0"),
+    (["--seed", str(2**70)], "--seed must be between 0 and"),
+])
+def test_absurd_sampling_settings_are_one_line(capsys, args, says):
+    from zoo.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["sample", "--model", "lstm-2x128.sample", "-n", "5", *args])
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert err.count("\n") == 1
+    assert says in err
+
+
+def test_a_sample_is_printed_as_it_is_drawn():
+    from zoo.sample import stream
+
+    model = zoo.load("lstm-2x128.sample")
+    pieces = list(stream(model, "The ", 150, temperature=0.8, seed=1, every=64))
+    assert [len(p) for p in pieces] == [64, 64, 22]
+    assert "".join(pieces) == zoo.sample.sample(model, "The ", 150, temperature=0.8, seed=1)
+
+
+def test_a_block_longer_than_half_the_text_is_refused():
+    import numpy as np
+
+    from zoo.evaluate import bootstrap_se
+
+    losses = np.random.default_rng(0).exponential(1.0, 1_000)
+    assert bootstrap_se(losses, block=500) > 0
+    with pytest.raises(zoo.ZooError, match="leaves fewer than two runs in 1,000 characters: choose at most 500"):
+        bootstrap_se(losses, block=10**12)

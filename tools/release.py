@@ -208,7 +208,7 @@ def table(args) -> None:
         dtype = f" ({spec.released['dtype']})" if spec.released.get("dtype") else ""
         size = (folder / "model.safetensors").stat().st_size / 1e6
         print(f"| `{name}` | {count:,} | {spec.released['test_ce']:.4f} ± {spec.released['test_se']:.4f} | "
-              f"{'-' if paper is None else paper} | {size:.1f} MB{dtype} |")
+              f"{'-' if paper is None else format(paper, '.3f')} | {size:.1f} MB{dtype} |")
 
 
 def main() -> None:

@@ -129,7 +129,8 @@ def bootstrap_se(values: np.ndarray, resamples: int = 100, seed: int = 0, block:
     n = len(values)
     if block <= 1:
         return float(np.array([values[rng.integers(0, n, n)].mean() for _ in range(resamples)]).std(ddof=1))
-    block = min(block, n)
+    if 2 * block > n:  # one or no whole run to draw: the "error" would be 0
+        raise ZooError(f"--block {block:,} leaves fewer than two runs in {n:,} characters: choose at most {n // 2:,}")
     sums = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
     windows = sums[block:] - sums[:-block]  # the sum of every run of `block` positions
     count = -(-n // block)  # runs per resample: about n positions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .errors import ZooError
@@ -52,8 +53,17 @@ class Recipe:
         for name in ("batch_size", "seq_length", "max_epochs"):
             if getattr(self, name) < 1:
                 raise ZooError(f"{name} must be at least 1")
-        if self.lr <= 0:
-            raise ZooError("lr must be positive")
+        finite = {"lr": (0, None), "lr_decay": (0, 1), "init_scale": (0, None), "clip_value": (0, None),
+                  "rmsprop_alpha": (0, 1), "forget_bias": (None, None)}
+        for name, (low, high) in finite.items():  # --lr nan would train to "best validation nan"
+            value = getattr(self, name)
+            if not math.isfinite(value) or (low is not None and value <= low) or (high is not None and value > high):
+                bounds = f"in ({low}, {high}]" if high is not None else "above 0" if low is not None else "finite"
+                raise ZooError(f"{name} must be a number {bounds}, got {value}")
+        if not 0 <= self.dropout < 1:
+            raise ZooError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0 <= self.seed <= 2**63 - 1:
+            raise ZooError(f"seed must be between 0 and {2**63 - 1}, got {self.seed}")
 
     @classmethod
     def autocomplete(cls) -> Recipe:

@@ -14,11 +14,31 @@ import torch
 
 from .errors import ZooError
 
+MAX_SEED = 2**63 - 1  # torch's generators take seeds up to this
 
-@torch.no_grad()
+
+def check_settings(length: int, temperature: float, seed: int | None) -> None:
+    """Refuse, in one line, the settings that would fail deep inside torch or mean nothing."""
+    import math
+
+    if length < 0:
+        raise ZooError("the number of characters must be >= 0")
+    if not math.isfinite(temperature) or temperature < 0 or 0 < temperature < 1e-6 or temperature > 1e6:
+        raise ZooError(f"temperature must be 0 (the most likely character) or between 1e-6 and 1e6, got {temperature}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ZooError(f"--seed must be between 0 and {MAX_SEED}, got {seed}")
+
+
 def sample(model: Any, prime: str, length: int, temperature: float = 1.0, seed: int | None = None) -> str:
     """`length` characters continuing `prime`. Temperature divides the logits (lower: more
     conservative); 0 takes the most likely character every time."""
+    return "".join(stream(model, prime, length, temperature, seed))
+
+
+@torch.no_grad()
+def stream(model: Any, prime: str, length: int, temperature: float = 1.0, seed: int | None = None,
+           every: int = 64):
+    """`sample`, in pieces of `every` characters as they are drawn: a long sample shows at once."""
     from .recurrent import RecurrentLM
 
     if getattr(model, "vocab", None) is None:
@@ -27,10 +47,7 @@ def sample(model: Any, prime: str, length: int, temperature: float = 1.0, seed: 
         raise ZooError("this model predicts words, not the next character: try `zoo autocomplete`")
     if "log_probs" not in getattr(model, "capabilities", ()):
         raise ZooError("this model gives no next-character distribution to sample from")
-    if temperature < 0:
-        raise ZooError("temperature must be >= 0")
-    if length < 0:
-        raise ZooError("the number of characters must be >= 0")
+    check_settings(length, temperature, seed)
     recurrent = isinstance(model, RecurrentLM)
     if recurrent:
         model.eval()
@@ -51,10 +68,14 @@ def sample(model: Any, prime: str, length: int, temperature: float = 1.0, seed: 
         else:
             nxt = torch.multinomial(torch.softmax(last.double() / temperature, -1), 1, generator=generator)[0]
         out.append(int(nxt))
+        if len(out) == every:
+            yield model.vocab.decode(out)
+            out = []
         if recurrent:
             logits, state = model(nxt.view(1, 1), state)
             last = logits[0, -1]
         else:
             ids = torch.cat([ids, nxt.view(1).to(ids.device)])
             last = model.log_probs(ids[-context:] if context else ids)[-1]
-    return model.vocab.decode(out)
+    if out:
+        yield model.vocab.decode(out)

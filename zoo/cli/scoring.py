@@ -20,8 +20,8 @@ from .common import complete_models, emit_json, is_autocomplete, labelled, load_
 @click.option("--split", "fractions", help="Train,validation,test fractions (default: as in training).")
 @click.option("--on", "part", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
               help="Which split to score.")
-@click.option("--resamples", type=click.IntRange(min=0), default=100, show_default=True,
-              help="Bootstrap resamples for the standard error.")
+@click.option("--resamples", type=click.IntRange(min=0, max=100_000), default=100, show_default=True,
+              help="Bootstrap resamples for the standard error (at most 100,000).")
 @click.option("--block", type=click.IntRange(min=1), default=1, show_default=True,
               help="Characters per bootstrap draw: 1 draws each on its own (the paper); more draw runs of that many, "
                    "which allows for the dependence between neighbouring characters.")
@@ -209,12 +209,17 @@ def autocomplete(model_spec, text, count, device, as_json) -> None:
 @click.option("--seed", type=int, help="For reproducible samples.")
 @click.option("--device", default="auto", show_default=True)
 def sample(model_spec, prime, length, temperature, seed, device) -> None:
-    """Generate text from a trained model, or from a fitted baseline (n-gram, n-NN)."""
-    from ..sample import sample as generate
+    """Generate text from a trained model, or from a fitted baseline (n-gram, n-NN); the text is
+    printed as it is drawn."""
+    from ..sample import check_settings, stream
 
+    check_settings(length, temperature, seed)  # before loading anything
     model, _ = load_model(model_spec, device)
     unknown = model.vocab.unknown_count(prime)
     if unknown:  # read as the unknown stand-in: the model never saw them
         click.echo(f"note: {unknown:,} character(s) of --prime are not in the model's vocabulary and are read as "
                    f"its unknown-character stand-in {model.vocab.unk!r}", err=True)
-    click.echo(prime + generate(model, prime, length, temperature, seed))
+    click.echo(prime, nl=False)
+    for piece in stream(model, prime, length, temperature, seed):
+        click.echo(piece, nl=False)
+    click.echo()
