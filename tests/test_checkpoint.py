@@ -54,16 +54,21 @@ def test_a_folder_of_pickled_weights_is_named_as_such(ckpt, tmp_path):
         zoo.load_checkpoint(folder)
     (folder / CONFIG).write_text("{}")
     with pytest.raises(zoo.ZooError, match=r"model.safetensors is missing \(found pytorch_model.bin"):
-        zoo.checkpoint._read_weights(folder, None)
+        zoo.checkpoint._read_weights(folder, None, {})
 
 
 def test_corrupt_weights_are_refused(ckpt):
     _, path = ckpt
     data = (path / WEIGHTS).read_bytes()
-    (path / WEIGHTS).write_bytes(data[: len(data) // 2])
-    config = json.loads((path / CONFIG).read_text())
+    flipped = bytearray(data)
+    flipped[-5] ^= 0xFF  # one weight's byte: the file still parses, only the checksum tells
+    (path / WEIGHTS).write_bytes(bytes(flipped))
     with pytest.raises(zoo.ZooError, match="does not match the sha256"):
         zoo.load_checkpoint(path)
+    (path / WEIGHTS).write_bytes(data[: len(data) // 2])  # cut short: its header says more than it holds
+    with pytest.raises(zoo.ZooError, match="not a valid safetensors file: .* lies outside the file"):
+        zoo.load_checkpoint(path)
+    config = json.loads((path / CONFIG).read_text())
     del config["weights_sha256"]
     (path / CONFIG).write_text(json.dumps(config))
     with pytest.raises(zoo.ZooError, match="not a valid safetensors file"):

@@ -3,6 +3,7 @@ line or recovered from, and nothing outside the folder the user named is written
 
 import errno
 import json
+import re
 import os
 import random
 import shutil
@@ -350,3 +351,38 @@ def test_a_block_longer_than_half_the_text_is_refused():
     assert bootstrap_se(losses, block=500) > 0
     with pytest.raises(zoo.ZooError, match="leaves fewer than two runs in 1,000 characters: choose at most 500"):
         bootstrap_se(losses, block=10**12)
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"hidden": 20000}, "do not fit its config: .* is \\[.*\\], the config needs \\[.*20000"),
+    ({"layers": 1000000}, "layers must be an integer from 1 to 64, got 1000000"),
+    ({"hidden": 10**9}, "hidden must be an integer from 1 to 32,768"),
+    ({"dropout": "x"}, "dropout must be a number in \\[0, 1\\), got 'x'"),
+])
+def test_absurd_sizes_in_a_config_are_the_files_fault_and_cost_nothing(tmp_path, capsys, change, says):
+    """Checked against limits and the weights' header before any tensor is allocated: one line,
+    not the architecture plugin's failure, and no gigabytes."""
+    import resource
+
+    from zoo.cli import main
+
+    folder = save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abcde"))), tmp_path / "ckpt")
+    config = json.loads((folder / CONFIG).read_text())
+    config["model"].update(change)
+    (folder / CONFIG).write_text(json.dumps(config))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(SystemExit) as done:
+        main(["sample", "--model", str(folder), "-n", "1"])
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert err.count("\n") == 1, err
+    assert re.search(says, err), err
+    assert "plugin" not in err
+    try:  # zoo info shows what loading finds: a refused config, or weights refused beside the spec
+        main(["info", str(folder)])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert re.search(says, err if code else out), (out, err)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # KiB: well under the 6 GB

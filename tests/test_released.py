@@ -175,3 +175,12 @@ def test_push_takes_a_model_name_as_every_command_does(zoo_cli):
     code, out, err = zoo_cli("push", "lstm-2x128.sample", "--repo-id", "someone/sample", "--dry-run", "--json")
     assert code == 0, err
     assert {"model.safetensors", "config.json", "README.md"} <= {row["path"] for row in json.loads(out)["files"]}
+
+
+def test_a_checkpoint_outside_a_run_publishes_the_history_it_holds(tmp_path):
+    from zoo import hub
+
+    copy = tmp_path / "lstm-1x64.warpeace"
+    shutil.copytree(RELEASED / "lstm-1x64.warpeace", copy)
+    public = json.loads(hub.prepare(copy, "someone/lstm-1x64").files["config.json"])
+    assert len(public["history"]) == len(read_config(copy)["history"]) == 50

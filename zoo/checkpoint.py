@@ -15,6 +15,7 @@ new weights with an old config.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -156,19 +157,86 @@ def _pickles_found(directory: Path) -> str:
     return f" (found {', '.join(others)}: pickled weights, which zoo does not load)" if others else ""
 
 
-def _read_weights(directory: Path, expected_sha256: str | None) -> dict[str, Any]:
+MAX_HEADER = 100 << 20  # a safetensors header (names, shapes, offsets) larger than this is not a model's
+
+
+def _weights_header(path: Path) -> dict[str, tuple[int, ...]]:
+    """The tensors' shapes from a safetensors file's header, read without its data, so that a
+    file whose tensors do not fit the config is refused before anything is allocated."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(16)
+            if _is_pickle(head):
+                raise ZooError(f"{path} is a pickle (torch.save) file, not safetensors; zoo never unpickles weights")
+            length = int.from_bytes(head[:8], "little")
+            if len(head) < 8 or not 2 <= length <= min(MAX_HEADER, size - 8):
+                raise ValueError(f"a header of {length:,} bytes in a file of {size:,}")
+            handle.seek(8)
+            header = json.loads(handle.read(length))
+        shapes = {}
+        for name, entry in header.items():
+            if name == "__metadata__":
+                continue
+            begin, stop = entry["data_offsets"]
+            if not 0 <= begin <= stop <= size - 8 - length:
+                raise ValueError(f"{name} lies outside the file")
+            shapes[name] = tuple(int(d) for d in entry["shape"])
+        return shapes
+    except ZooError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ZooError(f"{path} is not a valid safetensors file: {exc}") from None
+
+
+def _stream_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX
+        return None
+
+
+def _read_weights(directory: Path, expected_sha256: str | None, expected: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    """The checkpoint's tensors, checked in the order that costs least: the header's shapes against
+    the config's (`expected`, from a model built on the meta device), the file's size against this
+    machine's memory, the sha256 read in pieces; only then are the tensors loaded (memory-mapped)."""
     import safetensors.torch
 
     path = directory / WEIGHTS
     if not path.is_file():
         raise ZooError(f"no checkpoint at {directory}: {WEIGHTS} is missing{_pickles_found(directory)}")
-    data = path.read_bytes()
-    if _is_pickle(data):
-        raise ZooError(f"{path} is a pickle (torch.save) file, not safetensors; zoo never unpickles weights")
-    if expected_sha256 and sha256_bytes(data) != expected_sha256:
+    found = _weights_header(path)
+    missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(unexpected[:3])}{' ...' if len(unexpected) > 3 else ''}")
+        if wrong:
+            k = wrong[0]
+            parts.append(f"{k} is {list(found[k])}, the config needs {list(expected[k])}")
+        raise ZooError(f"the weights in {path} do not fit its config: {'; '.join(parts)}")
+    memory = _memory_bytes()
+    size = path.stat().st_size
+    if memory and size > memory:
+        raise ZooError(f"{path} holds {size / 2**30:.1f} GiB of weights, more than this machine's "
+                       f"{memory / 2**30:.1f} GiB of memory")
+    if expected_sha256 and _stream_sha256(path) != expected_sha256:
         raise ZooError(f"{path} does not match the sha256 in {CONFIG}: the file is corrupt or from another checkpoint")
     try:
-        return safetensors.torch.load(data)
+        return safetensors.torch.load_file(path)
     except Exception as exc:  # safetensors raises its own error types for every malformation
         raise ZooError(f"{path} is not a valid safetensors file: {exc}") from exc
 
@@ -226,22 +294,12 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
     if vocab is not None and len(vocab.chars) != model_config.vocab_size:
         raise ZooError(f"{directory / CONFIG}: its vocabulary has {len(vocab.chars)} characters, "
                        f"its model {model_config.vocab_size}")
-    tensors = _read_weights(directory, config.get("weights_sha256"))
+    import torch
+
+    with torch.device("meta"):  # the shapes the config asks for, without allocating them
+        shapes = {k: tuple(v.shape) for k, v in create_model(model_config, vocab=vocab).state_dict().items()}
+    tensors = _read_weights(directory, config.get("weights_sha256"), shapes)
     model = create_model(model_config, vocab=vocab)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in tensors.items()}
-    missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
-    if missing or unexpected or wrong:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
-        if unexpected:
-            parts.append(f"unexpected {', '.join(unexpected[:3])}{' ...' if len(unexpected) > 3 else ''}")
-        if wrong:
-            k = wrong[0]
-            parts.append(f"{k} is {list(found[k])}, the config needs {list(expected[k])}")
-        raise ZooError(f"the weights in {directory / WEIGHTS} do not fit its config: {'; '.join(parts)}")
     model.load_state_dict(tensors, strict=True)
     if model_config.task == "autocomplete":
         words = config.get("words")

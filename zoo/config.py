@@ -19,6 +19,12 @@ BIAS_KINDS = ("single", "double")
 TASKS = ("next-char", "autocomplete")
 
 
+# The largest sizes a config may ask for, checked before anything is built: far beyond the models
+# of the papers (hidden 600, 3 layers, 16,386 word classes), small enough that a hostile config.json
+# cannot make `zoo info` allocate gigabytes or build a million layers.
+LIMITS = {"vocab_size": 1 << 20, "layers": 64, "hidden": 1 << 15, "embed_dim": 1 << 15, "classes": 1 << 20}
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Hyper-parameters and conventions of a recurrent character model.
@@ -61,18 +67,16 @@ class ModelConfig:
         def bad(msg: str) -> ZooError:
             return ZooError(f"invalid model config: {msg}")
 
-        if not isinstance(self.vocab_size, int) or self.vocab_size < 1:
-            raise bad(f"vocab_size must be a positive integer, got {self.vocab_size!r}")
-        if not isinstance(self.layers, int) or self.layers < 1:
-            raise bad(f"layers must be a positive integer, got {self.layers!r}")
-        if not isinstance(self.hidden, int) or self.hidden < 1:
-            raise bad(f"hidden must be a positive integer, got {self.hidden!r}")
+        for name, most in LIMITS.items():  # sizes beyond these are a damaged or hostile file, not a model
+            value = getattr(self, name)
+            if value is None and name in ("embed_dim", "classes"):
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+                raise bad(f"{name} must be an integer from 1 to {most:,}, got {value!r}")
         if self.input not in INPUT_KINDS:
             raise bad(f"input must be one of {', '.join(INPUT_KINDS)}, got {self.input!r}")
-        if self.embed_dim is not None and (not isinstance(self.embed_dim, int) or self.embed_dim < 1):
-            raise bad(f"embed_dim must be a positive integer, got {self.embed_dim!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise bad(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not isinstance(self.dropout, (int, float)) or isinstance(self.dropout, bool) or not 0 <= self.dropout < 1:
+            raise bad(f"dropout must be a number in [0, 1), got {self.dropout!r}")
         if self.bias not in BIAS_KINDS:
             raise bad(f"bias must be one of {', '.join(BIAS_KINDS)}, got {self.bias!r}")
         if self.task not in TASKS:

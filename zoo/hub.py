@@ -343,14 +343,16 @@ def _run_history(checkpoint: Path) -> dict[str, Any]:
     checkpoint outside a run."""
     from .runs import read_run, run_of
 
+    run = run_of(checkpoint)
+    if run is None:  # a checkpoint of its own: the history its config holds, if any, stays
+        return {}
     try:
-        run = run_of(checkpoint)
-        history = read_run(run)["history"] if run else None
+        history = read_run(run)["history"]
         epoch = int(json.loads((checkpoint / CONFIG).read_text(encoding="utf-8"))["metrics"]["epoch"])
     except (OSError, ValueError, KeyError, TypeError, ZooError):
         return {}
     keep = ("epoch", "lr", "train_nats", "valid_nats", "seconds")
-    return {"history": [{k: h[k] for k in keep if k in h} for h in history or [] if int(h["epoch"]) <= epoch]}
+    return {"history": [{k: h[k] for k in keep if k in h} for h in history if int(h["epoch"]) <= epoch]}
 
 
 def _reproduces(name: str | None, config: dict[str, Any], asked: bool) -> dict[str, Any] | None:
