@@ -386,3 +386,30 @@ def test_absurd_sizes_in_a_config_are_the_files_fault_and_cost_nothing(tmp_path,
     out, err = capsys.readouterr()
     assert re.search(says, err if code else out), (out, err)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # KiB: well under the 6 GB
+
+
+def test_every_analyzer_is_checked_against_the_text_before_the_first_report(tmp_path, capsys):
+    from zoo.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["analyze", "--model", "lstm-2x128.sample", "--analyzer", "saturation,cells,line-ends", "--max-chars",
+              "2", "--out", str(tmp_path / "reports"), "--quiet"])
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert "line-ends: the text has no word followed by a space or a line end" in err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_report_folder_being_written_is_refused_to_a_second_analysis(tmp_path, capsys):
+    from zoo.cli import main
+    from zoo.fileio import hold_folder
+
+    out = tmp_path / "reports"
+    with hold_folder(out, "written by another zoo analyze"), pytest.raises(SystemExit) as done:
+        main(["analyze", "--model", "lstm-2x128.sample", "--analyzer", "saturation", "--max-chars", "500",
+              "--out", str(out), "--quiet"])
+    assert done.value.code == 1
+    assert "is being written by another zoo analyze" in capsys.readouterr().err
+    main(["analyze", "--model", "lstm-2x128.sample", "--analyzer", "saturation", "--max-chars", "500",
+          "--out", str(out), "--quiet"])  # released: the same command writes its report
+    assert (out / "report.html").is_file()

@@ -78,3 +78,35 @@ def folder_for(path: str | Path, what: str = "the folder", hint: str = ""):
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def hold_folder(path: str | Path, doing: str):
+    """Hold `path` (a folder a command writes, perhaps replacing it whole) against a second process
+    doing the same: the kernel's advisory lock on a file named after the folder's absolute path in
+    ``$ZOO_HOME/locks``, so that nothing is added beside the user's files and a rename of the folder
+    does not lose the lock. The second is refused in one line saying the folder is being `doing`.
+    Where `fcntl` does not exist or $ZOO_HOME cannot be written, nothing is held."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    name = hashlib.sha256(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:32]
+    try:
+        locks = zoo_home() / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        handle = os.open(locks / f"{name}.lock", os.O_RDWR | os.O_CREAT, usual_mode())
+    except OSError:  # a read-only home costs the lock, not the command
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            from .errors import ZooError
+
+            raise ZooError(f"{path} is being {doing}: wait for it to end, or choose another --out") from None
+        yield
+    finally:
+        os.close(handle)

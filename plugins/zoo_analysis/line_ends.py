@@ -42,6 +42,14 @@ class LineEnds(Analyzer):
     }
     template = Path(__file__).parent / "templates" / "line_ends.html.j2"
 
+    def check_inputs(self, model, data, params) -> None:
+        """A text with no place where a line could end is refused with the others' checks, before
+        any analyzer of the same command writes its report."""
+        super().check_inputs(model, data, params)
+        if data.text is None:
+            raise ZooError("line-ends: the analysis needs the text")
+        _places(data.text, params["line_end"], params["after"])
+
     def run(self, model, data, *, line_end, after, longest, edges, min_count, block) -> Report:
         import numpy as np
 
@@ -50,23 +58,7 @@ class LineEnds(Analyzer):
         text = data.text
         if text is None:
             raise ZooError("line-ends: the analysis needs the text")
-        if line_end == "auto":  # in CR LF text "\n\r" occurs only between paragraphs, and the other way round
-            end = "\r" if text.count("\r\n") > text.count("\n\r") else "\n"
-        else:
-            end = ENDS[line_end]
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        here, following = codes[:-1], codes[1:]
-        blank = [32, 9, 10, 13]
-        if after == "auto":
-            before_end = here[following == ord(end)]
-            after = "space" if (before_end == 32).sum() * 2 > len(before_end) else "word"
-        if after == "word":  # a character that is not white space, followed by a space or the line end
-            could_end = ~np.isin(here, blank) & np.isin(following, [32, ord(end)])
-        else:  # a space, followed by the line end or the next word
-            could_end = (here == 32) & ((following == ord(end)) | ~np.isin(following, blank))
-        if not could_end.any():
-            follows = "a space or a line end" if after == "word" else "a line end or a word"
-            raise ZooError(f"line-ends: the text has no {after} followed by {follows}")
+        end, after, could_end, following = _places(text, line_end, after)
         ended = following[could_end] == ord(end)
         where = np.flatnonzero(could_end)
         column = np.minimum(line_position(text)[:-1][could_end], longest)
@@ -149,3 +141,29 @@ def _chart(columns, min_count, model_label, end, after) -> bytes:
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     return png(fig)
+
+
+def _places(text: str, line_end: str, after: str):
+    """(the line-end character, where a line may end: "word" or "space", the mask of the positions
+    after which it could end, the next character's code at every position); a text without any
+    such position is refused in one line."""
+    import numpy as np
+
+    if line_end == "auto":  # in CR LF text "\n\r" occurs only between paragraphs, and the other way round
+        end = "\r" if text.count("\r\n") > text.count("\n\r") else "\n"
+    else:
+        end = ENDS[line_end]
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    here, following = codes[:-1], codes[1:]
+    blank = [32, 9, 10, 13]
+    if after == "auto":
+        before_end = here[following == ord(end)]
+        after = "space" if (before_end == 32).sum() * 2 > len(before_end) else "word"
+    if after == "word":  # a character that is not white space, followed by a space or the line end
+        could_end = ~np.isin(here, blank) & np.isin(following, [32, ord(end)])
+    else:  # a space, followed by the line end or the next word
+        could_end = (here == 32) & ((following == ord(end)) | ~np.isin(following, blank))
+    if not could_end.any():
+        follows = "a space or a line end" if after == "word" else "a line end or a word"
+        raise ZooError(f"line-ends: the text has no {after} followed by {follows}")
+    return end, after, could_end, following

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ..errors import ZooError
+from ..fileio import hold_folder
 from .catalog import analyzer_record
 from .common import complete_models, emit_json, folder_name, is_autocomplete, labelled, load_model, trained_corpus
 
@@ -233,26 +234,27 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     for target in targets.values():  # before any work: a folder that cannot take its report
         check_report_dir(target)
     results = {}
-    try:
-        for runner in runners:
-            target = targets[runner.name]
-            with blame("analyzer", runner.name):
-                report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
-                write_report(report, target, runner.template)
-            results[runner.name] = {"report": str(target / "report.html"), "summary": report.summary}
-            if not as_json:
-                click.echo(f"{runner.name}: {target / 'report.html'}")
-    except BaseException:  # a later analyzer failed or was interrupted: the index lists the reports written
-        if one_folder_each and results:
-            with contextlib.suppress(ZooError):
-                write_index(home)
-        raise
-    if one_folder_each:
-        index = write_index(home)
-        if index is None:
-            click.echo(f"zoo: note: {home / 'index.html'} is not a zoo index page: left as it is", err=True)
-        elif not as_json:
-            click.echo(f"all reports of this model: {index}")
+    with hold_folder(home, "written by another zoo analyze"):  # two analyses into one --out would replace each other
+        try:
+            for runner in runners:
+                target = targets[runner.name]
+                with blame("analyzer", runner.name):
+                    report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
+                    write_report(report, target, runner.template)
+                results[runner.name] = {"report": str(target / "report.html"), "summary": report.summary}
+                if not as_json:
+                    click.echo(f"{runner.name}: {target / 'report.html'}")
+        except BaseException:  # a later analyzer failed or was interrupted: the index lists the reports written
+            if one_folder_each and results:
+                with contextlib.suppress(ZooError):
+                    write_index(home)
+            raise
+        if one_folder_each:
+            index = write_index(home)
+            if index is None:
+                click.echo(f"zoo: note: {home / 'index.html'} is not a zoo index page: left as it is", err=True)
+            elif not as_json:
+                click.echo(f"all reports of this model: {index}")
     if as_json:
         from ..report import jsonable
 
