@@ -413,3 +413,19 @@ def test_a_report_folder_being_written_is_refused_to_a_second_analysis(tmp_path,
     main(["analyze", "--model", "lstm-2x128.sample", "--analyzer", "saturation", "--max-chars", "500",
           "--out", str(out), "--quiet"])  # released: the same command writes its report
     assert (out / "report.html").is_file()
+
+
+def test_a_split_of_nans_is_refused():
+    from zoo.data import parse_split
+
+    with pytest.raises(zoo.ZooError, match="three positive fractions that add up to 1"):
+        parse_split("nan,nan,nan")
+
+
+def test_weights_without_a_recorded_checksum_load_with_a_warning(tmp_path):
+    folder = save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abcde"))), tmp_path / "ckpt")
+    config = json.loads((folder / CONFIG).read_text())
+    del config["weights_sha256"]
+    (folder / CONFIG).write_text(json.dumps(config))
+    with pytest.warns(UserWarning, match="records no weights_sha256: model.safetensors is loaded unverified"):
+        zoo.load_checkpoint(folder)

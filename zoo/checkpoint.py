@@ -235,6 +235,10 @@ def _read_weights(directory: Path, expected_sha256: str | None, expected: dict[s
                        f"{memory / 2**30:.1f} GiB of memory")
     if expected_sha256 and _stream_sha256(path) != expected_sha256:
         raise ZooError(f"{path} does not match the sha256 in {CONFIG}: the file is corrupt or from another checkpoint")
+    if not expected_sha256:  # loaded, as a checkpoint of another tool may lack it, but never silently
+        import warnings
+
+        warnings.warn(f"{directory / CONFIG} records no weights_sha256: {WEIGHTS} is loaded unverified", stacklevel=3)
     try:
         return safetensors.torch.load_file(path)
     except Exception as exc:  # safetensors raises its own error types for every malformation

@@ -86,7 +86,7 @@ def parse_split(value: str | tuple | list | None) -> tuple[float, float, float] 
         fractions = tuple(float(p) for p in parts)
     except ValueError:
         raise ZooError(f"a split is three fractions such as 0.8,0.1,0.1, got {value!r}") from None
-    if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
+    if len(fractions) != 3 or not all(0 < f < 1 for f in fractions) or not abs(sum(fractions) - 1) <= 1e-6:
         raise ZooError(f"a split is three positive fractions that add up to 1, got {value!r}")
     return fractions  # type: ignore[return-value]
 
