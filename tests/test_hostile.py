@@ -3,9 +3,9 @@ line or recovered from, and nothing outside the folder the user named is written
 
 import errno
 import json
-import re
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
