@@ -184,3 +184,16 @@ def test_a_checkpoint_outside_a_run_publishes_the_history_it_holds(tmp_path):
     shutil.copytree(RELEASED / "lstm-1x64.warpeace", copy)
     public = json.loads(hub.prepare(copy, "someone/lstm-1x64").files["config.json"])
     assert len(public["history"]) == len(read_config(copy)["history"]) == 50
+
+
+def test_the_push_hint_runs_as_printed(zoo_cli, tmp_path):
+    """`zoo push --to-dir` says how to publish the folder; that command runs (here with --dry-run,
+    since there is no network)."""
+    folder = tmp_path / "hub"
+    code, out, err = zoo_cli("push", "lstm-2x128.sample", "--repo-id", "someone/sample", "--to-dir", str(folder))
+    assert code == 0, err
+    command = re.search(r"`zoo (push [^`]+)`", out)[1].split()
+    assert command == ["push", str(folder), "--repo-id", "someone/sample"]
+    code, out, err = zoo_cli(*command, "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["repo_id"] == "someone/sample"
