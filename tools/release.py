@@ -83,7 +83,8 @@ def set_entry(registry: Path, name: str, **fields) -> None:
 def add(args) -> None:
     import torch  # noqa: F401  (the conversion below needs it; fail here, not half-way)
 
-    from zoo.checkpoint import checkpoint_dir, read_config, update_config
+    from zoo.analysis import get_analyzer
+    from zoo.checkpoint import checkpoint_dir, load_checkpoint, read_config, update_config
     from zoo.hub import _run_history
     from zoo.registry import Registry
 
@@ -114,7 +115,9 @@ def add(args) -> None:
         update_config(work, metrics={"test_nats": figure["nats"], "test_se_nats": figure["se_nats"],
                                      "test_data_sha256": figure["sha256"]})
         reports = Path(tmp) / "reports"
-        zoo("analyze", "--model", str(work), "--data", args.data, "--analyzer", args.analyses, "--out", str(reports),
+        offered = load_checkpoint(work).capabilities  # a vanilla RNN has no gates to saturate
+        names = [n for n in args.analyses.split(",") if n and get_analyzer(n).requires <= offered]
+        zoo("analyze", "--model", str(work), "--data", args.data, "--analyzer", ",".join(names), "--out", str(reports),
             "--quiet", "--json")
         target = args.released / args.name
         if target.exists():
