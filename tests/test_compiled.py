@@ -89,7 +89,7 @@ def test_a_failed_compile_falls_back_to_the_plain_function(monkeypatch):
     assert nlstm.compiled_nested.functions[None] is nlstm.nested_sequence
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run on the GPU machine)")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("mode", [None, "reduce-overhead"])
 @pytest.mark.parametrize("arch, overrides, where", COMPILED)
 def test_gpu_training_path_equals_the_step_loop(arch, overrides, where, mode):
