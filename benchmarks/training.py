@@ -1,4 +1,4 @@
-"""The trainer's overhead: `zoo.train.train` against a bare PyTorch loop over the same model and data.
+"""The trainer's overhead: `zoo.trainer.train` against a bare PyTorch loop over the same model and data.
 
 Both run the paper's step (forward, cross-entropy, backward, element-wise clipping at 5, RMSprop)
 on the same windows of the same text; the trainer adds its bookkeeping (state detaching, loss
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 import zoo
 from zoo.data import bptt_batches, build_vocab, load_corpus
 from zoo.recipe import Recipe
-from zoo.train import train
+from zoo.trainer import train
 
 
 def bare_epoch(model, x_all, y_all, recipe: Recipe) -> float:

@@ -28,6 +28,16 @@ def tiny_text(tmp_path):
     return path
 
 
+@pytest.fixture(scope="session")
+def small_text(tmp_path_factory):
+    """A few thousand characters of little words, seeded: for the commands' quick runs."""
+    rng = random.Random(1)
+    words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far"]
+    path = tmp_path_factory.mktemp("text") / "small.txt"
+    path.write_text("\n".join(" ".join(rng.choice(words) for _ in range(6)) + "." for _ in range(150)) + "\n")
+    return path
+
+
 @pytest.fixture
 def zoo_cli(capsys):
     """Run the `zoo` command in-process: ``code, stdout, stderr = zoo_cli("list", "--json")``."""

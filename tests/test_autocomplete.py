@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 import torch
 from test_cli_analyze import CHROMIUM, open_in_browser
+from zoo_autocomplete import data as ac
+from zoo_autocomplete.task import Autocomplete
 
 import zoo
-from zoo import autocomplete as ac
 from zoo.data import load_corpus
-from zoo.recipe import Recipe
-from zoo.train import train_autocomplete
+from zoo.trainer import train
 from zoo.vocab import WordVocab
+
+MADSEN = Autocomplete().recipe()
 
 CYCLE = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
 
@@ -33,10 +35,10 @@ def cycle_text(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(cycle_text, tmp_path_factory):
     """A small LSTM trained on the cycle until it knows it."""
-    recipe = dataclasses.replace(Recipe.autocomplete(), batch_size=16, lr=0.02, max_epochs=20)
+    recipe = dataclasses.replace(MADSEN, batch_size=16, lr=0.02, max_epochs=20)
     run = tmp_path_factory.mktemp("runs") / "cycle"
-    result = train_autocomplete("lstm-1x32", load_corpus(str(cycle_text), split="0.9,0.05,0.05"), recipe, run,
-                                progress=False, log=lambda line: None, overrides={"input": "embedding"})
+    result = train("lstm-1x32", load_corpus(str(cycle_text), split="0.9,0.05,0.05"), recipe, run, task="autocomplete",
+                   progress=False, log=lambda line: None, overrides={"input": "embedding"})
     return run, result
 
 
@@ -134,7 +136,7 @@ def test_a_trained_model_completes_words_it_has_learned(trained):
 
 
 def test_accuracy_by_known_chars_on_known_answers():
-    from zoo_analysis.autocomplete import by_known
+    from zoo_autocomplete.analyzer import by_known
 
     known = np.array([0, 0, 1, 1, 1, 3])
     rank = np.array([1, 0, 2, 3, 1, 0])
@@ -148,7 +150,7 @@ def test_accuracy_by_known_chars_on_known_answers():
 
 
 def test_the_lead_over_a_reference_is_paired_by_character():
-    from zoo_analysis.autocomplete import lead
+    from zoo_autocomplete.analyzer import lead
 
     own = {"rank": np.array([1, 0, 1, 1]), "loss": np.array([1.0, 2.0, 3.0, 4.0]), "known": np.array([0, 0, 1, 1])}
     theirs = {"rank": np.array([0, 0, 1, 2]), "loss": np.array([2.0, 2.0, 3.0, 5.0]), "known": own["known"]}
@@ -190,7 +192,7 @@ def test_eval_analyze_and_autocomplete_commands(zoo_cli, trained, tmp_path):
     chars = zoo.save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abc "))), tmp_path / "chars")
     code, out, err = zoo_cli("eval", "--model", str(run), "--reference", str(chars))
     assert code == 1
-    assert "one of the two predicts words" in err
+    assert "made for the task next-char, the model for autocomplete" in err
     assert err.count("\n") == 1
     other = tmp_path / "other-words"  # the same weights, two words swapped: other scored characters
     shutil.copytree(zoo.checkpoint.checkpoint_dir(run), other)
@@ -268,12 +270,15 @@ def test_word_model_reports_render_in_a_real_browser(zoo_cli, trained, tmp_path)
 
 def test_resume_gives_the_uninterrupted_run(cycle_text, tmp_path):
     corpus = load_corpus(str(cycle_text), split="0.9,0.05,0.05")
-    recipe = dataclasses.replace(Recipe.autocomplete(), batch_size=16, max_epochs=2)
+    recipe = dataclasses.replace(MADSEN, batch_size=16, max_epochs=2)
     kwargs = {"progress": False, "log": lambda line: None, "overrides": {"input": "embedding"}}
-    train_autocomplete("gru-1x8", corpus, recipe, tmp_path / "straight", words=6, **kwargs)
-    train_autocomplete("gru-1x8", corpus, dataclasses.replace(recipe, max_epochs=1), tmp_path / "split", words=6, **kwargs)
-    # resumed without --words: the run's own six words, not the default 16,384
-    train_autocomplete("gru-1x8", corpus, recipe, tmp_path / "split", resume=True, progress=False, log=lambda line: None)
+    kwargs = {**kwargs, "task": "autocomplete"}
+    train("gru-1x8", corpus, recipe, tmp_path / "straight", options={"words": 6}, **kwargs)
+    train("gru-1x8", corpus, dataclasses.replace(recipe, max_epochs=1), tmp_path / "split", options={"words": 6},
+          **kwargs)
+    # resumed without --set words: the run's own six words, not the default 16,384
+    train("gru-1x8", corpus, recipe, tmp_path / "split", resume=True, task="autocomplete", progress=False,
+          log=lambda line: None)
     a = zoo.load_checkpoint(tmp_path / "straight").state_dict()
     b = zoo.load_checkpoint(tmp_path / "split").state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -296,14 +301,15 @@ def test_resume_from_the_command_line_keeps_the_task(zoo_cli, cycle_text, tmp_pa
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["sample", "--model", "{run}"], "predicts words"),
+    (["sample", "--model", "{run}"], "no next-character distribution"),
     (["analyze", "--model", "{run}", "--analyzer", "oracles"], "log_probs"),
     (["autocomplete", "--model", "{plain}", "the"], "not an autocomplete model"),
     (["analyze", "--model", "{run}", "--analyzer", "accuracy-by-known-chars", "--reference", "{plain}"],
      "reference 'plain' cannot be compared: it needs words"),
     (["analyze", "--model", "{plain}", "--analyzer", "char-probs", "--reference", "{run}", "--text", "abba"],
      "cannot be compared: it needs log_probs"),
-    (["train", "--model", "lstm-1x4", "--data", "{text}", "--words", "10"], "--words is for --task autocomplete"),
+    (["train", "--model", "lstm-1x4", "--data", "{text}", "--set", "words=10"],
+     "not a parameter of the task next-char (none) nor an option of lstm"),
     (["train", "--model", "lstm-1x4", "--data", "{empty}", "--task", "autocomplete"], "too few"),
 ])
 def test_misuse_is_one_line(zoo_cli, trained, cycle_text, tmp_path, monkeypatch, args, fragment):

@@ -61,7 +61,7 @@ def test_info_shows_spec_and_parameter_count(zoo_cli):
     assert "lstm-3x512.linux" in out
     assert out.startswith("lstm-3x512  (the shape of the registered variants below)\n")
     code, out, _ = zoo_cli("info", "gru-2x600.text8")
-    assert "  reference    source madsen2019-distill-autocomplete, test_ce 2.117, accuracy 0.5201\n" in out
+    assert "  reference    source madsen2019-distill, test_ce 2.117, accuracy 0.5201\n" in out
 
 
 def test_info_on_a_checkpoint_directory(zoo_cli, tmp_path):

@@ -242,7 +242,7 @@ def small(checkpoint, tmp_path, tiny_text):
                                              "(`make setup` does, as root)")
 def test_every_report_renders_in_a_real_browser(zoo_cli, small, tmp_path, tiny_text):
     from zoo.recipe import Recipe
-    from zoo.train import train
+    from zoo.trainer import train
 
     run_dir = tmp_path / "run"  # a real (short) run, with snapshots for training-kl
     train("lstm-2x16", load_corpus(str(tiny_text)), Recipe(max_epochs=1, batch_size=4, seq_length=20), run_dir,
@@ -330,7 +330,7 @@ def test_oracles_compare_two_models(zoo_cli, checkpoint, small, tmp_path):
 
 def test_training_kl_follows_a_run_and_identical_models_have_kl_zero(zoo_cli, tmp_path, tiny_text):
     from zoo.recipe import Recipe
-    from zoo.train import train
+    from zoo.trainer import train
 
     run_dir = tmp_path / "run"
     train("lstm-1x8", load_corpus(str(tiny_text)), Recipe(max_epochs=2, batch_size=4, seq_length=20), run_dir,

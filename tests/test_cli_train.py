@@ -206,7 +206,7 @@ def test_ctrl_c_during_training_says_what_was_kept_and_how_to_go_on(trained, tin
     def interrupted(*args, **kwargs):  # Ctrl-C while the resumed run trains its third epoch
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("zoo.train.train", interrupted)
+    monkeypatch.setattr("zoo.trainer.train", interrupted)
     code, out, err = run(capsys, "train", "--model", "lstm-1x24", "--data", tiny_text, "--out", trained,
                          "--epochs", "3", "--resume", "--quiet")
     assert code == 130

@@ -10,6 +10,7 @@ stands. So a page that tells authors something the base class does not do fails 
 """
 
 import importlib
+import json
 import re
 import sys
 import tomllib
@@ -99,7 +100,8 @@ def page_plugin(tmp_path_factory):
 
 def test_the_page_holds_a_whole_plugin_found_through_its_entry_point():
     assert {"zoo_indrnn/__init__.py", "zoo_indrnn/model.py", "tests/test_conformance.py",
-            "zoo_digits/__init__.py", "zoo_digits/features.py"} <= set(FILES)
+            "zoo_digits/__init__.py", "zoo_digits/features.py", "zoo_vowel/__init__.py",
+            "zoo_vowel/task.py"} <= set(FILES)
     assert "def option_sets" in FILES["tests/test_conformance.py"]  # the indented block joined its class
     entry = plugins().get("architecture", "indrnn")
     info = plugins().info[entry.plugin]
@@ -142,3 +144,21 @@ def test_the_pages_feature_plugin_describes_the_text_after_each_character():
     plugins().register(importlib.import_module("zoo_digits"), "digits")
     got = text_features("a1b22\n", ["digit"])["digit"]
     np.testing.assert_array_equal(got, [False, True, False, True, True, False])
+
+
+def test_the_pages_task_trains_scores_and_reloads(tiny_text, tmp_path, zoo_cli):
+    """Section 8's task, registered in-process: a run learns whether a vowel comes next (better
+    than the classes' base rate), its checkpoint reloads with its labels, `zoo eval` scores it."""
+    plugins().register(importlib.import_module("zoo_vowel"), "vowel")
+    corpus = zoo.load_corpus(str(tiny_text))
+    result = zoo.train("lstm-1x16", corpus, zoo.Recipe(max_epochs=3, batch_size=8, seq_length=20, lr=0.01),
+                       tmp_path / "run", task="vowel", progress=False, log=lambda line: None)
+    train_text = corpus.splits()[0]
+    rate = sum(c in "aeiouAEIOU" for c in train_text) / len(train_text)
+    base = -(rate * np.log(rate) + (1 - rate) * np.log(1 - rate))  # nats: knowing nothing but the rate
+    assert result.best_valid_nats < 0.8 * base
+    model = zoo.load(tmp_path / "run")
+    assert (model.config.task, model.config.classes, model.words.words[2:]) == ("vowel", 4, ["other", "vowel"])
+    code, out, err = zoo_cli("eval", "--model", str(tmp_path / "run"), "--json", "--on", "valid")
+    assert code == 0, err
+    assert abs(json.loads(out)["nats"] - result.best_valid_nats) < 1e-9

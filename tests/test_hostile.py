@@ -4,7 +4,6 @@ line or recovered from, and nothing outside the folder the user named is written
 import errno
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ from zoo.cli.common import labelled
 from zoo.data import load_corpus
 from zoo.hub import parse_spec
 from zoo.recipe import Recipe
-from zoo.train import train
+from zoo.trainer import train
 
 SMALL = {"batch_size": 4, "seq_length": 16, "patience": 0}
 
@@ -41,13 +40,8 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def text(tmp_path_factory):
-    """A few thousand characters of little words, seeded."""
-    rng = random.Random(1)
-    words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far"]
-    path = tmp_path_factory.mktemp("text") / "small.txt"
-    path.write_text("\n".join(" ".join(rng.choice(words) for _ in range(6)) + "." for _ in range(150)) + "\n")
-    return path
+def text(small_text):
+    return small_text
 
 
 @pytest.fixture(scope="module")
@@ -429,3 +423,133 @@ def test_weights_without_a_recorded_checksum_load_with_a_warning(tmp_path):
     (folder / CONFIG).write_text(json.dumps(config))
     with pytest.warns(UserWarning, match="records no weights_sha256: model.safetensors is loaded unverified"):
         zoo.load_checkpoint(folder)
+
+
+def poke(folder: Path, name: str, value: float) -> Path:
+    """Write `value` into one element of the tensor `name` of a checkpoint and record the new
+    weights' sha256, so that the value is all that is wrong with the file."""
+    import safetensors.torch
+
+    from zoo.checkpoint import safetensors_bytes
+
+    tensors = safetensors.torch.load_file(folder / WEIGHTS)
+    tensors[name].view(-1)[3] = value
+    data = safetensors_bytes(tensors, metadata={"format": "pt", "zoo_arch": "lstm"})
+    (folder / WEIGHTS).write_bytes(data)
+    config = json.loads((folder / CONFIG).read_text())
+    (folder / CONFIG).write_text(json.dumps({**config, "weights_sha256": zoo.fileio.sha256_bytes(data)}))
+    return folder
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_weights_holding_nan_or_infinity_are_refused_naming_the_tensor(tmp_path, text, value, zoo_cli):
+    model = zoo.create_model("lstm-1x8", vocab=zoo.Vocab(sorted(set(text.read_text()))))
+    folder = save_checkpoint(model, tmp_path / "ckpt")
+    name = sorted(model.state_dict())[-1]
+    poke(folder, name, value)
+    with pytest.raises(zoo.ZooError, match=f"{re.escape(str(folder / WEIGHTS))} holds NaN or infinite weights, "
+                                           f"first in {re.escape(name)}:"):
+        zoo.load_checkpoint(folder)
+    code, _, err = zoo_cli("eval", "--model", str(folder), "--data", str(text), "--resamples", "0")
+    one_line_error(code, err, f"holds NaN or infinite weights, first in {name}")
+    code, out, err = zoo_cli("sample", "--model", str(folder), "-n", "5", "--seed", "1")
+    one_line_error(code, err, str(folder / WEIGHTS))
+    assert out == ""
+
+
+def test_every_shipped_checkpoint_is_finite_and_loads():
+    """The bundled model and every released one (float16 among them) pass the check."""
+    from zoo.registry import PRETRAINED, RELEASED
+
+    folders = sorted(p.parent for root in (PRETRAINED, RELEASED) for p in Path(root).glob(f"*/{CONFIG}"))
+    assert len(folders) >= 2
+    for folder in folders:
+        assert zoo.load_checkpoint(folder).vocab is not None, folder
+
+
+# -- 7. memory running out, even while the error is being explained --------------------------------
+
+def raising(exc: BaseException):
+    def fail(*args, **kwargs):
+        raise exc
+    return fail
+
+
+@pytest.mark.parametrize("inner", [MemoryError(), ValueError("boom")])
+@pytest.mark.parametrize("failing", ["_first_line", "out_of_memory", "plugins"])
+def test_attributing_a_failure_to_a_plugin_that_fails_itself_is_still_one_line(tmp_path, monkeypatch, zoo_cli,
+                                                                                inner, failing):
+    """`blame` names the plugin whose code failed; when naming it fails in turn (memory ran out
+    while formatting or looking the plugin up), the command still ends in one line."""
+    import dataclasses
+
+    import zoo.plugins
+
+    folder = save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abcde"))), tmp_path / "ckpt")
+    entries = zoo.plugins.plugins().entries["architecture"]
+    failing_lstm = type("FailingLSTM", (entries["lstm"].load(),), {"__init__": raising(inner)})
+    monkeypatch.setitem(entries, "lstm", dataclasses.replace(entries["lstm"], target=failing_lstm))
+    with monkeypatch.context() as patched:  # only for the attribution: loading looks plugins up too
+        patched.setattr(zoo.plugins, failing, raising(MemoryError()))
+        with pytest.raises(zoo.ZooError, match="out of memory") as refused, zoo.plugins.blame("architecture", "lstm"):
+            failing_lstm(None)
+    assert "\n" not in str(refused.value)
+    if failing != "plugins":
+        monkeypatch.setattr(zoo.plugins, failing, raising(MemoryError()))
+        code, out, err = zoo_cli("sample", "--model", str(folder), "-n", "1")
+        one_line_error(code, err, "out of memory (a smaller model")
+        assert out == ""
+
+
+@pytest.mark.parametrize("raised, explaining, says", [
+    (MemoryError(), MemoryError(), "out of memory (a smaller model, --batch-size or text may fit"),
+    (ValueError("odd\nsecond line"), MemoryError(), "out of memory (a smaller model"),
+    (ValueError("odd\nsecond line"), RuntimeError("no"), "unexpected ValueError: odd (ZOO_TRACEBACK=1 prints"),
+])
+def test_a_command_whose_error_cannot_be_explained_still_ends_in_one_line(monkeypatch, zoo_cli, raised, explaining,
+                                                                          says):
+    import zoo.loading
+    import zoo.plugins
+
+    monkeypatch.setattr(zoo.loading, "load", raising(raised))
+    monkeypatch.setattr(zoo.plugins, "explain", raising(explaining))
+    code, out, err = zoo_cli("sample", "--model", "lstm-2x128.sample", "-n", "1")
+    one_line_error(code, err, says)
+
+
+@pytest.mark.parametrize("exc", [
+    MemoryError(),
+    RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: you tried to "
+                 "allocate 40000000000000 bytes. Error code 12 (Cannot allocate memory)"),
+    ImportError("libtorch_cpu.so: failed to map segment from shared object"),
+])
+def test_running_out_of_memory_is_said_as_such_not_as_a_bug_or_a_plugins_failure(exc):
+    from zoo.plugins import blame, explain
+
+    assert explain(exc).startswith("out of memory: ")
+    with pytest.raises(zoo.ZooError, match="^architecture 'lstm' ran out of memory: .*ulimit -v"), \
+            blame("architecture", "lstm"):
+        raise exc
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads the process's size from Linux's /proc")
+def test_a_hostile_config_under_a_memory_limit_is_one_line(tmp_path):
+    """A config asking for a million layers, read by a process under a limit on its address space
+    a little above what the command line's code has mapped (`ulimit -v`): torch cannot even load,
+    and the command still ends in one line."""
+    folder = save_checkpoint(zoo.create_model("lstm-1x8", vocab=zoo.Vocab(list("abcde"))), tmp_path / "ckpt")
+    config = json.loads((folder / CONFIG).read_text())
+    config["model"]["layers"] = 1_000_000
+    (folder / CONFIG).write_text(json.dumps(config))
+    script = ("import resource, sys\n"
+              "from zoo.cli import main\n"
+              "size = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmSize:'))\n"
+              "hard = resource.getrlimit(resource.RLIMIT_AS)[1]\n"
+              "resource.setrlimit(resource.RLIMIT_AS, ((size << 10) + (64 << 20), hard))\n"
+              "main(['sample', '--model', sys.argv[1], '-n', '1'])\n")
+    done = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k not in ("ZOO_TRACEBACK", "ZOO_PLUGIN_TRACEBACK")})
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    # torch cannot load (out of memory), or, were it loaded with the command line, the config is refused
+    assert re.match(r"zoo: error: (out of memory|invalid model config: layers must be)", done.stderr), done.stderr

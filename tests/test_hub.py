@@ -19,7 +19,6 @@ import pytest
 import zoo
 import zoo.hub
 from zoo.checkpoint import CONFIG, WEIGHTS
-from zoo.recipe import Recipe
 from zoo.registry import PRETRAINED
 
 OLAH = shutil.which("olah-cli") or str(Path(sys.executable).parent / "olah-cli")
@@ -209,7 +208,7 @@ def test_the_card_cites_the_figure_its_registry_model_reproduces(tmp_path):
     assert ("The paper's test word-level cross-entropy: 2.117 nats per scored character, accuracy 52.01%; "
             "this model's: 2.5000, 45.00%.") in cited
     assert "the rate multiplied" not in cited
-    recipe = {**dataclasses.asdict(Recipe.autocomplete()), "max_epochs": 20}
+    recipe = {**dataclasses.asdict(zoo.get_task("autocomplete").recipe()), "max_epochs": 20}
     assert "passes; kept" in model_card({**words, "recipe": recipe}, "alice/ac")  # Adam's rate stays as it is
     decayed = model_card({**words, "recipe": {**recipe, "lr_decay": 0.95}}, "alice/ac")  # the paper's decay, kept by --resume
     assert "20 passes, the rate multiplied by 0.95 each pass after pass 10; kept" in decayed

@@ -18,7 +18,7 @@ from zoo.data import load_corpus
 from zoo.evaluate import char_losses, next_probabilities, summarize
 from zoo.recipe import Recipe
 from zoo.sample import sample
-from zoo.train import train
+from zoo.trainer import train
 
 SMALL = {"batch_size": 8, "seq_length": 20, "patience": 0}
 
@@ -217,7 +217,7 @@ def test_data_parallel_processes_end_with_identical_weights(tiny_text, tmp_path)
 import os, torch, safetensors.torch
 from zoo.data import load_corpus
 from zoo.recipe import Recipe
-from zoo.train import train
+from zoo.trainer import train
 torch.set_num_threads(1)
 result = train("lstm-2x16", load_corpus({str(tiny_text)!r}), Recipe(max_epochs=1, batch_size=8, seq_length=20, patience=0),
                {str(tmp_path / "run")!r}, device="cpu", progress=False, log=lambda line: None)
@@ -246,7 +246,7 @@ def test_no_bootstrap_gives_no_standard_error_and_strict_json():
 
 
 def test_the_log_says_how_long_a_run_may_still_take():
-    from zoo.train import _EpochClock
+    from zoo.trainer import _EpochClock
 
     times = iter([0.0, 600.0, 1200.0, 1500.0, 1510.0])
     clock = _EpochClock(now=lambda: next(times))
@@ -271,3 +271,80 @@ def test_block_bootstrap_allows_for_runs_of_hard_characters():
         bootstrap_se(runs, 100, block=10**6)
     assert summarize(noise, 10, block=7)["bootstrap_block"] == 7
     assert bootstrap_se(noise, 1, block=5) is None
+
+
+class FreezeColumn(zoo.Callback):
+    """An intervention as a research script writes one: one character's input weights stay as
+    initialized (times `scale`); the steps and epochs it saw are kept for the test."""
+
+    def __init__(self, char: str, scale: float = 1.0):
+        self.char, self.scale, self.starts, self.steps, self.epochs = char, scale, [], [], []
+
+    def on_start(self, model, fresh):
+        self.starts.append(fresh)
+        column = model.vocab.chars.index(self.char)
+        weights = dict(model.named_parameters())["layers.0.weight_ih"]
+        if fresh:
+            with torch.no_grad():
+                weights[:, column] *= self.scale
+        self.initial = weights[:, column].detach().clone()
+
+        def keep(grad):
+            grad = grad.clone()
+            grad[:, column] = 0
+            return grad
+
+        weights.register_hook(keep)
+
+    def on_step(self, step, model):
+        self.steps.append(step)
+
+    def on_epoch(self, entry, model, best):
+        self.epochs.append((entry["epoch"], best))
+
+
+def test_a_callback_intervenes_in_training_and_resumes_with_it(tiny_text, tmp_path):
+    """The line-ends study's intervention: the frozen column never moves, the others learn; the
+    callback sees every step and epoch, and a resumed run calls it again, not fresh."""
+    corpus = load_corpus(str(tiny_text))
+    frozen = FreezeColumn(" ", scale=3.0)
+    result = quiet("lstm-1x16", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "run", callbacks=[frozen])
+    steps = len(frozen.steps) // 2
+    assert frozen.steps == list(range(1, 2 * steps + 1))
+    assert frozen.epochs == [(1, True), (2, True)]
+    model = zoo.load(tmp_path / "run")
+    w = dict(model.named_parameters())["layers.0.weight_ih"]
+    column = model.vocab.chars.index(" ")
+    assert torch.equal(w[:, column], frozen.initial)
+    assert frozen.initial.abs().max() > Recipe().init_scale  # scaled before it was frozen
+    other = model.vocab.chars.index("a")
+    untouched = zoo.create_model("lstm-1x16", vocab=model.vocab)
+    torch.manual_seed(0)
+    untouched.reset_parameters(Recipe().init_scale)
+    assert not torch.equal(w[:, other], dict(untouched.named_parameters())["layers.0.weight_ih"][:, other])
+    again = FreezeColumn(" ", scale=3.0)
+    quiet("lstm-1x16", corpus, Recipe(max_epochs=3, **SMALL), tmp_path / "run", resume=True, callbacks=[again])
+    assert again.starts == [False]
+    assert again.steps[0] == 2 * steps + 1
+    assert torch.equal(dict(zoo.load(tmp_path / "run").named_parameters())["layers.0.weight_ih"][:, column],
+                       frozen.initial)
+    assert result.epochs == 2
+
+
+def test_a_diverging_run_stops_with_one_line_and_keeps_its_epochs(tiny_text, tmp_path):
+    class Poison(zoo.Callback):  # after the first epoch, the weights become NaN
+        poisoned = False
+
+        def on_step(self, step, model):
+            if self.poisoned:
+                with torch.no_grad():
+                    next(model.parameters()).fill_(float("nan"))
+
+        def on_epoch(self, entry, model, best):
+            self.poisoned = True
+
+    with pytest.raises(zoo.ZooError, match="training diverged in epoch 2 .*the epochs before it are kept"):
+        quiet("rnn-1x8", load_corpus(str(tiny_text)), Recipe(max_epochs=3, **SMALL), tmp_path / "run",
+              callbacks=[Poison()])
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["last"] == "epochs/0001"
+    zoo.load(tmp_path / "run")  # what was kept loads

@@ -37,7 +37,7 @@ CAPABILITIES = {
     "gates": "sigmoid gates among the internals, listed in `model.gates`",
     "cells": "memory-cell states among the internals (LSTM `c`, Nested LSTM `nest.*.c`)",
     "gradients": "differentiable from input vectors, `model.forward_embedded(x)`",
-    "words": "predicts the word each character belongs to (the autocomplete task; `model.words`)",
+    "words": "predicts words, not the next character (`model.words` names them; its task reads the text)",
 }
 
 
@@ -140,12 +140,9 @@ class Analyzer(ABC):
 
     def resolve_params(self, given: dict[str, Any]) -> dict[str, Any]:
         """Every parameter, `given` ones coerced and checked, the rest at their defaults."""
-        unknown = sorted(set(given) - set(self.params))
-        if unknown:
-            known = ", ".join(self.params) or "none"
-            raise ZooError(f"analyzer '{self.name}' has no parameter {', '.join(unknown)} (parameters: {known})")
-        return {key: param.coerce(f"{self.name}.{key}", given[key]) if key in given else param.default
-                for key, param in self.params.items()}
+        from .params import resolve_params
+
+        return resolve_params(self.params, given, f"analyzer '{self.name}'", self.name)
 
     @abstractmethod
     def run(self, model: Any, data: AnalysisData, **params: Any) -> Report:
@@ -213,6 +210,76 @@ def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str 
         **(meta or {}),
     }
     return report
+
+
+def select_analyzers(names: list[str], settings: list[tuple[str, str]]) -> tuple[list[Analyzer], dict[str, dict]]:
+    """The analyzers `names` asks for ("all": every installed one) and the ``--set`` values each
+    gets: KEY=VALUE goes to every selected analyzer with that parameter, ANALYZER.KEY=VALUE to that
+    one; a key none of them has, or a bad value, is refused before anything runs."""
+    from .plugins import plugins
+
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        raise ZooError("--analyzer needs at least one analyzer name (see `zoo list`)")
+    runners = [get_analyzer(n) for n in dict.fromkeys(plugins().names("analyzer") if names == ["all"] else names)]
+    given: dict[str, dict[str, Any]] = {r.name: {} for r in runners}
+    for key, value in settings:
+        item = f"{key}={value}"
+        target, dot, short = key.rpartition(".")
+        if dot and target not in given:
+            raise ZooError(f"--set {item}: '{target}' is not among the selected analyzers ({', '.join(given)})")
+        chosen = [r for r in runners if (r.name == target if dot else short in r.params)]
+        if not chosen:
+            known = "; ".join(f"{r.name}: {', '.join(r.params) or 'none'}" for r in runners)
+            raise ZooError(f"--set {item}: no selected analyzer has a parameter '{short}' ({known})")
+        for runner in chosen:
+            given[runner.name][short] = value
+    for runner in runners:  # bad values: refused now
+        runner.resolve_params(given[runner.name])
+    return runners, given
+
+
+def applicable(runners: list[Analyzer], check, every: bool, skipped=None) -> list[Analyzer]:
+    """`runners` that pass `check` (raising a ZooError where one does not qualify). With `every`
+    ("all"), the others are left out, each said to `skipped(name, reason)`; else the first
+    refusal is the error."""
+    kept = []
+    for runner in runners:
+        try:
+            check(runner)
+            kept.append(runner)
+        except ZooError as exc:
+            if not every:
+                raise
+            if skipped is not None:
+                skipped(runner.name, str(exc).removeprefix(f"analyzer '{runner.name}' "))
+    if not kept:
+        raise ZooError("no analyzer applies to this model and these inputs")
+    return kept
+
+
+def analysed_text(model: Any, saved: dict[str, Any], corpus: Any, part: str, text: str | None,
+                  max_chars: int | None) -> tuple[str, dict[str, Any], str | None]:
+    """(the text to analyse, where it comes from, the training split or None): the split `part`
+    of `corpus`, or `text` as given, each as the model's task reads it (`zoo.Task.texts`)."""
+    from .tasks import task_of
+
+    task = task_of(model)
+    parts = task.texts(model, corpus, saved) if corpus is not None else None
+    if text is not None:
+        text = task.read(text)
+        source: dict[str, Any] = {"name": "text given with --text"}
+    else:
+        text = parts[part]
+        source = {**{k: v for k, v in corpus.describe().items() if k in ("name", "sha256", "line_endings")},
+                  "split": part}
+    if max_chars:
+        text = task.cut(text, max_chars)
+        source["max_chars"] = max_chars
+    if not text.strip():
+        raise ZooError("there is no text to analyse")
+    task.check_text(text)
+    return text, source, parts["train"] if parts else None
 
 
 def data_meta(model: Any, data: AnalysisData) -> dict[str, Any]:

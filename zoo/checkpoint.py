@@ -1,8 +1,8 @@
 """Checkpoints: a directory with ``model.safetensors`` (weights) and ``config.json`` (everything else).
 
 ``config.json`` holds what rebuilds the model without any code of the run that made it: the
-architecture, hyper-parameters and conventions (`ModelConfig`), the vocabulary (and an
-autocomplete model's word list, ``words``), the zoo version
+architecture, hyper-parameters and conventions (`ModelConfig`), the vocabulary (and, for a head
+that predicts words rather than characters, their list, ``words``), the zoo version
 and the weights' sha256, plus optional sections later stages fill in (dataset, recipe, metrics).
 Loading never unpickles: a ``torch.save`` pickle, a truncated or corrupt file, or weights that do
 not fit the config are refused with one line saying which.
@@ -29,7 +29,7 @@ WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 
 
-def header() -> dict[str, Any]:
+def checkpoint_header() -> dict[str, Any]:
     """The fields that open every checkpoint's config.json, a baseline's included."""
     from . import __version__
 
@@ -49,7 +49,7 @@ def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
 
     provider = plugins().provider("architecture", model.config.arch)
     config = {
-        **header(),
+        **checkpoint_header(),
         "model": model.config.to_dict(),
         **({"plugin": provider} if provider else {}),
         "vocab": model.vocab.to_dict() if getattr(model, "vocab", None) is not None else None,
@@ -240,9 +240,23 @@ def _read_weights(directory: Path, expected_sha256: str | None, expected: dict[s
 
         warnings.warn(f"{directory / CONFIG} records no weights_sha256: {WEIGHTS} is loaded unverified", stacklevel=3)
     try:
-        return safetensors.torch.load_file(path)
+        tensors = safetensors.torch.load_file(path)
     except Exception as exc:  # safetensors raises its own error types for every malformation
         raise ZooError(f"{path} is not a valid safetensors file: {exc}") from exc
+    _check_finite(path, tensors)
+    return tensors
+
+
+def _check_finite(path: Path, tensors: dict[str, Any]) -> None:
+    """Refuse weights holding NaN or infinity (a run that diverged, a damaged or hostile file),
+    which would load and then answer NaN for every character; the first bad tensor is named."""
+    import torch
+
+    bad = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        more = f" (and {len(bad) - 1} other tensor{'s' if len(bad) > 2 else ''})" if len(bad) > 1 else ""
+        raise ZooError(f"{path} holds NaN or infinite weights, first in {bad[0]}{more}: "
+                       "the checkpoint is damaged or its training diverged")
 
 
 def check_provider(directory: Path, arch: str, recorded: dict[str, Any] | None) -> None:
@@ -305,10 +319,10 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
     tensors = _read_weights(directory, config.get("weights_sha256"), shapes)
     model = create_model(model_config, vocab=vocab)
     model.load_state_dict(tensors, strict=True)
-    if model_config.task == "autocomplete":
+    if model_config.classes is not None:  # a head over named classes (a task's words)
         words = config.get("words")
         if not isinstance(words, list) or len(words) != model_config.classes:
-            raise ZooError(f"{directory / CONFIG}: an autocomplete model needs its {model_config.classes} words "
-                           '("words")')
+            raise ZooError(f"{directory / CONFIG}: a model that predicts {model_config.classes} classes needs their "
+                           'names ("words")')
         model.words = WordVocab(words)
     return model.to(device).eval()

@@ -16,7 +16,6 @@ from .errors import ZooError
 
 INPUT_KINDS = ("onehot", "embedding")
 BIAS_KINDS = ("single", "double")
-TASKS = ("next-char", "autocomplete")
 
 
 # The largest sizes a config may ask for, checked before anything is built: far beyond the models
@@ -44,11 +43,10 @@ class ModelConfig:
                 candidate sits inside the reset gate's product); for RNN and LSTM it only
                 re-parametrizes it.
     options:    architecture-specific conventions; see each architecture's `options` table.
-    task:       what the head predicts. "next-char": the next character (`vocab_size` classes, the
-                paper's language models); "autocomplete": the word each character belongs to, a
-                space predicting the word after it (Madsen 2019's task, `zoo.autocomplete`).
-    classes:    output classes; for "autocomplete" the word vocabulary (padding and unknown
-                included: 16,386 in the article); for "next-char" always `vocab_size`.
+    task:       the registered task the model was made for (`zoo.Task`): "next-char", the next
+                character (the paper's language models), unless a task plugin says otherwise.
+    classes:    output classes where the head predicts something other than the next character
+                (a task's words); None: the `vocab_size` characters.
     """
 
     arch: str
@@ -79,12 +77,8 @@ class ModelConfig:
             raise bad(f"dropout must be a number in [0, 1), got {self.dropout!r}")
         if self.bias not in BIAS_KINDS:
             raise bad(f"bias must be one of {', '.join(BIAS_KINDS)}, got {self.bias!r}")
-        if self.task not in TASKS:
-            raise bad(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
-        if self.task == "autocomplete" and (not isinstance(self.classes, int) or self.classes < 3):
-            raise bad("an autocomplete model needs classes: its word vocabulary with padding and unknown (at least 3)")
-        if self.task == "next-char" and self.classes not in (None, self.vocab_size):
-            raise bad(f"a next-char model predicts its {self.vocab_size} characters, not classes={self.classes}")
+        if not isinstance(self.task, str) or not self.task:
+            raise bad(f"task must be a task's name, got {self.task!r}")
 
     @property
     def input_size(self) -> int:
@@ -95,8 +89,8 @@ class ModelConfig:
 
     @property
     def output_size(self) -> int:
-        """Classes the head scores: characters, or words for the autocomplete task."""
-        return self.classes if self.task == "autocomplete" else self.vocab_size
+        """Classes the head scores: `classes`, else the characters."""
+        return self.classes or self.vocab_size
 
     def replace(self, **changes: Any) -> ModelConfig:
         return dataclasses.replace(self, **changes)

@@ -71,7 +71,7 @@ def next_probabilities(model: Any, ids: torch.Tensor, chars: list[int], chunk: i
 def _check_next_char(model: Any, ids: torch.Tensor) -> None:
     if len(ids) < 2:
         raise ZooError("evaluation needs at least two characters")
-    if getattr(getattr(model, "config", None), "task", "next-char") != "next-char":
+    if getattr(getattr(model, "config", None), "classes", None) is not None:
         raise ZooError("this model predicts words, not the next character (`zoo eval` scores it on its task)")
 
 

@@ -58,3 +58,16 @@ def zoo_register_models(register):
     ``register("indrnn-2x64.sample", {"dataset": "sample", "description": "..."})``. The entry
     is checked against the registry's schema; a name `registry.yaml` already has is skipped
     with a warning."""
+
+
+@hookspec
+def zoo_register_tasks(register):
+    """Register tasks: subclasses of `zoo.Task` (what a model predicts from a text, how it learns
+    and is scored), named by ``zoo train --task``."""
+
+
+@hookspec
+def zoo_register_commands(register):
+    """Register subcommands of ``zoo``: click commands, e.g. a task's own way of querying its
+    models. The module that defines a command is imported when ``zoo --help`` lists it: import
+    torch only inside the command's function."""

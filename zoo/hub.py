@@ -332,8 +332,8 @@ def _public_config(config: dict[str, Any]) -> dict[str, Any]:
 SOURCES = {
     "karpathy2015-table1": "Karpathy, Johnson & Fei-Fei (2015), "
                            "*Visualizing and Understanding Recurrent Networks*, Table 1",
-    "madsen2019-distill-autocomplete": "Madsen (2019), *Visualizing memorization in RNNs* (Distill), "
-                                       "the autocomplete models' table",
+    "madsen2019-distill": "Madsen (2019), *Visualizing memorization in RNNs* (Distill), "
+                                       "the table of its models",
 }
 
 
@@ -404,14 +404,13 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
     dataset = config.get("dataset") or {}
     recipe = config.get("recipe") or {}
     metrics = config.get("metrics") or {}
-    arch, shape = model.get("arch", "?"), f"{model.get('layers', '?')}x{model.get('hidden', '?')}"
+    arch = model.get("arch", "?")
     size = f"{dataset['characters']:,}" if isinstance(dataset.get("characters"), int) else "?"
-    words = model.get("task") == "autocomplete"
-    # a word model's recipe is a constant rate; one that decayed within its passes says from when
-    decays = recipe.get("lr_decay", 1) != 1 and recipe.get("max_epochs", 0) > recipe.get("lr_decay_after", 0)
-    unit = "nats per scored character" if words else "nats/char"
-    task = ({"type": "text-classification", "name": "autocomplete (the word being typed)"} if words else
-            {"type": "text-generation", "name": "character-level language modeling"})
+    from .tasks import DEFAULT, get_task
+
+    made_for = get_task(model.get("task") or DEFAULT)
+    said = made_for.card(config)
+    unit, task = made_for.unit, said["hub_task"]
     # The Hub's `datasets:` wants an identifier, not the file the run read: the registry's name
     # for the text a reproduced figure was measured on, else the file's name without its suffix.
     name = dataset.get("name")
@@ -420,7 +419,7 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
     for split, hub_split in (("test", "test"), ("valid", "validation")):
         scores = []
         if f"{split}_nats" in metrics:
-            scores.append({"type": "cross-entropy", "name": f"{'word-level ' if words else ''}cross-entropy ({unit})",
+            scores.append({"type": "cross-entropy", "name": f"{said['figure']} ({unit})",
                            "value": round(float(metrics[f"{split}_nats"]), 4)})
         if f"{split}_accuracy" in metrics:
             scores.append({"type": "accuracy", "name": "word accuracy",
@@ -430,13 +429,13 @@ def model_card(config: dict[str, Any], repo_id: str, license: str = "mit",
                                                             "split": hub_split},  # copies: no YAML anchors
                             "metrics": scores})
     front = {"library_name": "rnn-zoo", "license": license,
-             "tags": ["rnn-zoo", arch, "character-level", "autocomplete" if words else "language-model", "recurrent"],
+             "tags": ["rnn-zoo", arch, "character-level", said["tag"], "recurrent"],
              "datasets": [dataset_id] if dataset_id else [],
              "model-index": [{"name": repo_id.split("/")[-1], "results": results}] if results else []}
     return _card_template().render(
         front_matter=yaml.safe_dump(front, sort_keys=False).strip(), name=repo_id.split("/")[-1], repo_id=repo_id,
-        words=words, decays=decays, unit=unit, shape=shape, size=size, version=config.get("zoo_version", __version__),
-        word_count=int(model.get("classes") or 2) - 2, sha256=str(dataset.get("sha256", "?")),
+        said=said, unit=unit, size=size, version=config.get("zoo_version", __version__),
+        words=model.get("classes") is not None, sha256=str(dataset.get("sha256", "?")),
         model={"arch": arch, "input": "onehot", **model}, dataset={"name": "its dataset", "split": "?", **dataset},
         recipe=recipe, metrics={"epoch": "?", **metrics}, reproduces=reproduces,
         valid_nats=float(metrics.get("valid_nats", float("nan"))),

@@ -78,6 +78,16 @@ def Option(default: Any, choices: tuple[Any, ...] | None = None, doc: str = "", 
     return Param(default, doc, choices, check)
 
 
+def resolve_params(params: dict[str, Param], given: dict[str, Any], owner: str, name: str) -> dict[str, Any]:
+    """Every parameter of `owner` ("analyzer 'cells'", named `name`): the `given` ones read and
+    checked, the others at their defaults; an unknown key is one line listing the known ones."""
+    unknown = sorted(set(given) - set(params))
+    if unknown:
+        raise ZooError(f"{owner} has no parameter {', '.join(unknown)} (parameters: {', '.join(params) or 'none'})")
+    return {key: param.coerce(f"{name}.{key}", given[key]) if key in given else param.default
+            for key, param in params.items()}
+
+
 def settings(items: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
     """``--set KEY=VALUE`` items as (key, value) pairs, in order; the owner's `Param` reads each
     value (`Param.coerce`), so the same text means the same thing for an option and a parameter."""

@@ -25,7 +25,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import ZooError
+from .errors import MEMORY_ADVICE, ZooError, plain_line
 
 GROUP = "zoo"
 KINDS = {
@@ -34,6 +34,8 @@ KINDS = {
     "analyzer": "zoo_register_analyzers",
     "feature": "zoo_register_features",
     "model": "zoo_register_models",
+    "task": "zoo_register_tasks",
+    "command": "zoo_register_commands",
 }
 
 
@@ -280,12 +282,35 @@ def plugins() -> Plugins:
     return Plugins()
 
 
+def registered(kind: str, name: str) -> Any:
+    """The thing registered as `name` of `kind` ("baseline", "feature", "task", ...), loaded: a
+    one-line ZooError where none is, or its plugin fails to load."""
+    return plugins().get(kind, name).load()
+
+
 def _tracebacks_wanted() -> bool:
     return any(os.environ.get(var, "") not in ("", "0") for var in ("ZOO_PLUGIN_TRACEBACK", "ZOO_TRACEBACK"))
 
 
 def _first_line(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {str(exc).strip().partition(chr(10))[0]}"
+    first = str(exc).strip().partition(chr(10))[0]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+# what the allocators say when memory runs out: torch's CPU allocator, the dynamic loader under a
+# limit on address space (ulimit -v), the C library's ENOMEM, C++'s bad_alloc
+_NO_MEMORY = ("can't allocate memory", "Cannot allocate memory", "std::bad_alloc")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` says that memory ran out, whoever raised it."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    if not isinstance(exc, (RuntimeError, ImportError, OSError)):
+        return False
+    text = str(exc)
+    return (any(words in text for words in _NO_MEMORY)
+            or (isinstance(exc, ImportError) and text.rstrip().endswith("failed to map segment from shared object")))
 
 
 def culprit(exc: BaseException) -> str | None:
@@ -314,18 +339,23 @@ def culprit(exc: BaseException) -> str | None:
 
 
 def explain(exc: Exception) -> str:
-    """One line for an exception nothing else caught: the plugin it came from, running out of
-    memory, or a bug in zoo itself; ZOO_TRACEBACK=1 prints the traceback first."""
-    if _tracebacks_wanted():
-        traceback.print_exception(exc)
-    plugin = culprit(exc)
-    if plugin is not None:
-        return f"plugin '{plugin}' failed: {_first_line(exc)} (ZOO_PLUGIN_TRACEBACK=1 shows where)"
-    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
-        return f"out of memory: {_first_line(exc)} (a smaller --batch-size or model may fit)"
-    if isinstance(exc, OSError):  # the system's refusal (disk full, permissions), not a bug
-        return _first_line(exc)
-    return f"unexpected {_first_line(exc)}: a bug in zoo, please report it with the traceback ZOO_TRACEBACK=1 prints"
+    """One line for an exception nothing else caught: running out of memory, the plugin it came
+    from, or a bug in zoo itself; ZOO_TRACEBACK=1 prints the traceback first. Should explaining
+    fail in turn (memory ran out, most often), the line is `zoo.errors.plain_line`'s."""
+    try:
+        if _tracebacks_wanted():
+            traceback.print_exception(exc)
+        if out_of_memory(exc):  # whoever asked for the memory, the machine has none left: not a bug
+            return f"out of memory: {_first_line(exc)} ({MEMORY_ADVICE})"
+        plugin = culprit(exc)
+        if plugin is not None:
+            return f"plugin '{plugin}' failed: {_first_line(exc)} (ZOO_PLUGIN_TRACEBACK=1 shows where)"
+        if isinstance(exc, OSError):  # the system's refusal (disk full, permissions), not a bug
+            return _first_line(exc)
+        return (f"unexpected {_first_line(exc)}: a bug in zoo, please report it with the traceback "
+                "ZOO_TRACEBACK=1 prints")
+    except Exception as failure:
+        return plain_line(exc, failure)
 
 
 @contextlib.contextmanager
@@ -338,10 +368,18 @@ def blame(kind: str, name: str):
     except ZooError:
         raise
     except Exception as exc:
-        entry = plugins().entries[kind].get(name)
-        owner = f" from plugin '{entry.plugin}'" if entry else ""
-        if _tracebacks_wanted():
-            traceback.print_exc()
-        raise ZooError(
-            f"{kind} '{name}'{owner} failed: {_first_line(exc)} (ZOO_PLUGIN_TRACEBACK=1 shows where)"
-        ) from exc
+        try:
+            message = _blamed(kind, name, exc)
+        except Exception as failure:  # attributing it failed too (memory ran out, most often): still one line
+            message = plain_line(exc, failure)
+        raise ZooError(message) from exc
+
+
+def _blamed(kind: str, name: str, exc: Exception) -> str:
+    if _tracebacks_wanted():
+        traceback.print_exception(exc)
+    if out_of_memory(exc):  # the machine's limit, not the plugin's fault
+        return f"{kind} '{name}' ran out of memory: {_first_line(exc)} ({MEMORY_ADVICE})"
+    entry = plugins().entries[kind].get(name)
+    owner = f" from plugin '{entry.plugin}'" if entry else ""
+    return f"{kind} '{name}'{owner} failed: {_first_line(exc)} (ZOO_PLUGIN_TRACEBACK=1 shows where)"

@@ -10,7 +10,8 @@ from .errors import ZooError
 
 @dataclass(frozen=True)
 class Recipe:
-    """The optimization setup. Defaults are Karpathy et al. 2015's (char-rnn's).
+    """The optimization setup. Defaults are Karpathy et al. 2015's (char-rnn's); a task may start
+    from its own (`zoo.Task.recipe`).
 
     optimizer:      "rmsprop" (the paper's) or "adam".
     lr:             learning rate, 2e-3.
@@ -64,14 +65,6 @@ class Recipe:
             raise ZooError(f"dropout must be in [0, 1), got {self.dropout}")
         if not 0 <= self.seed <= 2**63 - 1:
             raise ZooError(f"seed must be between 0 and {2**63 - 1}, got {self.seed}")
-
-    @classmethod
-    def autocomplete(cls) -> Recipe:
-        """Madsen 2019's: Adam with its default parameters, batches of 64 observations of at most
-        200 characters (`seq_length`), two passes over the data at a constant rate, no clipping, no
-        early stop, and forget gates starting open as TensorFlow's LSTM cells (`forget_bias` 1)."""
-        return cls(optimizer="adam", lr=1e-3, lr_decay=1.0, batch_size=64, seq_length=200, clip="none", max_epochs=2,
-                   patience=0, forget_bias=1.0)
 
     def lr_at(self, epoch: int) -> float:
         """The rate for 1-based `epoch`: decayed once per epoch after `lr_decay_after`."""

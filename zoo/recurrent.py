@@ -121,7 +121,7 @@ class RecurrentLM(nn.Module):
             self.register_buffer("onehot", torch.eye(cfg.vocab_size), persistent=False)
         self.build_layers()
         self.head = nn.Linear(cfg.hidden, cfg.output_size)
-        self.words = None  # the word vocabulary (`zoo.vocab.WordVocab`) of an autocomplete model
+        self.words = None  # the names of the output classes (`zoo.vocab.WordVocab`) when they are words
         self.reset_parameters(INIT_SCALE)  # always with the scale: an override may take no default
 
     # -- configuration ------------------------------------------------------------------------
@@ -226,7 +226,7 @@ class RecurrentLM(nn.Module):
     @property
     def capabilities(self) -> frozenset[str]:
         """What analyzers may ask of this model (see `zoo.interfaces.Analyzer.requires`)."""
-        caps = {"log_probs" if self.config.task == "next-char" else "words", "trace", "gradients"}
+        caps = {"log_probs" if self.config.classes is None else "words", "trace", "gradients"}
         if self.gate_names:
             caps.add("gates")
         if self.cell_names:
@@ -257,7 +257,7 @@ class RecurrentLM(nn.Module):
 
     def forward(self, ids: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Logits ``[B, T, V]`` for ids ``[B, T]`` and the final state, on the fast path (V: the
-        config's `output_size`, words for an autocomplete model)."""
+        config's `output_size`: the characters, or a task's words)."""
         return self.forward_embedded(self.embed(ids), state)
 
     def forward_embedded(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:

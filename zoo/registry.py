@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import BIAS_KINDS, INPUT_KINDS, TASKS, ModelConfig
+from .config import BIAS_KINDS, INPUT_KINDS, ModelConfig
 from .errors import ZooError
 from .fileio import atomic_write, zoo_home
 from .plugins import blame, plugins
@@ -79,10 +79,11 @@ SCHEMA: dict[str, Any] = {
                     "options": _OPTIONS,
                     "dataset": {"type": "string"},
                     "vocab_size": {"type": "integer", "minimum": 1},
-                    "task": {"enum": list(TASKS)},
+                    "task": {"type": "string", "minLength": 1, "description": "a registered task (`zoo list`)"},
                     "classes": {
-                        "type": "integer", "minimum": 3,
-                        "description": "an autocomplete model's most output classes: words + padding + unknown",
+                        "type": "integer", "minimum": 1,
+                        "description": "output classes where the head predicts something else than the next "
+                                       "character (a task's words)",
                     },
                     "reference": {
                         "type": "object",
@@ -429,6 +430,9 @@ def create_model(name: str | ModelConfig, vocab_size: int | None = None, vocab: 
         config = name.replace(**({"vocab_size": vocab_size} if vocab_size else {}), **overrides)
     else:
         config = resolve(name).config(vocab_size, **overrides)
+    from .tasks import get_task
+
+    get_task(config.task).check_config(config)
     cls = architecture(config.arch)
     with blame("architecture", config.arch):  # a plugin's broken constructor: one line naming it
         return cls(config, vocab=vocab)

@@ -236,3 +236,39 @@ def _write(report: Report, directory: Path, html: str) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_reports(model: Any, runners: list, data: Any, given: dict[str, dict[str, Any]], home: Path, *,
+                  one_folder_each: bool, meta: dict[str, Any], written=None) -> tuple[dict[str, Any], Path | None]:
+    """Run each analyzer on `model` and write its report: in ``home/<analyzer>`` with an index
+    page beside them (`one_folder_each`), else in `home` itself. Every target is checked before
+    any analyzer runs, and `home` is held while they write (`zoo.fileio.hold_folder`: two
+    analyses into one folder would replace each other). `written(name, page)` is told of each
+    report as it is written. Returns ``{name: {"report", "summary"}}`` and the index page (None
+    where there is none, or where a page of that name is not the zoo's and was left alone)."""
+    import contextlib
+
+    from .analysis import analyze
+    from .fileio import hold_folder
+    from .plugins import blame
+
+    targets = {runner.name: home / runner.name if one_folder_each else home for runner in runners}
+    for target in targets.values():  # before any work: a folder that cannot take its report
+        check_report_dir(target)
+    results: dict[str, Any] = {}
+    with hold_folder(home, "written by another zoo analyze"):
+        try:
+            for runner in runners:
+                with blame("analyzer", runner.name):
+                    report = analyze(model, runner, data, meta=meta, **given[runner.name])
+                    write_report(report, targets[runner.name], runner.template)
+                page = targets[runner.name] / "report.html"
+                results[runner.name] = {"report": str(page), "summary": report.summary}
+                if written is not None:
+                    written(runner.name, page)
+        except BaseException:  # a later analyzer failed or was interrupted: the index lists the reports written
+            if one_folder_each and results:
+                with contextlib.suppress(ZooError):
+                    write_index(home)
+            raise
+        return results, write_index(home) if one_folder_each else None

@@ -43,10 +43,10 @@ def stream(model: Any, prime: str, length: int, temperature: float = 1.0, seed: 
 
     if getattr(model, "vocab", None) is None:
         raise ZooError("this model has no vocabulary attached; sample from a trained checkpoint")
-    if getattr(getattr(model, "config", None), "task", "next-char") != "next-char":
-        raise ZooError("this model predicts words, not the next character: try `zoo autocomplete`")
     if "log_probs" not in getattr(model, "capabilities", ()):
-        raise ZooError("this model gives no next-character distribution to sample from")
+        task = getattr(getattr(model, "config", None), "task", None)
+        raise ZooError("this model gives no next-character distribution to sample from"
+                       + (f" (its task is {task}: `zoo --help` lists the commands that query it)" if task else ""))
     check_settings(length, temperature, seed)
     recurrent = isinstance(model, RecurrentLM)
     if recurrent:

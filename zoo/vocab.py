@@ -94,7 +94,7 @@ class Vocab:
 
 
 class WordVocab:
-    """The output classes of an autocomplete model: padding, unknown, then words.
+    """The output classes of a model that predicts words: padding, unknown, then the words.
 
     Id 0 (`PAD`) marks positions past an observation's end and id 1 (`UNK`) a word outside the
     vocabulary; neither is scored in training or evaluation, as in Madsen 2019. `from_counts`

@@ -1,5 +1,5 @@
 """First-party plugin: the analyzers and text features of Karpathy et al. 2015 (Sections 4.2-4.4) and
-Madsen 2019 (connectivity, accuracy by known characters).
+Madsen 2019 (connectivity; the autocomplete task's own analyzer comes with its plugin).
 
 Registered through the ``zoo`` entry-point group like any third-party plugin; the targets are
 strings, so nothing heavy is imported until an analysis runs.
@@ -43,8 +43,6 @@ ANALYZERS = {
                   "Many models in one picture, placed by their predictions (paper Fig. 1 right)"),
     "connectivity": ("connectivity:Connectivity",
                      "Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)"),
-    "accuracy-by-known-chars": ("autocomplete:AccuracyByKnownChars",
-                                "Autocomplete accuracy by letters of the word already read (Madsen 2019)"),
 }
 
 

@@ -26,8 +26,7 @@ import base64
 import re
 from pathlib import Path
 
-from zoo import Analyzer, Param, Report, ZooError
-from zoo.analysis import STREAM_PARAMS, or_none
+from zoo import STREAM_PARAMS, Analyzer, Param, Report, ZooError, or_none
 
 
 class Cells(Analyzer):
@@ -66,16 +65,16 @@ class Cells(Analyzer):
         units, _ = _units(model, params["state"])
         for cell in params["cells"]:  # an unknown cell or feature fails before any analyzer runs
             units.parse(cell)
-        from zoo.plugins import plugins
+        from zoo import registered
 
         for feature in params["features"]:
-            plugins().get("feature", feature)
+            registered("feature", feature)
 
     def run(self, model, data, *, features, state, top, rank_by, thresholds, cells, excerpt_start,
             excerpt_length, columns, probe_ridge, scale, streams, chunk) -> Report:
         import numpy as np
 
-        from zoo.analysis import stream_trace, text_features
+        from zoo import stream_trace, text_features
 
         units, squash = _units(model, state)
         names = units.names
@@ -433,7 +432,7 @@ def _text_panel(text: str, values, columns: int, title: str) -> bytes:
     import matplotlib
     import numpy as np
 
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     cells, rows = _layout(text, columns)
     grid = np.full((rows, columns), np.nan)

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo import Analyzer, Param, Report, ZooError
-from zoo.analysis import BLOCK, or_none, paired_difference
+from zoo import BLOCK, Analyzer, Param, Report, ZooError, or_none, paired_difference
 
 from .ngrams import ERROR_THRESHOLD, correct_probabilities, ngram_params, ngram_probabilities
 
@@ -176,7 +175,7 @@ def file_label(label: str) -> str:
 
 
 def _overlap_chart(rows) -> bytes:
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     fig = new_figure(max(6, 0.45 * len(rows) + 2), 4)
     ax = fig.add_subplot()
@@ -194,7 +193,7 @@ def _overlap_chart(rows) -> bytes:
 
 
 def _char_chart(rows, shown, model_label, label) -> bytes:
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     picked = rows if len(rows) <= 2 * shown else rows[:shown] + rows[-shown:]
     fig = new_figure(max(6, 0.32 * len(picked) + 1.5), 3.8)
@@ -216,7 +215,7 @@ def _char_chart(rows, shown, model_label, label) -> bytes:
 
 
 def _bracket_chart(rows, names, brackets) -> bytes:
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     fig = new_figure(8, 6.2)
     ax, lead = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -246,8 +245,7 @@ def symmetric_kl(a, b):
 def run_checkpoints(directory, until: float):
     """(epochs of training, directory) for every step snapshot and epoch checkpoint of a run, in
     training order, up to `until` epochs (0: all)."""
-    from zoo.checkpoint import read_config
-    from zoo.runs import checkpoints
+    from zoo import checkpoints, read_config
 
     points = []
     for folder in checkpoints(directory):
@@ -269,7 +267,7 @@ class TrainingKL(Analyzer):
 
     def check_inputs(self, model, data, params) -> None:
         super().check_inputs(model, data, params)
-        from zoo.runs import is_run
+        from zoo import is_run
 
         if data.checkpoint is None or not is_run(data.checkpoint):
             raise ZooError("training-kl follows a training run: pass its run directory as --model")
@@ -285,7 +283,7 @@ class TrainingKL(Analyzer):
         import numpy as np
         import torch
 
-        from zoo.checkpoint import load_checkpoint
+        from zoo import load_checkpoint
 
         points = run_checkpoints(data.checkpoint, epochs)
         ids = data.ids[:max_chars + 1]
@@ -366,7 +364,7 @@ def _embed(features, method, perplexity, seed):
 
 
 def _kl_chart(rows, labels) -> bytes:
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     fig = new_figure(11, 3.8)
     kl, diff = fig.subplots(1, 2)
@@ -385,7 +383,7 @@ def _kl_chart(rows, labels) -> bytes:
 def _map_chart(points, method) -> bytes:
     import numpy as np
 
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     fig = new_figure(7, 6)
     ax = fig.add_subplot()

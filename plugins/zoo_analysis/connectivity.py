@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from zoo import Analyzer, Param, Report, ZooError
+from zoo import Analyzer, Param, Report, ZooError, task_of
 
 NORMS = ("l2-squared", "l2", "l1")
 SWEEP_FROM = 256  # hidden units; measured: 2x128 x 200, rows 0.77 s, sweep 0.95 s; 3x512 x 200, rows 7.7 s, sweep 3.7 s
@@ -64,12 +64,9 @@ class Connectivity(Analyzer):
         if params["method"] == "sweep" and not isinstance(model, RecurrentLM):
             raise ZooError("connectivity: method=sweep needs a recurrent model's step function; use method=rows")
         if "words" in model.capabilities:
-            from zoo.autocomplete import has_observations
-
             if data.text is None:
                 raise ZooError("connectivity of a word model reads text (observations of words), not bare ids")
-            if not has_observations(data.text):
-                raise ZooError("connectivity: the text has no letters a-z")
+            task_of(model).check_text(data.text)
         elif params["start"] >= len(data.ids) - 1:
             raise ZooError(f"connectivity: start={params['start']} leaves no target "
                            f"in a text of {len(data.ids)} characters")
@@ -80,7 +77,7 @@ class Connectivity(Analyzer):
         import torch
 
         if "words" in model.capabilities:  # the word each character belongs to (Madsen 2019's figure)
-            window, targets, text, labels = _word_window(model, data, start, length)
+            window, targets, text, labels = task_of(model).window(model, data.text, start, length)
             conn, logits = connectivity_matrix(model, window, targets=targets, target=target, norm=norm, space=space,
                                                method=method, block=block)
         else:
@@ -169,22 +166,6 @@ def connectivity_matrix(model, ids, *, targets=None, target: str = "next", norm:
         for p in frozen:
             p.requires_grad_(True)
     return conn, logits.detach().cpu()
-
-
-def _word_window(model, data, start: int, length: int):
-    """For a model that predicts words: the observation that holds character `start` of the
-    analysed text (`zoo.autocomplete.as_text`), at most `length` characters of it, its word
-    targets, its text and the class labels (the model's words)."""
-    import torch
-
-    from zoo import autocomplete as ac
-
-    observations = ac.from_text(data.text)  # some, and from text: `Connectivity.check_inputs`
-    index = min(max(data.text.count("\n", 0, start + 1) - 1, 0), len(observations) - 1)
-    encoded = ac.encode([observations[index][:length]], model.words)
-    n = int(encoded.lengths[0])
-    window = torch.from_numpy(encoded.chars[0, :n].astype("int64"))
-    return window, torch.from_numpy(encoded.targets[0, :n].astype("int64")), observations[index][:n], model.words.words
 
 
 def _sweep(model, x, wanted, measure):
@@ -309,7 +290,7 @@ def _mass_by_distance(conn):
 def _heatmap(conn, text) -> bytes:
     import numpy as np
 
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     steps = conn.shape[0]
     fig = new_figure(7.5, 6.8)
@@ -328,7 +309,7 @@ def _heatmap(conn, text) -> bytes:
 def _horizon_figure(curve, horizons) -> bytes:
     import numpy as np
 
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     fig = new_figure(10, 3.4)
     left, right = fig.subplots(1, 2)

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo import Analyzer, Param, Report, ZooError
-from zoo.analysis import BLOCK, or_none, paired_difference
+from zoo import BLOCK, Analyzer, Param, Report, ZooError, or_none, paired_difference
 
 from .comparisons import file_label
 from .ngrams import own_ids
@@ -104,7 +103,7 @@ def _end_probabilities(model, data, end: str):
     model that has no such character gives it none)."""
     import numpy as np
 
-    from zoo.evaluate import next_probabilities
+    from zoo import next_probabilities
 
     ids = own_ids(model, data)
     vocab = getattr(model, "vocab", None) or data.vocab
@@ -122,7 +121,7 @@ def _floats(values) -> list:
 def _chart(columns, min_count, model_label, end, after) -> bytes:
     import numpy as np
 
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     fig = new_figure(8, 4)
     ax = fig.subplots()

@@ -30,10 +30,7 @@ def ngram_models(data, orders, directories=()) -> dict:
 
     import torch
 
-    from zoo.checkpoint import load_checkpoint, read_config
-    from zoo.data import zoo_home
-    from zoo.fileio import make_folder
-    from zoo.plugins import plugins
+    from zoo import load_checkpoint, make_folder, read_config, registered, zoo_home
 
     models = {}
     for directory in directories:
@@ -46,7 +43,7 @@ def ngram_models(data, orders, directories=()) -> dict:
     if not data.train_text:
         raise ZooError("fitting n-gram models needs the model's training split: "
                        "pass --data, or give n-gram directories")
-    ngram = plugins().get("baseline", "ngram").load()
+    ngram = registered("baseline", "ngram")
     train_ids = torch.from_numpy(data.vocab.encode(data.train_text))
     key = hashlib.sha256(data.train_text.encode("utf-8") + "".join(data.vocab.chars).encode("utf-8")).hexdigest()[:16]
     cache = make_folder(zoo_home() / "oracles" / key, "the n-gram cache folder",
@@ -85,7 +82,7 @@ def correct_probabilities(model, data):
     model's own fastest way (`zoo.evaluate.char_losses`), each model in its own vocabulary."""
     import numpy as np
 
-    from zoo.evaluate import char_losses
+    from zoo import char_losses
 
     return np.exp(-char_losses(model, own_ids(model, data)))
 

@@ -178,7 +178,7 @@ def _example(text, position, p, context) -> dict:
 
 
 def _charts(summary, comparison, label: str) -> bytes:
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     rows = summary["categories"]
     fig = new_figure(12, 4.2)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo import Analyzer, Param, Report, ZooError
-from zoo.analysis import STREAM_PARAMS
+from zoo import STREAM_PARAMS, Analyzer, Param, Report, ZooError
 
 
 def _layer_and_gate(name: str) -> tuple[int, str]:
@@ -41,7 +40,7 @@ class Saturation(Analyzer):
     def run(self, model, data, *, left, right, majority, bins, streams, chunk) -> Report:
         import torch
 
-        from zoo.analysis import stream_trace
+        from zoo import stream_trace
 
         gates = list(model.gates)
         closed = dict.fromkeys(gates, 0)
@@ -99,7 +98,7 @@ def _grid(names):
 
 
 def _scatter(fractions, left, right) -> bytes:
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     layers, kinds = _grid(fractions)
     fig = new_figure(2.3 * len(kinds) + 0.6, 2.3 * len(layers) + 0.4)
@@ -118,7 +117,7 @@ def _scatter(fractions, left, right) -> bytes:
 
 
 def _histograms(hists, left: float, right: float) -> bytes:
-    from zoo.report import png
+    from zoo import png
 
     return png(_histogram_figure(hists, left, right))
 
@@ -131,7 +130,7 @@ def _histogram_figure(hists, left: float, right: float):
     import numpy as np
     from matplotlib.ticker import LogLocator, NullFormatter
 
-    from zoo.report import PAGE_WIDTH, new_figure
+    from zoo import PAGE_WIDTH, new_figure
 
     layers, kinds = _grid(hists)
     shares = {name: counts / max(counts.sum(), 1) for name, counts in hists.items()}

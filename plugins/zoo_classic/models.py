@@ -17,8 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from zoo import Param, RecurrentLM, State
-from zoo.compiled import CompiledSequence
+from zoo import CompiledSequence, Param, RecurrentLM, State
 
 
 class _Fused(RecurrentLM):

@@ -34,9 +34,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo import Baseline, Vocab, ZooError
-from zoo.checkpoint import header
-from zoo.fileio import atomic_write
+from zoo import Baseline, Vocab, ZooError, atomic_write
+from zoo import checkpoint_header as header
 
 LN10 = math.log(10)
 MAX_SUPPORTED = 24  # KENLM_MAX_ORDER of tools/setup_kenlm.sh; the n-gram has order + 1 words

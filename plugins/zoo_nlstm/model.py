@@ -28,8 +28,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from zoo import Param, RecurrentLM, State
-from zoo.compiled import CompiledSequence
+from zoo import CompiledSequence, Param, RecurrentLM, State
 
 
 class _SequenceWeightGrad(torch.autograd.Function):

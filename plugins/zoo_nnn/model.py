@@ -7,16 +7,16 @@ The product with the concatenated one-hot vectors is computed as a sum of n look
 (one embedding table per context position), which is the same function without materializing
 the nK-wide input. Positions before the start of the text read a padding character of their own.
 
-Training uses the zoo's recipe fields and data order: the training split in `batch_size`
-contiguous streams, `seq_length` positions at a time, each window's context carried from the
-previous window; Adam by default (the paper does not give the n-NN's optimizer), gradient
-clipping, a progress bar, and early stopping on the validation loss with the best weights kept.
+Training is the zoo's epoch loop (`zoo.fit`) on char-rnn's data order (`zoo.CharStreams`): the
+training split in `batch_size` contiguous streams, `seq_length` positions at a time, each
+window's context carried from the previous window; Adam (the paper does not give the n-NN's
+optimizer), gradient-norm clipping, a progress bar, and early stopping on the validation loss
+with the best weights kept.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo import Baseline, Vocab, ZooError
-from zoo.checkpoint import header
-from zoo.data import bptt_batches
-from zoo.fileio import atomic_write, sha256_bytes
+import zoo
+from zoo import Baseline, Vocab, ZooError, atomic_write, sha256_bytes
+from zoo import checkpoint_header as header
 
 
 class Net(nn.Module):
@@ -66,10 +65,9 @@ class NNN(Baseline):
             lr: float = 2e-3, batch_size: int = 32, seq_length: int = 64, clip: float = 5.0, seed: int = 0,
             sections: dict[str, Any] | None = None, progress: bool = True, device: str = "cpu",
             **unknown: Any) -> NNN:
-        """Train on `train_ids`, stopping when `valid_ids`' loss has not improved for `patience`
-        epochs; writes the best weights to `directory` whenever they improve."""
-        from tqdm.auto import tqdm
-
+        """Train on `train_ids` with the zoo's epoch loop (`zoo.fit`), stopping when `valid_ids`'
+        loss has not improved for `patience` epochs; writes the best weights to `directory`
+        whenever they improve."""
         if unknown:
             raise ZooError(f"nnn: unknown option(s) {', '.join(unknown)} "
                            "(known: hidden, epochs, patience, lr, batch_size, seq_length, clip, seed, device)")
@@ -77,45 +75,33 @@ class NNN(Baseline):
             raise ZooError(f"the n-NN's order (characters of context) must be at least 1, got {order!r}")
         if len(train_ids) < 2:
             raise ZooError("an n-NN needs a training text of at least two characters")
+        batch_size = min(batch_size, max(1, (len(train_ids) - 1) // seq_length))
+        recipe = zoo.Recipe(optimizer="adam", lr=lr, lr_decay=1.0, batch_size=batch_size, seq_length=seq_length,
+                            clip="norm", clip_value=clip, max_epochs=epochs, patience=patience, seed=seed)
         torch.manual_seed(seed)
         net = Net(len(vocab), order, hidden).to(device)
-        optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-        x_all, y_all = bptt_batches(torch.as_tensor(train_ids),
-                                    min(batch_size, max(1, (len(train_ids) - 1) // seq_length)), seq_length)
         meta = {**header(),
                 "baseline": {"name": "nnn", "order": order, "hidden": hidden, "optimizer": "adam", "lr": lr,
                              "history": []}, "vocab": vocab.to_dict(), **(sections or {})}
         model = cls(net, vocab, meta)
-        best, bad = math.inf, 0
-        for epoch in range(1, epochs + 1):
-            net.train()
-            context, total = None, 0.0
-            for w in tqdm(range(x_all.shape[0]), desc=f"n-NN epoch {epoch}", leave=False,
-                          disable=None if progress else True):
-                logits, context = net(x_all[w].to(device), context)
-                loss = F.cross_entropy(logits.reshape(-1, len(vocab)), y_all[w].to(device).reshape(-1))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
-                optimizer.step()
-                total += loss.detach()
-            net.eval()
-            train_nats = float(total) / x_all.shape[0]
-            valid = float(-model.target_log_probs(valid_ids).mean()) if valid_ids is not None else train_nats
-            meta["baseline"]["history"].append({"epoch": epoch, "train_nats": train_nats, "valid_nats": valid})
-            if valid < best:
-                best, bad = valid, 0
-                if directory is not None:
+
+        def validate(_net) -> dict[str, float]:
+            _net.eval()
+            ids = valid_ids if valid_ids is not None else train_ids
+            return {"valid_nats": float(-model.target_log_probs(ids).mean())}
+
+        class KeepBest(zoo.Callback):
+            def on_epoch(self, entry, _net, best) -> None:
+                meta["baseline"]["history"].append({k: entry[k] for k in ("epoch", "train_nats", "valid_nats")})
+                if best and directory is not None:
                     model.save(directory)
-            else:
-                bad += 1
-                if patience and bad >= patience:
-                    break
+
+        data = zoo.CharStreams(torch.as_tensor(train_ids), vocab, batch_size, seq_length, validate=validate)
+        zoo.fit(net, data, recipe, device=device, callbacks=[KeepBest()], progress=progress, log=lambda line: None)
+        net.eval()
         if directory is None:
             return model
-        from zoo.checkpoint import update_config
-
-        update_config(directory, baseline={"history": meta["baseline"]["history"]})
+        zoo.update_config(directory, baseline={"history": meta["baseline"]["history"]})
         return cls.load(directory)
 
     @torch.no_grad()
@@ -147,10 +133,8 @@ class NNN(Baseline):
 
     @classmethod
     def load(cls, directory: str | Path) -> NNN:
-        from zoo.checkpoint import read_config
-
         directory = Path(directory)
-        meta = read_config(directory)
+        meta = zoo.read_config(directory)
         data = (directory / "model.safetensors").read_bytes()
         if sha256_bytes(data) != meta.get("weights_sha256"):
             raise ZooError(f"{directory / 'model.safetensors'} does not match its config.json")

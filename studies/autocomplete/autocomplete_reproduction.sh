@@ -33,7 +33,7 @@ train_one() {  # MODEL (gru-2, ...) RUN: train or continue it; a run stopped by 
   if [ "$WIDTH" = 600 ] && [ "$DATA" = text8 ]; then
     args=(--model "$name.text8")                      # the registry entries: embedding 600, 16,386 classes
   else
-    args=(--model "$name" --input embedding --words "$WORDS")
+    args=(--model "$name" --input embedding --set words="$WORDS")
     [ "$arch" = gru ] && args+=(--set reset=before)  # TensorFlow's GRUCell, as the article's
   fi
   if [ -f "$run/run.json" ]; then

@@ -6,10 +6,11 @@ space, and the run shows whether the model then learns where the line ends.
     python studies/line-ends/frozen_input.py --char '\n' --model lstm-2x64 --data warpeace \
         --seed 0 --epochs 20 --out runs/le2/lf-frozen-seed0
 
-The gradient of that column of ``layers.0.weight_ih`` is zeroed on every step, so RMSProp never
-moves it (its update is proportional to the gradient). `--scale` multiplies that column's initial
-values (the recipe's uniform ±0.08) before it is frozen. The run is an ordinary run otherwise
-(`zoo train --resume` continues it only without the freeze: resume it with this script).
+The intervention is a training callback (`zoo.Callback`): the gradient of that column of
+``layers.0.weight_ih`` is zeroed on every step, so RMSProp never moves it (its update is
+proportional to the gradient). `--scale` multiplies that column's initial values (the recipe's
+uniform ±0.08) before it is frozen. The run is an ordinary run otherwise (`zoo train --resume`
+continues it only without the freeze: resume it with this script).
 """
 
 from __future__ import annotations
@@ -18,10 +19,28 @@ import argparse
 
 import torch
 
-import zoo.registry
-from zoo.data import load_corpus
-from zoo.recipe import Recipe
-from zoo.train import train
+import zoo
+
+
+class FreezeInput(zoo.Callback):
+    """Keep one character's first-layer input weights as initialized (times `scale`)."""
+
+    def __init__(self, char: str, scale: float = 1.0):
+        self.char, self.scale = char, scale
+
+    def on_start(self, model, fresh: bool) -> None:
+        column = model.vocab.chars.index(self.char)
+        weights = dict(model.named_parameters())["layers.0.weight_ih"]
+        if fresh:  # a resumed run's column is already the frozen one
+            with torch.no_grad():
+                weights[:, column] *= self.scale
+
+        def keep(grad):
+            grad = grad.clone()
+            grad[:, column] = 0
+            return grad
+
+        weights.register_hook(keep)
 
 
 def main() -> None:
@@ -40,33 +59,9 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args()
     char = args.char.encode().decode("unicode_escape")
-    create = zoo.registry.create_model
-
-    def create_frozen(*a, **k):
-        model = create(*a, **k)
-        column = model.vocab.chars.index(char)
-        weights = dict(model.named_parameters())["layers.0.weight_ih"]
-
-        def keep(grad):
-            grad = grad.clone()
-            grad[:, column] = 0
-            return grad
-
-        weights.register_hook(keep)
-        initialize = model.reset_parameters
-
-        def reset_parameters(*a, **k):  # the trainer initializes after creating: scale the column then
-            initialize(*a, **k)
-            with torch.no_grad():
-                weights[:, column] *= args.scale
-
-        model.reset_parameters = reset_parameters
-        return model
-
-    zoo.registry.create_model = create_frozen  # zoo.train looks it up when it builds the model
-    corpus = load_corpus(args.data, line_endings=args.line_endings, progress=False)
-    train(args.model, corpus, Recipe(max_epochs=args.epochs, seed=args.seed), args.out, resume=args.resume,
-          device="cpu", progress=False)
+    corpus = zoo.load_corpus(args.data, line_endings=args.line_endings, progress=False)
+    zoo.train(args.model, corpus, zoo.Recipe(max_epochs=args.epochs, seed=args.seed), args.out, resume=args.resume,
+              device="cpu", progress=False, callbacks=[FreezeInput(char, args.scale)])
 
 
 if __name__ == "__main__":

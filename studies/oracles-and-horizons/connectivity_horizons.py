@@ -26,9 +26,9 @@ import sys
 import numpy as np
 import torch
 from zoo_analysis.connectivity import connectivity_matrix, horizons, shares_by_distance
+from zoo_autocomplete import data as ac
 
 import zoo
-from zoo import autocomplete as ac
 from zoo.checkpoint import checkpoint_dir, read_config
 from zoo.data import encoded_splits, load_corpus
 

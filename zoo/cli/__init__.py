@@ -12,17 +12,19 @@ added to the group below; `common` holds what they share.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import warnings
 
 import click
 
-from ..errors import ZooError
+from ..errors import OUT_OF_MEMORY, ZooError, plain_line
 from .analyze import analyze
 from .catalog import info, list_cmd, plugins_cmd
 from .common import ZooInterrupted
 from .hub import pull, push
-from .scoring import autocomplete, eval_cmd, sample
+from .scoring import eval_cmd, sample
 from .training import baseline, train
 
 
@@ -30,19 +32,49 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     click.echo(f"zoo: warning: {message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _ZooGroup(click.Group):
+    """The zoo's own commands, then those that plugins register (`zoo_register_commands`): a
+    plugin's command is imported only when it is listed or run, and one that fails to load is
+    left out with a warning, as a broken plugin is everywhere else."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugin_commands()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        entry = None if command is not None else _plugin_commands().get(name)
+        if entry is None:
+            return command
+        try:
+            command = entry.load()
+        except ZooError as exc:
+            warnings.warn(str(exc), stacklevel=1)
+            return None
+        if not isinstance(command, click.Command):
+            warnings.warn(f"command '{name}' from plugin '{entry.plugin}' is not a click command", stacklevel=1)
+            return None
+        return command
+
+
+def _plugin_commands() -> dict:
+    from ..plugins import plugins
+
+    return plugins().entries["command"]
+
+
+@click.group(cls=_ZooGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="rnn-zoo", prog_name="zoo")
 def cli() -> None:
     """RNN Zoo: train, share and take apart character-level recurrent language models.
 
     \b
     Models are named <arch>-<layers>x<hidden>[.<tag>], e.g. lstm-3x512 or lstm-2x128.warpeace.
-    Architectures, baselines and analyzers come from plugins (entry-point group "zoo");
-    `zoo plugins` shows which are installed.
+    Architectures, tasks, baselines, analyzers and some commands come from plugins (entry-point
+    group "zoo"); `zoo plugins` shows which are installed.
     """
 
 
-for command in (list_cmd, info, plugins_cmd, train, baseline, push, pull, eval_cmd, sample, autocomplete, analyze):
+for command in (list_cmd, info, plugins_cmd, train, baseline, push, pull, eval_cmd, sample, analyze):
     cli.add_command(command)
 
 
@@ -55,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"zoo: {exc}", err=True)
         sys.exit(130)
     except ZooError as exc:
-        click.echo(f"zoo: error: {exc}", err=True)
+        _error(exc)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("zoo: interrupted", err=True)
@@ -68,8 +100,26 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as exc:  # still one line: which plugin, out of memory, the system, or our bug
-        from ..plugins import explain
+    except Exception as exc:  # still one line: out of memory, which plugin, the system, or our bug
+        try:
+            from ..plugins import explain
 
-        click.echo(f"zoo: error: {explain(exc)}", err=True)
+            line = explain(exc)
+        except Exception as failure:  # even that import can run out of memory
+            line = plain_line(exc, failure)
+        _error(line)
         sys.exit(1)
+
+
+_NO_MEMORY_LINE = f"zoo: error: {OUT_OF_MEMORY}\n".encode()  # made now: when it is needed, memory may not be
+
+
+def _error(message: object) -> None:
+    """``zoo: error: MESSAGE`` on stderr; where even that fails, the line written as bytes (the
+    out-of-memory line, ready-made, when it failed for want of memory)."""
+    try:
+        click.echo(f"zoo: error: {message}", err=True)
+    except Exception as failure:
+        with contextlib.suppress(Exception):  # stderr is gone: the exit status still says it
+            os.write(2, _NO_MEMORY_LINE if isinstance(failure, MemoryError)
+                     else f"zoo: error: {message}\n".encode(errors="replace"))

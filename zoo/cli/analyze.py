@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
-from typing import Any
 
 import click
 
+from ..catalog import analyzer_record
 from ..errors import ZooError
-from ..fileio import hold_folder
-from .catalog import analyzer_record
-from .common import complete_models, emit_json, folder_name, is_autocomplete, labelled, load_model, trained_corpus
+from .common import complete_models, emit_json, folder_name, labelled, load_model, trained_corpus
 
 
 def _complete_analyzers(ctx, param, incomplete: str) -> list:
@@ -52,59 +49,6 @@ class _AnalyzeCommand(click.Command):
     def format_epilog(self, ctx, formatter) -> None:
         with formatter.section("Analyzers and their parameters (--set KEY=VALUE)"):
             formatter.write_text("\b\n" + _analyzer_help())
-
-
-def _split_settings(settings: tuple[str, ...], runners: list) -> dict[str, dict[str, Any]]:
-    """--set values by analyzer: KEY=VALUE goes to every selected analyzer that has KEY, and
-    ANALYZER.KEY=VALUE to that one; a key none of them has is an error."""
-    from ..params import settings as parse
-
-    given: dict[str, dict[str, Any]] = {r.name: {} for r in runners}
-    for key, value in parse(settings):
-        item = f"{key}={value}"
-        target, dot, short = key.rpartition(".")
-        if dot and target not in given:
-            raise ZooError(f"--set {item}: '{target}' is not among the selected analyzers ({', '.join(given)})")
-        chosen = [r for r in runners if (r.name == target if dot else short in r.params)]
-        if not chosen:
-            known = "; ".join(f"{r.name}: {', '.join(r.params) or 'none'}" for r in runners)
-            raise ZooError(f"--set {item}: no selected analyzer has a parameter '{short}' ({known})")
-        for runner in chosen:
-            given[runner.name][short] = value
-    return given
-
-
-def _analysed_text(model, saved: dict[str, Any], corpus, part: str, text: str | None,
-                   max_chars: int | None) -> tuple[str, dict[str, Any], str | None]:
-    """(the text to analyse, where it comes from, the training split or None): the split `part`
-    of `corpus`, or `text` as given; an autocomplete model reads its observations, one a line."""
-    words = is_autocomplete(model)
-    if words:  # its texts are observations, one per line (zoo.autocomplete.as_text)
-        from .. import autocomplete as ac
-    if corpus is None:
-        parts = None
-    elif words:
-        built = ac.rebuild(corpus, model.words, saved)
-        parts = {name: ac.as_text(built.part(name)) for name in ("train", "valid", "test")}
-    else:
-        parts = dict(zip(("train", "valid", "test"), corpus.splits()))
-    if text is not None:
-        if "\n" not in text and _is_file(text):  # a file meant for --data, likely
-            click.echo(f"note: --text analyses the {len(text)} characters given, not the file {text!r}: "
-                       "to analyse the file, pass it with --data", err=True)
-        text = ac.as_text(ac.from_text(text)) if words else text
-        source: dict[str, Any] = {"name": "text given with --text"}
-    else:
-        text = parts[part]
-        source = {**{k: v for k, v in corpus.describe().items() if k in ("name", "sha256", "line_endings")},
-                  "split": part}
-    if max_chars:
-        cut = text.rfind("\n", 0, max_chars + 1) if words else max_chars  # whole observations only
-        text = text[:cut if cut > 0 else max_chars]
-        source["max_chars"] = max_chars
-    if not text.strip():
-        raise ZooError("there is no text to analyse" + (" (an autocomplete model reads letters a-z)" if words else ""))
-    return text, source, parts["train"] if parts else None
 
 
 def _matching_models(pattern: str) -> list[str]:
@@ -163,99 +107,75 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     Everything is checked before any work starts: a model that lacks what an analyzer needs
     (an n-gram has no gates) is refused with one line, and nothing is written.
     """
-    import torch
-
-    from ..analysis import AnalysisData, describe_model, get_analyzer
-    from ..analysis import analyze as run_analysis
+    from ..analysis import AnalysisData, analysed_text, applicable, describe_model, select_analyzers
     from ..checkpoint import read_config
-    from ..plugins import blame
-    from ..report import check_report_dir, write_index, write_report
+    from ..params import settings as parse
+    from ..report import jsonable, write_reports
+    from ..tasks import task_of
 
+    (label, model_spec), *named_references = _models(model_spec, models_glob, references)
+    home = Path(out or Path("reports") / _folder(label))
+    every = analyzer_names.strip() == "all"
+    settings = (*settings, *_cells_setting(cells, analyzer_names))
+    runners, given = select_analyzers(analyzer_names.split(","), parse(settings))
+    model, path = load_model(model_spec, device)
+    saved = read_config(path)
+    runners = applicable(runners, lambda runner: runner.check(model), every, _skipped)
+    refs = {name: load_model(ref, device)[0] for name, ref in named_references}
+    corpus = None if text is not None and not data else trained_corpus(saved, data, line_endings, fractions, not quiet)
+    _note_a_file_as_text(text)
+    text, source, train_text = analysed_text(model, saved, corpus, part, text, max_chars)
+    analysed = AnalysisData(ids=task_of(model).encode(model, text), text=text, vocab=model.vocab, train_text=train_text,
+                            references=refs, source=source, progress=not quiet,
+                            checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)
+    # every analyzer's inputs before any of them runs: all or nothing is refused
+    runners = applicable(runners, lambda r: r.check_inputs(model, analysed, r.resolve_params(given[r.name])), every,
+                         _skipped)
+    meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
+                      "weights_sha256": saved.get("weights_sha256")}}
+    one_folder_each = not out or len(runners) > 1 or every  # then an index page lists them, beside them
+    results, index = write_reports(model, runners, analysed, given, home, one_folder_each=one_folder_each, meta=meta,
+                                   written=None if as_json else lambda name, page: click.echo(f"{name}: {page}"))
+    if one_folder_each and index is None:
+        click.echo(f"zoo: note: {home / 'index.html'} is not a zoo index page: left as it is", err=True)
+    elif index is not None and not as_json:
+        click.echo(f"all reports of this model: {index}")
+    if as_json:
+        emit_json(jsonable(results))
+
+
+def _models(model_spec: str | None, models_glob: str | None, references: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(label, spec) of the analysed model, then of each reference: --model and --reference, or
+    --models (the first match is the model, the others its references)."""
     if bool(model_spec) == bool(models_glob):
         raise ZooError("give either --model or --models")
     if models_glob:
         model_spec, *more = _matching_models(models_glob)
         references = (*more, *references)
-    (label, model_spec), *named_references = labelled([model_spec, *references])
-    folder = re.sub(r"[^\w.@+-]+", "-", label).strip("-")  # hf:org/name@rev: one folder, no colon
-    if not out:  # reports/<folder>, never beside it: no label reads as '..' or '.'
-        folder_name(folder, f"the model's name {label!r}")
-    names = [n.strip() for n in analyzer_names.split(",") if n.strip()]
-    if not names:
-        raise ZooError("--analyzer needs at least one analyzer name (see `zoo list`)")
-    every = names == ["all"]
-    if every:
-        from ..plugins import plugins
+    return labelled([model_spec, *references])
 
-        names = plugins().names("analyzer")
-    runners = [get_analyzer(n) for n in dict.fromkeys(names)]
-    if cells:
-        if not any(r.name == "cells" for r in runners):
-            raise ZooError("--cells is for the cells analyzer: add it to --analyzer")
-        settings = (*settings, f"cells.cells={cells}")
-    given = _split_settings(settings, runners)
-    resolved = {runner.name: runner.resolve_params(given[runner.name]) for runner in runners}  # bad values: refused now
 
-    def applicable(runners: list, check) -> list:
-        """`runners` that pass `check`; with 'all', the others are left out and said on stderr."""
-        kept = []
-        for runner in runners:
-            try:
-                check(runner)
-                kept.append(runner)
-            except ZooError as exc:
-                if not every:
-                    raise
-                reason = str(exc).removeprefix(f"analyzer '{runner.name}' ")
-                click.echo(f"zoo: skipped {runner.name}: {reason}", err=True)
-        if not kept:
-            raise ZooError("no analyzer applies to this model and these inputs")
-        return kept
+def _folder(label: str) -> str:
+    """The report folder's name for a model labelled `label` (hf:org/name@rev: one folder, no
+    colon), refused where it would put the reports beside reports/ ('..', '.')."""
+    return folder_name(re.sub(r"[^\w.@+-]+", "-", label).strip("-"), f"the model's name {label!r}")
 
-    model, path = load_model(model_spec, device)
-    saved = read_config(path)
-    runners = applicable(runners, lambda runner: runner.check(model))
-    refs = {name: load_model(ref, device)[0] for name, ref in named_references}
-    corpus = (None if text is not None and not data
-              else trained_corpus(saved, data, line_endings, fractions, progress=not quiet))
-    text, source, train_text = _analysed_text(model, saved, corpus, part, text, max_chars)
-    to_encode = text.replace("\n", " ") if is_autocomplete(model) else text
-    analysed = AnalysisData(ids=torch.from_numpy(model.vocab.encode(to_encode)),
-                            text=text, vocab=model.vocab, train_text=train_text,
-                            references=refs, source=source, progress=not quiet,
-                            checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)
-    # every analyzer's inputs before any of them runs: all or nothing is refused
-    runners = applicable(runners, lambda runner: runner.check_inputs(model, analysed, resolved[runner.name]))
-    meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
-                      "weights_sha256": saved.get("weights_sha256")}}
-    one_folder_each = not out or len(runners) > 1 or every  # then an index page lists them, beside them
-    home = Path(out or Path("reports") / folder)
-    targets = {runner.name: home / runner.name if one_folder_each else home for runner in runners}
-    for target in targets.values():  # before any work: a folder that cannot take its report
-        check_report_dir(target)
-    results = {}
-    with hold_folder(home, "written by another zoo analyze"):  # two analyses into one --out would replace each other
-        try:
-            for runner in runners:
-                target = targets[runner.name]
-                with blame("analyzer", runner.name):
-                    report = run_analysis(model, runner, analysed, meta=meta, **given[runner.name])
-                    write_report(report, target, runner.template)
-                results[runner.name] = {"report": str(target / "report.html"), "summary": report.summary}
-                if not as_json:
-                    click.echo(f"{runner.name}: {target / 'report.html'}")
-        except BaseException:  # a later analyzer failed or was interrupted: the index lists the reports written
-            if one_folder_each and results:
-                with contextlib.suppress(ZooError):
-                    write_index(home)
-            raise
-        if one_folder_each:
-            index = write_index(home)
-            if index is None:
-                click.echo(f"zoo: note: {home / 'index.html'} is not a zoo index page: left as it is", err=True)
-            elif not as_json:
-                click.echo(f"all reports of this model: {index}")
-    if as_json:
-        from ..report import jsonable
 
-        emit_json(jsonable(results))
+def _cells_setting(cells: str | None, analyzer_names: str) -> tuple[str, ...]:
+    """--cells, the cells analyzer's own flag, as the --set item it stands for."""
+    if not cells:
+        return ()
+    if "cells" not in [n.strip() for n in analyzer_names.split(",")]:
+        raise ZooError("--cells is for the cells analyzer: add it to --analyzer")
+    return (f"cells.cells={cells}",)
+
+
+def _skipped(name: str, reason: str) -> None:
+    click.echo(f"zoo: skipped {name}: {reason}", err=True)
+
+
+def _note_a_file_as_text(text: str | None) -> None:
+    """--text with the name of a file: likely meant for --data."""
+    if text is not None and "\n" not in text and _is_file(text):
+        click.echo(f"note: --text analyses the {len(text)} characters given, not the file {text!r}: "
+                   "to analyse the file, pass it with --data", err=True)

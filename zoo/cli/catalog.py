@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import ZooError
-from .common import checkpoint_path, complete_models, emit_json
-
-NOMINAL_VOCAB = 87  # for parameter counts when a model's vocabulary is not known yet
+from .common import complete_models, emit_json
 
 
 @click.command("list")
@@ -23,57 +20,19 @@ NOMINAL_VOCAB = 87  # for parameter counts when a model's vocabulary is not know
                                                   "test cross-entropy beside the paper's, and nothing else.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
-    """List architectures, baselines, analyzers (with their parameters), text features and named models.
+    """List architectures, tasks, baselines, analyzers (with their parameters), text features and
+    named models.
 
     PATTERN filters everything with a glob, e.g. 'lstm*' or '*.linux'. A named model's weights,
     where it has some, are shown beside it: `zoo eval --model NAME` uses them.
     """
-    from ..plugins import plugins
-    from ..registry import list_models, registry, released_folder
+    from ..catalog import KINDS, catalog
 
-    found = plugins()
-    reg = registry()
-    import fnmatch
-
-    def listed(kind: str) -> list[dict[str, Any]]:
-        return [{"name": e.name, "plugin": e.plugin, "summary": e.summary}
-                for e in sorted(found.entries[kind].values(), key=lambda e: e.name)
-                if fnmatch.fnmatchcase(e.name, pattern) or fnmatch.fnmatchcase(e.name, pattern.split("-")[0])]
-
-    data = {kind + "s": listed(kind) for kind in ("architecture", "baseline", "analyzer")}
-
-    def weights(spec) -> str | None:
-        """Where a named model's weights are: shipped with the zoo, released in this clone of its
-        repository, or pinned on the Hub."""
-        if spec.bundled:
-            return "shipped with the zoo"
-        if released_folder(spec):
-            return f"released ({released_folder(spec).parent.name}/{spec.name})"
-        return f"hf:{spec.hub['repo_id']}@{spec.hub['revision']}" if spec.hub else None
-
-    data["models"] = [
-        {
-            "name": name,
-            "arch": reg.models[name].arch,
-            "dataset": reg.models[name].dataset,
-            "task": reg.models[name].task,
-            "installed": reg.models[name].arch in found.entries["architecture"],
-            "reference_test_ce": (reg.models[name].reference or {}).get("test_ce"),
-            "test_ce": (reg.models[name].released or {}).get("test_ce"),
-            "test_se": (reg.models[name].released or {}).get("test_se"),
-            "weights": weights(reg.models[name]),
-        }
-        for name in list_models(pattern)
-        if weights(reg.models[name]) or not pretrained
-    ]
-    data["features"] = listed("feature")
-    for row in data["analyzers"]:  # the registration's summary stays; the record adds needs and parameters
-        row.update({k: v for k, v in analyzer_record(row["name"]).items() if k != "summary"})
-    data["problems"] = found.problems
+    data = catalog(pattern, pretrained)
     if as_json:
         emit_json(data)
         return
-    for kind in () if pretrained else ("architectures", "baselines", "analyzers", "features"):
+    for kind in () if pretrained else [kind + "s" for kind in KINDS]:
         click.echo(f"{kind.capitalize()}:")
         for e in data[kind]:
             click.echo(f"  {e['name']:<14} {e['summary']}  [plugin: {e['plugin']}]")
@@ -85,47 +44,27 @@ def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
     which = ("with weights" if pretrained else "") + ("" if pattern == "*" else f" matching {pattern!r}")
     click.echo(f"Models ({len(data['models'])}{' ' + which.strip() if which else ''}):")
     for m in data["models"]:
-        ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
-        if m["test_ce"] is not None:
-            ref = (f"test CE {m['test_ce']:.4f} ± {m['test_se']:.4f}"
-                   + (f" (paper {m['reference_test_ce']})" if ref else ""))
-        if m["task"] != "next-char":
-            ref = f"{m['task']}: {ref.replace('CE', 'word-level CE')}"
-        notes = [ref] if ref else []
-        if m["weights"]:
-            notes.append(f"weights: {m['weights']}")
-        missing = "" if m["installed"] else f"  (needs architecture '{m['arch']}': not installed)"
-        click.echo(f"  {m['name']:<28} {'; '.join(notes)}{missing}".rstrip())
+        click.echo(_model_line(m))
 
 
-def analyzer_record(name: str) -> dict[str, Any]:
-    """An analyzer's needs and parameters, as `zoo list` shows them (its module stays torch-free)."""
-    from ..analysis import get_analyzer
-
-    try:
-        runner = get_analyzer(name)
-    except ZooError as exc:
-        return {"error": str(exc)}
-    show = lambda v: ",".join(map(str, v)) if isinstance(v, tuple) else v  # noqa: E731
-    return {"summary": runner.summary, "requires": sorted(runner.requires), "needs": sorted(runner.needs),
-            "params": {k: {"default": show(p.default), "doc": p.doc} for k, p in runner.params.items()}}
-
-
-def _parameter_counts(config) -> dict[str, int]:
-    """Parameter counts from a model built on the meta device (no memory, no initialization cost)."""
-    import torch
-
-    from ..registry import create_model
-
-    with torch.device("meta"):
-        model = create_model(config)
-    return {"recurrent": model.num_parameters(recurrent_only=True), "total": model.num_parameters()}
+def _model_line(m: dict[str, Any]) -> str:
+    """A named model in `zoo list`: its test figure beside the paper's, where its weights are."""
+    ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
+    if m["test_ce"] is not None:
+        ref = f"test CE {m['test_ce']:.4f} ± {m['test_se']:.4f}" + (f" (paper {m['reference_test_ce']})" if ref else "")
+    if m["task"] != "next-char":
+        ref = f"{m['task']}: {ref}"
+    notes = [ref] if ref else []
+    if m["weights"]:
+        notes.append(f"weights: {m['weights']}")
+    missing = "" if m["installed"] else f"  (needs architecture '{m['arch']}': not installed)"
+    return f"  {m['name']:<28} {'; '.join(notes)}{missing}".rstrip()
 
 
 @click.command()
 @click.argument("name", shell_complete=complete_models)
 @click.option("--vocab-size", type=click.IntRange(min=1),
-              help=f"Vocabulary size for the parameter count (default: the model's, else {NOMINAL_VOCAB}).")
+              help="Vocabulary size for the parameter count (default: the model's, else 87).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     """Show a model's specification and parameter count.
@@ -133,85 +72,44 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
     NAME is a model name (lstm-3x512, gru-2x149.warpeace), a checkpoint, run or baseline
     directory, or a Hub checkpoint (hf:org/name@revision, pulled on first use).
     """
-    from ..config import ModelConfig
-    from ..hub import parse_spec, published_analyses
-    from ..registry import architecture, resolve
+    from ..catalog import describe
 
-    if parse_spec(name):
-        name = str(checkpoint_path(name, announce=not as_json))
-    if Path(name).is_dir():
-        from ..checkpoint import check_provider, checkpoint_dir, read_config
-
-        saved = read_config(name)
-        data: dict[str, Any] = {"checkpoint": str(Path(name).resolve()),
-                                **{k: v for k, v in saved.items() if k != "model"}}
-        if "words" in data:  # an autocomplete model's 16k words: their number, not the list
-            data["words"] = len(data["words"])
-        if "baseline" in saved:  # a fitted n-gram or n-NN: its plugin's settings, no architecture
-            return _baseline_info(data, as_json)
-        config = ModelConfig.from_dict(saved["model"])
-        check_provider(checkpoint_dir(name), config.arch, saved.get("plugin"))  # as loading it would say
-        data["weights"] = _weights_check(name)
-        published = published_analyses(name)
-        if published:
-            data["analyses"] = published
-    else:
-        spec = resolve(name)
-        config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
-        data = {"name": spec.name, "registered": spec.registered,
-                **{k: v for k, v in spec.to_dict().items() if k not in ("name", "registered")}}
-    from ..plugins import blame, plugins
-
-    cls = architecture(config.arch)
-    with blame("architecture", config.arch):  # as create_model: the lookup's errors are zoo's, the call's the plugin's
-        config = cls.resolve_config(config)
-    data["config"] = config.to_dict()
-
-    data["plugin"] = plugins().provider("architecture", config.arch)
-    data["parameters"] = _parameter_counts(config)
+    data = describe(name, vocab_size, announce=not as_json)
     if as_json:
         emit_json(data)
-        return
-    title = data.get("name") or data["checkpoint"]
+    elif "baseline" in data:
+        _baseline_info(data)
+    else:
+        _model_info(data)
+
+
+def _model_info(data: dict[str, Any]) -> None:
+    """`zoo info` for people, on a recurrent model."""
+    config = data["config"]
     if data.get("registered", True):
         note = ""
     else:
         note = ("  (the shape of the registered variants below)" if data.get("variants")
                 else "  (not in the registry: an ad-hoc shape)")
-    click.echo(title + note)
+    click.echo((data.get("name") or data["checkpoint"]) + note)
     for key in ("arch", "layers", "hidden", "input", "embed_dim", "bias", "dropout", "options"):
-        click.echo(f"  {key:<12} {data['config'][key]}")
-    if config.task != "next-char":
-        click.echo(f"  {'task':<12} {config.task} ({config.output_size:,} classes: words, padding and unknown)")
+        click.echo(f"  {key:<12} {config[key]}")
+    if config.get("task", "next-char") != "next-char":
+        classes = f" ({config['classes']:,} classes)" if config.get("classes") else ""
+        click.echo(f"  {'task':<12} {config['task']}{classes}")
     _echo_sections(data)
     p = data["parameters"]
-    click.echo(f"  parameters   {p['total']:,} ({p['recurrent']:,} recurrent) for a vocabulary of {config.vocab_size}")
+    click.echo(f"  parameters   {p['total']:,} ({p['recurrent']:,} recurrent) "
+               f"for a vocabulary of {config['vocab_size']}")
     if "weights" in data:
         click.echo(f"  weights      {data['weights']}")
     if "analyses" in data:
         click.echo(f"  analyses     {', '.join(data['analyses'])} (in analyses/, published with the weights)")
 
 
-def _weights_check(directory: str) -> str:
-    """What loading a checkpoint directory finds: its weights verified, or why it is refused."""
-    from ..checkpoint import load_checkpoint
-
-    try:
-        load_checkpoint(directory)
-    except ZooError as exc:
-        return f"refused: {exc}"
-    return "verified: they match config.json's sha256 and the model's shapes"
-
-
-def _baseline_info(data: dict[str, Any], as_json: bool) -> None:
-    """`zoo info` on a fitted baseline's directory."""
-    from ..plugins import plugins
-
+def _baseline_info(data: dict[str, Any]) -> None:
+    """`zoo info` for people, on a fitted baseline's directory."""
     baseline = data["baseline"]
-    data["plugin"] = plugins().provider("baseline", baseline["name"])
-    if as_json:
-        emit_json(data)
-        return
     settings = {k: v for k, v in baseline.items() if k not in ("name", "history")}
     if baseline.get("history"):  # per-epoch losses: their count here, the list in --json
         settings["epochs"] = len(baseline["history"])

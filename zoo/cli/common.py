@@ -91,6 +91,3 @@ def trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progres
 
     return corpus_of(saved, data, line_endings, fractions, progress)
 
-
-def is_autocomplete(model) -> bool:
-    return getattr(getattr(model, "config", None), "task", None) == "autocomplete"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..config import TASKS
 from ..errors import ZooError
 from .common import ZooInterrupted, emit_json
 
@@ -21,15 +21,14 @@ def _complete_names(ctx, param, incomplete: str) -> list:
 
 
 def _recipe_options(func):
-    """The training recipe as command-line options. Defaults: Karpathy et al. 2015's, or with
-    --task autocomplete Madsen 2019's (shown after the slash)."""
+    """The training recipe as command-line options; the defaults are the task's (`Task.recipe`),
+    Karpathy et al. 2015's for next-char."""
     from ..recipe import Recipe
 
-    paper, distill = Recipe(), Recipe.autocomplete()
+    paper = Recipe()
 
     def default(name: str) -> str:
-        a, b = getattr(paper, name), getattr(distill, name)
-        return f"[default: {a}" + (f"; autocomplete: {b}]" if a != b else "]")
+        return f"[default: the task's; next-char: {getattr(paper, name)}]"
 
     options = [
         click.option("--epochs", "max_epochs", type=click.IntRange(min=1),
@@ -38,9 +37,9 @@ def _recipe_options(func):
                      help="Stop after this many epochs without a better validation loss (0: never). "
                           f"{default('patience')}"),
         click.option("--batch-size", type=click.IntRange(min=1),
-                     help=f"Parallel streams (autocomplete: observations) per step. {default('batch_size')}"),
+                     help=f"Parallel streams (or examples) per step. {default('batch_size')}"),
         click.option("--seq-length", type=click.IntRange(min=1),
-                     help="Steps of truncated backpropagation through time (autocomplete: the longest observation). "
+                     help="Steps of truncated backpropagation through time (or an example's most characters). "
                           f"{default('seq_length')}"),
         click.option("--optimizer", type=click.Choice(["rmsprop", "adam"]), help=default("optimizer")),
         click.option("--lr", type=float, help=f"Learning rate. {default('lr')}"),
@@ -90,90 +89,39 @@ def _data_options(func):
 @click.option("--bias", type=click.Choice(["single", "double"]),
               help="One bias per gate block (the paper's counts) or two (torch's layout).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
-              help="An architecture option, e.g. --set depth=3 for nlstm (repeatable; `zoo info` lists them).")
+              help="A task parameter or an architecture option, e.g. --set depth=3 for nlstm (repeatable; "
+                   "`zoo list` shows the tasks' parameters, `zoo info` an architecture's options).")
 @click.option("--snapshot-every", type=click.IntRange(min=0), default=0,
               help="Also keep the model every N optimizer steps in steps/ "
                    "(for the training-kl analysis of the first epochs).")
-@click.option("--task", type=click.Choice(TASKS),
-              help="next-char: a character language model (the paper); autocomplete: predict the "
-                   "word being typed (Madsen 2019, on the text normalized as text8). "
-                   "Default: the registry entry's, else next-char.")
-@click.option("--words", type=click.IntRange(min=1),
-              help="Autocomplete: the most frequent training words the head scores "
-                   "(default: the model's classes less padding and unknown, else 16384).")
+@click.option("--task", help="What the model learns to predict, a registered task (`zoo list`). "
+                             "Default: the registry entry's, else next-char (the paper's language models).")
 @_recipe_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON at the end.")
 def train(model_name, data, line_endings, split, out, resume, device, input_kind, embed_dim, bias, settings,
-          snapshot_every, task, words, quiet, as_json, **recipe_fields) -> None:
-    """Train a model with the paper's recipe (or Madsen 2019's for --task autocomplete);
-    checkpoint every epoch.
+          snapshot_every, task, quiet, as_json, **recipe_fields) -> None:
+    """Train a model with its task's recipe (the paper's for next-char); checkpoint every epoch.
 
     \b
     zoo train --model lstm-3x512 --data warpeace --line-endings crlf
-    zoo train --model gru-2x600.text8 --task autocomplete --data text8
+    zoo train --model gru-2x600.text8 --data text8     # the task its registry entry names
     Interrupted runs continue with --resume and give the same weights as an uninterrupted run.
     Data-parallel on several processes: torchrun --nproc_per_node 2 -m zoo train ...
     """
-    import dataclasses
+    from ..params import settings as parse
+    from ..trainer import plan
+    from ..trainer import train as run_training
 
-    from ..data import load_corpus
-    from ..recipe import Recipe
-    from ..registry import resolve
-    from ..runs import read_run
-    from ..train import saved_recipe, train_autocomplete
-    from ..train import train as run_training
-
-    overrides: dict[str, Any] = {
-        k: v for k, v in (("input", input_kind), ("embed_dim", embed_dim), ("bias", bias)) if v
-    }
-    if settings:
-        overrides["options"] = _key_values(settings)
-    if resume and overrides:
-        raise ZooError("--resume continues a run as it was configured: drop --input, --embed-dim, --bias and --set")
-    try:
-        named = resolve(model_name)
-    except ZooError:
-        if Path(model_name).is_dir() or model_name.startswith("hf:"):  # a checkpoint where a model name belongs
-            raise ZooError("--model takes a model name to train from scratch (lstm-2x128, gru-2x149.warpeace), not a "
-                           "checkpoint; to continue a run, pass its folder as --out with --resume") from None
-        raise
-    # A resumed run keeps its own task and recipe (a default changed since does not apply to it);
-    # a new one takes the task's defaults. The flags given override the recipe, and resuming
-    # checks them.
-    saved = saved_recipe(out) if resume and out else None
-    if saved and task and task != saved[1]:
-        raise ZooError(f"{out} trains for --task {saved[1]}, not {task}: --resume continues a run as it was begun")
-    task = task or (saved[1] if saved else named.task)
-    if task == "autocomplete" and snapshot_every:
-        raise ZooError("--snapshot-every is for next-char training")
-    if task != "autocomplete" and words:
-        raise ZooError("--words is for --task autocomplete")
-    if task == "autocomplete" and not split:
-        split = "0.9,0.05,0.05"  # the article's, whatever the dataset's own split
-    corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
-    out = out or (f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}"
-                  + (".autocomplete" if task == "autocomplete" else ""))
-    given = {k: v for k, v in recipe_fields.items() if v is not None}
-    saved = saved or (saved_recipe(out) if resume else None)
-    base = saved[0] if saved else dataclasses.asdict(Recipe.autocomplete() if task == "autocomplete" else Recipe())
-    recipe = Recipe(**{**base, **given})
+    overrides = {k: v for k, v in (("input", input_kind), ("embed_dim", embed_dim), ("bias", bias)) if v}
+    asked = plan(model_name, data, out=out, resume=resume, task=task, line_endings=line_endings, split=split,
+                 recipe={k: v for k, v in recipe_fields.items() if v is not None}, settings=parse(settings),
+                 overrides=overrides, progress=not quiet)
     log = (lambda line: None) if as_json else (lambda line: click.echo(line, err=True))
-    try:
-        if task == "autocomplete":
-            result = train_autocomplete(model_name, corpus, recipe, out, resume=resume, device=device,
-                                        progress=not quiet, log=log, overrides=overrides, words=words)
-        else:
-            result = run_training(model_name, corpus, recipe, out, resume=resume, device=device,
-                                  progress=not quiet, log=log, overrides=overrides, snapshot_every=snapshot_every)
-    except KeyboardInterrupt:  # Ctrl-C: say what was kept and how to go on
-        kept = (read_run(out) or {}).get("history") or []
-        if kept and os.environ.get("RANK", "0") == "0":
-            how = "run the same command again" if resume else "add --resume to the same command"
-            raise ZooInterrupted(
-                f"interrupted; {out} keeps its {len(kept)} finished epoch(s): {how} to continue"
-            ) from None
-        raise
+    with _interrupted(asked.out, resume):
+        result = run_training(model_name, asked.corpus, asked.recipe, asked.out, task=asked.task,
+                              options=asked.options, resume=resume, device=device, progress=not quiet, log=log,
+                              overrides=asked.overrides, snapshot_every=snapshot_every)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     summary = {"run": str(result.run), "epochs": result.epochs, "best_epoch": result.best_epoch,
@@ -181,9 +129,25 @@ def train(model_name, data, line_endings, split, out, resume, device, input_kind
     if as_json:
         emit_json({**summary, "history": result.history})
     else:
-        unit = "nats per scored character" if task == "autocomplete" else "nats/char"
-        click.echo(f"run {result.run}: best validation {result.best_valid_nats:.4f} {unit} "
+        click.echo(f"run {result.run}: best validation {result.best_valid_nats:.4f} {asked.task.unit} "
                    f"at epoch {result.best_epoch}")
+
+
+@contextlib.contextmanager
+def _interrupted(out: Path, resume: bool):
+    """Ctrl-C during training: say what was kept and how to go on."""
+    from ..runs import read_run
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        kept = (read_run(out) or {}).get("history") or []
+        if kept and os.environ.get("RANK", "0") == "0":
+            how = "run the same command again" if resume else "add --resume to the same command"
+            raise ZooInterrupted(
+                f"interrupted; {out} keeps its {len(kept)} finished epoch(s): {how} to continue"
+            ) from None
+        raise
 
 
 @click.group()

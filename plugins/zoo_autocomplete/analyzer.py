@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo import Analyzer, Param, Report, ZooError
-from zoo.analysis import BLOCK
+from zoo import BLOCK, Analyzer, Param, Report, ZooError
 
 
 class AccuracyByKnownChars(Analyzer):
@@ -42,7 +41,7 @@ class AccuracyByKnownChars(Analyzer):
         super().check_inputs(model, data, params)
         if data.text is None:
             raise ZooError(f"{self.name} reads text (observations of words), not bare ids")
-        from zoo.autocomplete import has_observations
+        from .data import has_observations
 
         if not has_observations(data.text, params["max_length"]):
             raise ZooError(f"{self.name}: the text has no letters a-z to autocomplete")
@@ -50,7 +49,7 @@ class AccuracyByKnownChars(Analyzer):
     def run(self, model, data, *, top, longest, min_characters, max_length, block, batch) -> Report:
         import numpy as np
 
-        from zoo import autocomplete as ac
+        from . import data as ac
 
         observations = ac.from_text(data.text, max_length)
         models = {data.label: model, **data.references}
@@ -95,7 +94,7 @@ def lead(own: dict, theirs: dict, block: int = 1) -> dict:
     (drawn in runs of `block` scored characters, see `zoo.analysis.paired_difference`)."""
     import numpy as np
 
-    from zoo.analysis import or_none, paired_difference
+    from zoo import or_none, paired_difference
 
     hits, their_hits = (own["rank"] == 1), (theirs["rank"] == 1)
     everywhere = np.zeros(len(hits), dtype=np.int64)
@@ -112,7 +111,7 @@ def lead(own: dict, theirs: dict, block: int = 1) -> dict:
 def _lead_figure(label: str, leads: dict, longest: int, min_characters: int) -> bytes:
     """The model's top-1 lead over each paired reference by letters read, with 95 % intervals
     (1.96 paired standard errors): above zero, the model is ahead."""
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     fig = new_figure(8, 3.6)
     ax = fig.add_subplot()
@@ -131,7 +130,7 @@ def _lead_figure(label: str, leads: dict, longest: int, min_characters: int) -> 
 
 
 def _figure(curves, top: int, longest: int, min_characters: int) -> bytes:
-    from zoo.report import new_figure, png
+    from zoo import new_figure, png
 
     fig = new_figure(8, 4.2)
     ax = fig.add_subplot()

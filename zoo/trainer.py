@@ -19,7 +19,6 @@ gradient; rank 0 validates, writes checkpoints and shows progress.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import os
 import shutil
@@ -30,13 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from .checkpoint import load_checkpoint, read_config, safetensors_bytes, save_checkpoint
-from .data import Corpus, bptt_batches, build_vocab, encoded_splits
+from .data import Corpus
 from .devices import pick_device
 from .errors import ZooError
-from .evaluate import char_losses
 from .fileio import atomic_write
 from .recipe import Recipe
 from .runs import (
@@ -53,6 +50,8 @@ from .runs import (
     step_folder,
     write_record,
 )
+from .tasks import DEFAULT as DEFAULT_TASK
+from .tasks import Task, TaskData, get_task
 
 TRAINING_STATE = "training.safetensors"
 
@@ -111,12 +110,6 @@ def progress_bar(total: int, desc: str, unit: str, show: bool):
     width = None if shutil.get_terminal_size((0, 0)).columns > 0 else 100
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "char", disable=None if show else True,
                 leave=False, dynamic_ncols=width is None, ncols=width, mininterval=0.5)
-
-
-def _optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
-    if recipe.optimizer == "adam":
-        return torch.optim.Adam(params, lr=recipe.lr)
-    return torch.optim.RMSprop(params, lr=recipe.lr, alpha=recipe.rmsprop_alpha, eps=1e-8)
 
 
 # -- training state (optimizer + random generators) as safetensors + JSON: nothing is pickled --
@@ -195,206 +188,193 @@ class TrainResult:
     model: Any = None  # the trained model as it is after the last epoch (this process's copy)
 
 
-def _holding_the_run(func):
-    """Run a training function with its run directory held (`hold_run`)."""
-    @functools.wraps(func)
-    def holding(model_name, corpus, recipe, out, *args, **kwargs):
-        with hold_run(Path(out)):
-            return func(model_name, corpus, recipe, out, *args, **kwargs)
-    return holding
+class Callback:
+    """Code that joins the training loop at fixed points: an intervention (freeze an input,
+    ablate a unit), snapshots, a log of one's own. Override what you need and pass instances to
+    `train` or `fit`; each is called on the process that trains (under torchrun: on every one)."""
+
+    def on_start(self, model, fresh: bool) -> None:
+        """Before the first step. `fresh`: the model was just made and initialized (False on
+        --resume: its weights are the run's and must stay as they were)."""
+
+    def on_step(self, step: int, model) -> None:
+        """After each optimizer step; `step` counts from the run's first (1-based)."""
+
+    def on_epoch(self, entry: dict[str, Any], model, best: bool) -> None:
+        """After an epoch's validation: `entry` is its history row, `best` whether it improved."""
 
 
-@_holding_the_run
-def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resume: bool = False,
-          device: str = "auto", progress: bool = True, log: Callable[[str], None] = print,
-          overrides: dict[str, Any] | None = None, snapshot_every: int = 0) -> TrainResult:
-    """Train `model_name` (a registry name or an ad-hoc shape) on `corpus` into the run directory `out`.
+def fit(model, data: TaskData, recipe: Recipe, *, device: torch.device | str = "cpu",
+        optimizer: torch.optim.Optimizer | None = None, history: list[dict[str, Any]] | None = None,
+        start_epoch: int = 1, callbacks: list[Callback] | tuple = (), net=None, dist: Distributed | None = None,
+        progress: bool = True, log: Callable[[str], None] = print) -> tuple[list[dict[str, Any]], bool]:
+    """The epoch loop, for every task and for baselines trained by gradient: the recipe's learning
+    rate and clipping, `data`'s batches and loss (the state carried between batches where
+    ``data.stateful``), validation after each epoch, early stopping after ``recipe.patience``
+    epochs without a better ``valid_nats``, and the callbacks. `net` is what computes the
+    forward pass (the model under DistributedDataParallel, or the model). Returns the history
+    (`history` with this run's epochs appended) and whether it stopped early."""
+    device = torch.device(device)
+    dist = dist or Distributed()
+    net = net or model
+    history = history if history is not None else []
+    optimizer = optimizer or make_optimizer(model.parameters(), recipe)
+    best_nats = min((h["valid_nats"] for h in history), default=math.inf)
+    bad_epochs = _bad_epochs(history)
+    clock, stopped_early = _EpochClock(), False
+    for epoch in range(start_epoch, recipe.max_epochs + 1):
+        if recipe.patience and bad_epochs >= recipe.patience:
+            stopped_early = True
+            break
+        lr = _set_lr(optimizer, recipe, epoch)
+        model.train()
+        state, running, count = None, torch.zeros((), device=device), 0
+        started = time.perf_counter()
+        by_char = data.stateful  # streams: a fixed number of characters per step
+        bar = progress_bar(data.characters if by_char else data.steps, f"epoch {epoch}/{recipe.max_epochs}",
+                           "char" if by_char else "step", progress and dist.main)
+        for x, y in data.batches(epoch, dist.rank, dist.world):
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            logits, state = net(x, state if data.stateful else None)
+            state = _detached(state)
+            loss = data.loss(logits, y)
+            _step(model, optimizer, loss, recipe)
+            running += loss.detach()
+            count += 1
+            for callback in callbacks:
+                callback.on_step((epoch - 1) * data.steps + count, model)
+            if not bar.disable and (count % 10 == 0 or count == data.steps):
+                bar.set_postfix(loss=f"{running.item() / count:.3f}")
+            bar.update(x.numel() * dist.world if by_char else 1)
+        bar.close()
+        seconds = time.perf_counter() - started
+        if not math.isfinite(running.item()):  # nothing after this would be a model: keep the epochs before it
+            raise ZooError(f"training diverged in epoch {epoch} (the loss is {running.item() / max(count, 1)}): "
+                           "the epochs before it are kept; a lower --lr or --clip-value may train")
+        valid = data.validate(model) if dist.main else {"valid_nats": 0.0}
+        valid["valid_nats"] = dist.broadcast(valid["valid_nats"], device)
+        improved = valid["valid_nats"] < best_nats
+        bad_epochs = 0 if improved else bad_epochs + 1
+        best_nats = min(best_nats, valid["valid_nats"])
+        entry = {"epoch": epoch, "lr": lr, "train_nats": running.item() / max(count, 1), **valid,
+                 "seconds": round(seconds, 2), "chars_per_s": round(data.characters / seconds)}
+        history.append(entry)
+        for callback in callbacks:
+            callback.on_epoch(entry, model, improved)
+        if dist.main:
+            log(f"epoch {epoch}: train {entry['train_nats']:.4f}  valid {data.describe(valid)}  lr {lr:.2e}  "
+                f"{entry['chars_per_s']:,} chars/s" + ("  (best)" if improved else "")
+                + clock.left(recipe.max_epochs - epoch))
+    if dist.main and stopped_early:
+        log(f"stopped early: no better validation loss in {recipe.patience} epochs")
+    return history, stopped_early
 
-    `snapshot_every` > 0 also keeps the model (weights only) every that many optimizer steps in
-    ``steps/<step>``, for analyses of the first epochs (the paper's Fig. 5 right). Training is
-    bit-identical on --resume, so the steps of a resumed epoch are written again unchanged."""
 
-    from .registry import create_model
+def _detached(state):
+    """The state cut from the graph of the batch that made it (a tensor or a tuple of them)."""
+    if state is None:
+        return None
+    if torch.is_tensor(state):
+        return state.detach()
+    return tuple(s.detach() for s in state)
 
-    run = Path(out)
+
+def make_optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
+    """The recipe's optimizer over `params`."""
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(params, lr=recipe.lr)
+    return torch.optim.RMSprop(params, lr=recipe.lr, alpha=recipe.rmsprop_alpha, eps=1e-8)
+
+
+def train(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, *, task: str | Task = DEFAULT_TASK,
+          options: dict[str, Any] | None = None, resume: bool = False, device: str = "auto",
+          progress: bool = True, log: Callable[[str], None] = print, overrides: dict[str, Any] | None = None,
+          snapshot_every: int = 0, callbacks: list[Callback] | tuple = ()) -> TrainResult:
+    """Train `model_name` (a registry name or an ad-hoc shape) for `task` on `corpus` into the run
+    directory `out`, holding it (`zoo.runs.hold_run`) while it trains.
+
+    `options`: the task's params (``--set``); `overrides`: the model's config fields (input, bias,
+    architecture options). `snapshot_every` > 0 also keeps the model (weights only) every that many
+    optimizer steps in ``steps/<step>``, for analyses of the first epochs (the paper's Fig. 5
+    right); training is bit-identical on --resume, so the steps of a resumed epoch are written
+    again unchanged. `callbacks` join the loop (`Callback`)."""
+    with hold_run(Path(out)):
+        return _train(model_name, corpus, recipe, Path(out), get_task(task) if isinstance(task, str) else task,
+                      options or {}, resume, device, progress, log, overrides or {}, snapshot_every, list(callbacks))
+
+
+def _train(model_name, corpus, recipe, run, task, options, resume, device, progress, log, overrides, snapshot_every,
+           callbacks) -> TrainResult:
+    from .params import resolve_params
+
     dev = pick_device(device)
     dist = Distributed.from_env(dev)
-    if recipe.batch_size % dist.world:
-        raise ZooError(f"batch size {recipe.batch_size} does not divide among {dist.world} processes")
-    train_text = corpus.splits()[0]
-    begun = _begin(run, model_name, corpus, recipe, resume, dev,
-                   lambda: create_model(model_name, vocab=build_vocab(train_text), dropout=recipe.dropout,
-                                        **(overrides or {})))
-    model, vocab, history, best, last = begun.model, begun.model.vocab, begun.history, begun.best, begun.last
-    _, train_ids, valid_ids, _ = encoded_splits(corpus, vocab)
-    x_all, y_all = bptt_batches(train_ids, recipe.batch_size, recipe.seq_length)
-    share = recipe.batch_size // dist.world
-    x_all = x_all[:, dist.rank * share : (dist.rank + 1) * share]
-    y_all = y_all[:, dist.rank * share : (dist.rank + 1) * share]
-
-    model.train()
+    options = resolve_params(task.params, options, f"task '{task.name}'", task.name)
+    begun = _begin(run, model_name, corpus, recipe, resume, dev, task, options, overrides)
+    model, data = begun.model, begun.data
+    if dist.world > 1 and not data.distributed:
+        raise ZooError(f"the task {task.name} trains on one process: run it without torchrun")
     net = model
     if dist.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    optimizer = _optimizer(model.parameters(), recipe)
+    optimizer = make_optimizer(model.parameters(), recipe)
     begun.restore(optimizer, dev)
-
-    sections = {"dataset": corpus.describe(), "recipe": dataclasses.asdict(recipe)}
-    best_nats = min((h["valid_nats"] for h in history), default=math.inf)
-    bad_epochs = _bad_epochs(history)
-    stopped_early = False
-    windows, V = x_all.shape[0], len(vocab)
+    sections = {"dataset": data.dataset, "recipe": dataclasses.asdict(recipe)}
+    keeper = _KeepEpochs(run, model_name, optimizer, sections, begun.last, begun.best, dist.main)
+    if snapshot_every and dist.main:
+        callbacks = [_Snapshots(run, snapshot_every, sections, data.steps, keeper), *callbacks]
     if dist.main:
         _announce(log, run, begun, recipe,
                   f"training {model.config.arch} {model.config.layers}x{model.config.hidden} "
-                  f"({model.num_parameters():,} parameters) on {corpus.name}: {len(train_text):,} training characters, "
-                  f"{windows} steps per epoch, device {dev}" + (f", {dist.world} processes" if dist.world > 1 else ""))
-    clock = _EpochClock()
-    for epoch in range(begun.start_epoch, recipe.max_epochs + 1):
-        if recipe.patience and bad_epochs >= recipe.patience:
-            stopped_early = True
-            break
-        lr = _set_lr(optimizer, recipe, epoch)
-        state = None
-        started = time.perf_counter()
-        running, count = torch.zeros((), device=dev), 0
-        chars = recipe.batch_size * recipe.seq_length  # per step
-        bar = progress_bar(windows * chars, f"epoch {epoch}/{recipe.max_epochs}", "char", progress and dist.main)
-        for w in range(windows):
-            xb, yb = x_all[w].to(dev, non_blocking=True), y_all[w].to(dev, non_blocking=True)
-            logits, state = net(xb, state)
-            state = tuple(s.detach() for s in state)
-            loss = F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1))
-            _step(model, optimizer, loss, recipe)
-            running += loss.detach()
-            count += 1
-            step = (epoch - 1) * windows + w + 1
-            if snapshot_every and dist.main and step % snapshot_every == 0:
-                snapshot = step_folder(run, step)
-                try:
-                    save_checkpoint(model, snapshot, **sections,
-                                    metrics={"step": step, "epoch": round(step / windows, 6)})
-                except OSError as exc:
-                    shutil.rmtree(snapshot, ignore_errors=True)
-                    raise ZooError(_not_saved(run, f"the snapshot of step {step}", last, exc)) from None
-            if not bar.disable and (w % 10 == 9 or w == windows - 1):
-                bar.set_postfix(loss=f"{running.item() / count:.3f}")
-            bar.update(chars)
-        bar.close()
-        seconds = time.perf_counter() - started
-        train_nats = running.item() / max(count, 1)
-        valid_nats = float(char_losses(model, valid_ids, streams=1).mean()) if dist.main else 0.0
-        valid_nats = dist.broadcast(valid_nats, dev)
-        model.train()
-        improved = valid_nats < best_nats
-        bad_epochs = 0 if improved else bad_epochs + 1
-        entry = {"epoch": epoch, "lr": lr, "train_nats": train_nats, "valid_nats": valid_nats,
-                 "seconds": round(seconds, 2),
-                 "chars_per_s": round(windows * recipe.batch_size * recipe.seq_length / seconds)}
-        history.append(entry)
-        best_nats = min(best_nats, valid_nats)
-        if dist.main:
-            last, best = _keep_epoch(run, model_name, epoch, model, optimizer, sections,
-                                     {"valid_nats": valid_nats, "epoch": epoch}, history, last, best, improved)
-            log(f"epoch {epoch}: train {train_nats:.4f}  valid {valid_nats:.4f} nats/char "
-                f"({valid_nats / math.log(2):.4f} bits)  lr {lr:.2e}  {entry['chars_per_s']:,} chars/s"
-                + ("  (best)" if improved else "") + clock.left(recipe.max_epochs - epoch))
-    if dist.main and stopped_early:
-        log(f"stopped early: no better validation loss in {recipe.patience} epochs")
+                  f"({model.num_parameters():,} parameters) on {data.name}: {data.summary}, "
+                  f"{data.steps} steps per epoch, device {dev}"
+                  + (f", {dist.world} processes" if dist.world > 1 else ""))
+    for callback in callbacks:
+        callback.on_start(model, begun.checkpoint is None)
+    keeper.history = history = list(begun.history)
+    history, stopped_early = fit(model, data, recipe, device=dev, optimizer=optimizer, history=history,
+                                 start_epoch=begun.start_epoch, callbacks=[keeper, *callbacks], net=net, dist=dist,
+                                 progress=progress, log=log)
     dist.close()
     return _result(run, history, stopped_early, model)
 
 
-@_holding_the_run
-def train_autocomplete(model_name: str, corpus: Corpus, recipe: Recipe, out: str | Path, resume: bool = False,
-                       device: str = "auto", progress: bool = True, log: Callable[[str], None] = print,
-                       overrides: dict[str, Any] | None = None, words: int | None = None) -> TrainResult:
-    """Train `model_name` on Madsen 2019's autocomplete task (`zoo.autocomplete`) built from
-    `corpus`: observations of at most ``recipe.seq_length`` characters, shuffled into batches of
-    ``recipe.batch_size`` every epoch, the state starting at zero for each; the loss and the
-    validation figures score the words only (not padding or unknown words). `words`: how many
-    words the head scores (default: the model's ``classes`` less padding and unknown, else
-    16,384). Same run directory, checkpoints and --resume as `train`; one process."""
-    import numpy as np
+class _KeepEpochs(Callback):
+    """Write each epoch's checkpoint and point run.json at it; drop epochs no longer last or best."""
 
-    from . import autocomplete as ac
-    from .registry import create_model, resolve
+    def __init__(self, run: Path, model_name: str, optimizer, sections: dict[str, Any], last: str | None,
+                 best: str | None, main: bool):
+        self.run, self.model_name, self.optimizer, self.sections = run, model_name, optimizer, sections
+        self.last, self.best, self.main = last, best, main
+        self.history: list[dict[str, Any]] = []  # the run's, which the loop appends to
 
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        raise ZooError("the autocomplete task trains on one process: run it without torchrun")
-    from .vocab import WordVocab
+    def on_epoch(self, entry, model, best) -> None:
+        if not self.main:
+            return
+        metrics = {k: v for k, v in entry.items() if k.startswith("valid_")}
+        self.last, self.best = _keep_epoch(self.run, self.model_name, entry["epoch"], model, self.optimizer,
+                                           self.sections, {**metrics, "epoch": entry["epoch"]}, self.history,
+                                           self.last, self.best, best)
 
-    run, dev = Path(out), pick_device(device)
-    overrides = dict(overrides or {})
-    previous = read_run(run) if resume else None
-    if previous:  # the run's own words, whatever --words says now
-        vocabulary: int | WordVocab = WordVocab(read_config(run / previous["last"]).get("words") or [])
-        if words and words != len(vocabulary) - 2:
-            raise ZooError(f"{run} was trained with {len(vocabulary) - 2} words: --resume keeps them (drop --words)")
-    else:
-        vocabulary = words or (overrides.pop("classes", None) or resolve(model_name).classes or ac.WORDS + 2) - 2
-    data = ac.build(corpus.text, vocabulary, recipe.seq_length, corpus.split)
 
-    def make_model():
-        model = create_model(model_name, vocab=ac.char_vocab(), dropout=recipe.dropout,
-                             **{**overrides, "task": "autocomplete", "classes": len(data.words)})
-        model.words = data.words
-        return model
+class _Snapshots(Callback):
+    """The model (weights only) every `every` optimizer steps, in the run's ``steps/<step>``."""
 
-    begun = _begin(run, model_name, corpus, recipe, resume, dev, make_model)
-    model, history, best, last = begun.model, begun.history, begun.best, begun.last
-    train_set, valid_set = ac.encode(data.train, data.words), ac.encode(data.valid, data.words)
-    optimizer = _optimizer(model.parameters(), recipe)
-    begun.restore(optimizer, dev)
-    sections = {"dataset": {**corpus.describe(), "autocomplete": data.settings}, "recipe": dataclasses.asdict(recipe)}
-    best_nats = min((h["valid_nats"] for h in history), default=math.inf)
-    bad_epochs = _bad_epochs(history)
-    stopped_early = False
-    steps = math.ceil(len(train_set) / recipe.batch_size)
-    _announce(log, run, begun, recipe,
-              f"training {model.config.arch} {model.config.layers}x{model.config.hidden} ({model.num_parameters():,} "
-              f"parameters) on autocomplete/{corpus.name}: {len(train_set):,} observations, {len(data.words) - 2:,} "
-              f"words, {steps} steps per epoch, device {dev}")
-    clock = _EpochClock()
-    for epoch in range(begun.start_epoch, recipe.max_epochs + 1):
-        if recipe.patience and bad_epochs >= recipe.patience:
-            stopped_early = True
-            break
-        lr = _set_lr(optimizer, recipe, epoch)
-        model.train()
-        order = np.random.default_rng([recipe.seed, epoch]).permutation(len(train_set))
-        started, running, count = time.perf_counter(), torch.zeros((), device=dev), 0
-        bar = progress_bar(steps, f"epoch {epoch}/{recipe.max_epochs}", "step", progress)
-        for x, y in ac.batches(train_set, recipe.batch_size, order):
-            logits, _ = model(x.to(dev, non_blocking=True))
-            loss = ac.loss(logits, y.to(dev, non_blocking=True))
-            _step(model, optimizer, loss, recipe)
-            running += loss.detach()
-            count += 1
-            if not bar.disable and (count % 10 == 0 or count == steps):
-                bar.set_postfix(loss=f"{running.item() / count:.3f}")
-            bar.update(1)
-        bar.close()
-        seconds = time.perf_counter() - started
-        valid = ac.summarize(ac.predictions(model, valid_set, device=dev))
-        improved = valid["nats"] < best_nats
-        bad_epochs = 0 if improved else bad_epochs + 1
-        best_nats = min(best_nats, valid["nats"])
-        entry = {"epoch": epoch, "lr": lr, "train_nats": running.item() / max(count, 1), "valid_nats": valid["nats"],
-                 "valid_accuracy": valid["accuracy"], "seconds": round(seconds, 2),
-                 "chars_per_s": round(int(train_set.lengths.sum()) / seconds)}
-        history.append(entry)
-        last, best = _keep_epoch(run, model_name, epoch, model, optimizer, sections,
-                                 {"valid_nats": valid["nats"], "valid_accuracy": valid["accuracy"], "epoch": epoch},
-                                 history, last, best, improved)
-        log(f"epoch {epoch}: train {entry['train_nats']:.4f}  valid {valid['nats']:.4f} nats/word-target, "
-            f"accuracy {valid['accuracy']:.2%}  {entry['chars_per_s']:,} chars/s" + ("  (best)" if improved else "")
-            + clock.left(recipe.max_epochs - epoch))
-    if stopped_early:
-        log(f"stopped early: no better validation loss in {recipe.patience} epochs")
-    return _result(run, history, stopped_early, model)
+    def __init__(self, run: Path, every: int, sections: dict[str, Any], steps: int, keeper: _KeepEpochs):
+        self.run, self.every, self.sections, self.steps, self.keeper = run, every, sections, steps, keeper
+
+    def on_step(self, step, model) -> None:
+        if step % self.every:
+            return
+        snapshot = step_folder(self.run, step)
+        try:
+            save_checkpoint(model, snapshot, **self.sections,
+                            metrics={"step": step, "epoch": round(step / self.steps, 6)})
+        except OSError as exc:
+            shutil.rmtree(snapshot, ignore_errors=True)
+            raise ZooError(_not_saved(self.run, f"the snapshot of step {step}", self.keeper.last, exc)) from None
 
 
 class _EpochClock:
@@ -449,6 +429,7 @@ class _Begun:
     """A run's starting point: a fresh model, or the last finished epoch of an earlier run."""
 
     model: Any
+    data: TaskData  # the task's examples, for this model
     start_epoch: int
     history: list[dict[str, Any]]
     best: str | None
@@ -478,7 +459,7 @@ def saved_recipe(run: str | Path) -> tuple[dict[str, Any], str] | None:
     if not previous:
         return None
     config = read_config(Path(run) / previous["last"])
-    return _recorded_recipe(config), config["model"].get("task") or "next-char"
+    return _recorded_recipe(config), config["model"].get("task") or DEFAULT_TASK
 
 
 def _recorded_recipe(config: dict[str, Any]) -> dict[str, Any]:
@@ -488,8 +469,11 @@ def _recorded_recipe(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: bool, device: torch.device,
-           make_model: Callable[[], Any]) -> _Begun:
-    """A new model (seeded, initialized, on `device`) or, with `resume`, the run's last epoch."""
+           task: Task, options: dict[str, Any], overrides: dict[str, Any]) -> _Begun:
+    """A new model (seeded, initialized, on `device`) or, with `resume`, the run's last epoch;
+    with the task's examples for it."""
+    from .registry import create_model, resolve
+
     previous = read_run(run)
     if previous and not resume:
         raise ZooError(f"{run} already holds a run: pass --resume to continue it, or choose another --out")
@@ -505,19 +489,26 @@ def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: b
     if previous:
         last_dir = run / previous["last"]
         saved = read_config(last_dir)
-        _check_resumable(previous, saved, corpus, recipe, model_name, run)
+        _check_resumable(previous, saved, corpus, recipe, model_name, run, task)
         clean_leftovers(run, {(run / p).resolve() for p in (previous["last"], previous.get("best")) if p})
-        return _Begun(load_checkpoint(last_dir, device=str(device)), saved["training"]["epoch"] + 1,
+        model = load_checkpoint(last_dir, device=str(device))
+        return _Begun(model, task.prepare(corpus, recipe, options, model=model), saved["training"]["epoch"] + 1,
                       list(previous["history"]), previous.get("best"), previous["last"], last_dir)
     clean_leftovers(run, set())  # a run killed before its first run.json: nothing of it was finished
     note = f"{run} recorded no finished epoch (no {RUN_FILE}): starting at epoch 1" if resume else ""
+    spec = resolve(model_name)
+    if overrides.get("classes"):
+        spec = dataclasses.replace(spec, classes=overrides["classes"])
+    data = task.prepare(corpus, recipe, options, spec=spec)
     torch.manual_seed(recipe.seed)
-    model = make_model()
+    model = create_model(model_name, vocab=data.vocab, dropout=recipe.dropout,
+                         **{**overrides, **data.model_options, "task": task.name})
+    model.words = data.words
     model.reset_parameters(recipe.init_scale)
     with torch.no_grad():
         for bias in model.forget_biases():
             bias.add_(recipe.forget_bias)
-    return _Begun(model.to(device), 1, [], None, None, note=note)
+    return _Begun(model.to(device), data, 1, [], None, None, note=note)
 
 
 def _announce(log: Callable[[str], None], run: Path, begun: _Begun, recipe: Recipe, header: str) -> None:
@@ -559,9 +550,13 @@ def _bad_epochs(history: list[dict[str, Any]]) -> int:
 
 
 def _check_resumable(previous: dict[str, Any], saved: dict[str, Any], corpus: Corpus, recipe: Recipe,
-                     model_name: str, run: Path) -> None:
+                     model_name: str, run: Path, task: Task) -> None:
     if previous.get("model") != model_name:
         raise ZooError(f"{run} trains {previous.get('model')}, not {model_name}: --resume needs the same --model")
+    trained_for = saved.get("model", {}).get("task") or DEFAULT_TASK
+    if trained_for != task.name:
+        raise ZooError(f"{run} trains for --task {trained_for}, not {task.name}: --resume continues a run as it was "
+                       "begun")
     if saved.get("dataset", {}).get("sha256") != corpus.sha256:
         raise ZooError(f"{run} was trained on other data (sha256 {saved.get('dataset', {}).get('sha256')}); "
                        f"--resume needs the same --data and --line-endings")
@@ -572,3 +567,60 @@ def _check_resumable(previous: dict[str, Any], saved: dict[str, Any], corpus: Co
         differences = ", ".join(f"{k}: {old.get(k)} -> {new[k]}" for k in changed)
         raise ZooError(f"{run} was trained with a different recipe ({differences}); "
                        "only max_epochs and patience may change on --resume")
+
+
+@dataclass
+class Plan:
+    """What `zoo train` was asked for, resolved: the task and its options, the corpus, the recipe,
+    the run directory, and the model's config changes."""
+
+    task: Task
+    options: dict[str, Any]
+    corpus: Corpus
+    recipe: Recipe
+    out: Path
+    overrides: dict[str, Any]
+
+
+def plan(model_name: str, data: str, *, out: str | Path | None = None, resume: bool = False, task: str | None = None,
+         line_endings: str = "lf", split: str | None = None, recipe: dict[str, Any] | None = None,
+         settings: list[tuple[str, str]] = (), overrides: dict[str, Any] | None = None,
+         progress: bool = True) -> Plan:
+    """Resolve a training request as `zoo train` states it. A resumed run keeps its own task and
+    recipe (a default changed since does not apply to it); a new one takes its task's (the
+    registry entry's, else next-char). The `recipe` fields given override it, and resuming checks
+    them. `settings` (``--set KEY=VALUE``) go to the task where it declares the key, else to the
+    architecture's options."""
+    from .data import load_corpus
+    from .registry import architecture as arch_class
+    from .registry import resolve
+
+    overrides = dict(overrides or {})
+    if resume and (overrides or settings):
+        raise ZooError("--resume continues a run as it was configured: drop --input, --embed-dim, --bias and --set")
+    try:
+        named = resolve(model_name)
+    except ZooError:
+        if Path(model_name).is_dir() or model_name.startswith("hf:"):  # a checkpoint where a model name belongs
+            raise ZooError("--model takes a model name to train from scratch (lstm-2x128, gru-2x149.warpeace), not a "
+                           "checkpoint; to continue a run, pass its folder as --out with --resume") from None
+        raise
+    saved = saved_recipe(out) if resume and out else None
+    if saved and task and task != saved[1]:
+        raise ZooError(f"{out} trains for --task {saved[1]}, not {task}: --resume continues a run as it was begun")
+    chosen = get_task(task or (saved[1] if saved else named.task))
+    options = {key: value for key, value in settings if key in chosen.params}
+    architecture = {key: value for key, value in settings if key not in chosen.params}
+    if architecture:
+        known = arch_class(named.arch).options
+        for key in architecture.keys() - known.keys():  # before the data is read
+            raise ZooError(f"--set {key}: not a parameter of the task {chosen.name} "
+                           f"({', '.join(chosen.params) or 'none'}) nor an option of {named.arch} "
+                           f"({', '.join(known) or 'none'})")
+        overrides["options"] = architecture
+    corpus = load_corpus(data, line_endings=line_endings, split=split or chosen.split, progress=progress)
+    suffix = "" if chosen.name == DEFAULT_TASK else f".{chosen.name}"
+    run = Path(out or f"runs/{model_name.split('.')[0]}.{corpus.name.removesuffix('.txt')}{suffix}")
+    saved = saved or (saved_recipe(run) if resume else None)
+    base = saved[0] if saved else dataclasses.asdict(chosen.recipe())
+    return Plan(chosen, options, corpus, Recipe(**{**base, **(recipe or {})}), run, overrides)

@@ -27,8 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ZooError
-from .vocab import Vocab, WordVocab
+from zoo import Vocab, WordVocab, ZooError
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz"  # the input characters; index 0, the space, also pads
 MAX_LENGTH = 200
