@@ -81,6 +81,7 @@ _LAZY = {
     "get_analyzer": "analysis",
     "text_features": "analysis",
     "stream_trace": "analysis",
+    "stream_layout": "analysis",
     "paired_difference": "analysis",
     "or_none": "analysis",
     "BLOCK": "analysis",

@@ -37,6 +37,7 @@ CAPABILITIES = {
     "gates": "sigmoid gates among the internals, listed in `model.gates`",
     "cells": "memory-cell states among the internals (LSTM `c`, Nested LSTM `nest.*.c`)",
     "gradients": "differentiable from input vectors, `model.forward_embedded(x)`",
+    "intervene": "internals can be replaced while it reads, the change flowing on (`model.intervene`)",
     "words": "predicts words, not the next character (`model.words` names them; its task reads the text)",
 }
 

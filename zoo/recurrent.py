@@ -13,11 +13,20 @@ layers -> a linear softmax head. An architecture subclass supplies only the laye
 `trace()` records every internal as one ``[batch, time, hidden]`` tensor under a stable name,
 ``layers.{l}.{name}``, by default with the same step loop; an architecture may override
 `trace_layer` with a faster method and the conformance kit (`zoo.testing`) checks the two agree.
+
+`intervene()` replaces internals while the model reads, on the same step loop, and lets the change
+flow on through the recurrence. A cell that takes an ``edit`` argument applies it to each internal
+as soon as it computes it (``cell(layer, xp, state, edit=None)``: ``value = edit(name, value)``), so
+every internal can be replaced; any other cell's state entries (``h``, and ``c`` where the state
+holds it under that name) are replaced as the step hands them on, with no code of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import functools
+import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -35,6 +44,9 @@ State = tuple[Tensor, ...]
 """A model's recurrent state: one tensor per entry of `state_names`, each ``[layers, batch, hidden]``."""
 
 NameFilter = None | str | Iterable[str] | Callable[[str], bool]
+
+Edit = Callable[[Tensor, int], Tensor]
+"""An intervention on one internal: ``edit(value [B, H], t) -> the value the model goes on with``."""
 
 INIT_SCALE = 0.08
 """The range a new model's parameters start in, uniform in [-INIT_SCALE, INIT_SCALE]: the paper's
@@ -122,6 +134,7 @@ class RecurrentLM(nn.Module):
         self.build_layers()
         self.head = nn.Linear(cfg.hidden, cfg.output_size)
         self.words = None  # the names of the output classes (`zoo.vocab.WordVocab`) when they are words
+        self._edits: dict[int, dict[str, Edit]] = {}  # layer -> internal -> edit, while `intervene` holds
         self.reset_parameters(INIT_SCALE)  # always with the scale: an override may take no default
 
     # -- configuration ------------------------------------------------------------------------
@@ -226,7 +239,7 @@ class RecurrentLM(nn.Module):
     @property
     def capabilities(self) -> frozenset[str]:
         """What analyzers may ask of this model (see `zoo.interfaces.Analyzer.requires`)."""
-        caps = {"log_probs" if self.config.classes is None else "words", "trace", "gradients"}
+        caps = {"log_probs" if self.config.classes is None else "words", "trace", "gradients", "intervene"}
         if self.gate_names:
             caps.add("gates")
         if self.cell_names:
@@ -263,7 +276,7 @@ class RecurrentLM(nn.Module):
     def forward_embedded(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """As `forward`, from input vectors ``[B, T, I]`` (see `embed`)."""
         state = self._check_state(state, x.shape[0])
-        h, state = self.run(x, state)
+        h, state = self.run_loop(x, state) if self._edits else self.run(x, state)
         h = F.dropout(h, self.config.dropout, self.training)
         return self.head(h), state
 
@@ -281,14 +294,32 @@ class RecurrentLM(nn.Module):
         a single step, where a fused kernel's per-call overhead dominates."""
         return self._stack(self.loop_layer, x, state, None, None)
 
-    def _stack(self, layer_fn, x: Tensor, state: State, record, recorded) -> tuple[Tensor, State]:
+    def _stack(self, layer_fn, x: Tensor, state: State, record, recorded, first: int = 0) -> tuple[Tensor, State]:
+        """Layers `first` and up over ``x``; ``state`` holds theirs (``[layers - first, B, H]``)."""
         new_state = []
-        for layer in range(self.config.layers):
+        for layer in range(first, self.config.layers):
             if layer:
                 x = F.dropout(x, self.config.dropout, self.training)
-            x, layer_state = layer_fn(layer, x, tuple(s[layer] for s in state), record, recorded)
+            x, layer_state = layer_fn(layer, x, tuple(s[layer - first] for s in state), record, recorded)
             new_state.append(layer_state)
         return x, tuple(torch.stack(parts) for parts in zip(*new_state))
+
+    def forward_from(self, layer: int, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """Logits ``[B, T, V]`` from layer `layer` up, given that layer's input ``x`` (the output
+        ``h`` of the layer below, ``[B, T, H]``; for layer 0 the input vectors, `embed`) and the
+        state of the layers from `layer` up (``[layers - layer, B, H]`` each; None: zeros). What
+        lies below a layer is the same whatever is done to it, so an experiment on layer 2 need
+        not run layers 0 and 1 once per variant. Runs the step loop under `intervene`."""
+        if not 0 <= layer < self.config.layers:
+            raise ZooError(f"{self.arch} has layers 0 to {self.config.layers - 1}, not {layer}")
+        if state is None:
+            state = tuple(s[layer:] for s in self.init_state(x.shape[0]))
+        fn = self.loop_layer if self._edits or layer else None
+        if fn is None:
+            h, state = self.run(x, state)
+        else:
+            h, state = self._stack(fn, x, state, None, None, first=layer)
+        return self.head(F.dropout(h, self.config.dropout, self.training)), state
 
     def loop_layer(self, layer: int, x: Tensor, state: State, record: Callable[[str], bool] | None,
                    recorded: dict[str, Tensor] | None) -> tuple[Tensor, State]:
@@ -298,8 +329,12 @@ class RecurrentLM(nn.Module):
             wanted = [n for n in self.internal_names if record(f"layers.{layer}.{n}")]
         steps: dict[str, list[Tensor]] = {n: [] for n in wanted}
         outputs = []
+        edits = self._edits.get(layer)
         for t, xp in enumerate(self.project(layer, x).unbind(1)):
-            state, internals = self.cell(layer, xp, state)
+            if edits:
+                state, internals = self._edited_cell(layer, xp, state, edits, t)
+            else:
+                state, internals = self.cell(layer, xp, state)
             if t == 0 and (missing := [n for n in wanted if n not in internals]):
                 raise ZooError(f"{self.arch}: cell() returned no {', '.join(missing)}, which internal_names declares "
                                f"(it returned: {', '.join(internals) or 'nothing'})")
@@ -310,6 +345,82 @@ class RecurrentLM(nn.Module):
             for n in wanted:
                 recorded[f"layers.{layer}.{n}"] = torch.stack(steps[n], 1)
         return torch.stack(outputs, 1), state
+
+    def _edited_cell(self, layer: int, xp: Tensor, state: State, edits: dict[str, Edit],
+                     t: int) -> tuple[State, dict[str, Tensor]]:
+        """One step of `cell` with `edits` applied: inside the cell where it takes ``edit``, else
+        to the state entries it hands on (and to the internals it reports under their names)."""
+        if self._cell_edits():
+            return self.cell(layer, xp, state, edit=lambda name, value: edits[name](value, t) if name in edits
+                             else value)
+        state, internals = self.cell(layer, xp, state)
+        state = tuple(edits[n](s, t) if n in edits else s for n, s in zip(self.state_names, state))
+        edited = dict(zip(self.state_names, state))
+        return state, {n: edited[n] if n in edits else v for n, v in internals.items()}
+
+    @classmethod
+    @functools.cache
+    def _cell_edits(cls) -> bool:
+        """Whether this architecture's `cell` applies interventions itself (takes ``edit``)."""
+        return "edit" in inspect.signature(cls.cell).parameters
+
+    @property
+    def intervenable(self) -> tuple[str, ...]:
+        """Every internal `intervene` can replace: all of them where `cell` takes ``edit``, else
+        the state entries that are internals too (``h``, an LSTM-like ``c``)."""
+        names = self.internal_names if self._cell_edits() else tuple(n for n in self.state_names
+                                                                     if n in self.internal_names)
+        return tuple(f"layers.{layer}.{n}" for layer in range(self.config.layers) for n in names)
+
+    @contextlib.contextmanager
+    def intervene(self, edits: Mapping[str, Any], at: Iterable[int] | None = None):
+        """While the block runs, the model reads with internals replaced (on the step loop; the
+        fused path is untouched outside it), and each change flows on through the recurrence::
+
+            with model.intervene({"layers.2.c": {46: 0.0}}):           # unit 46 held at zero
+                logits, _ = model(ids)
+            with model.intervene({"layers.1.h": {3: lambda v: v.clamp(-0.1, 0.1)}}, at=[5, 6]):
+                trace = model.trace(ids)                                # clamped at steps 5 and 6
+
+        `edits` maps a name of `intervenable` to ``{unit: value}`` (a number, or a function of the
+        unit's ``[B]`` values) or to an `Edit` of the whole ``[B, H]`` internal, ``f(value, t)``.
+        `at` limits ``{unit: value}`` edits to those steps (0-based, counted in each call)."""
+        compiled = self._compile_edits(edits, None if at is None else frozenset(at))
+        previous, self._edits = self._edits, compiled
+        try:
+            yield self
+        finally:
+            self._edits = previous
+
+    def _compile_edits(self, edits: Mapping[str, Any], at: frozenset[int] | None) -> dict[int, dict[str, Edit]]:
+        compiled: dict[int, dict[str, Edit]] = {}
+        allowed = set(self.intervenable)
+        for name, edit in edits.items():
+            if name not in allowed:
+                why = (f"{self.arch} replaces only {', '.join(self.intervenable)}" if name in self.names else
+                       f"no such internal (layers 0 to {self.config.layers - 1}; {', '.join(self.internal_names)})")
+                raise ZooError(f"cannot intervene on '{name}': {why}")
+            _, layer, short = name.split(".", 2)
+            compiled.setdefault(int(layer), {})[short] = edit if callable(edit) else self._unit_edit(name, edit, at)
+        return compiled
+
+    def _unit_edit(self, name: str, units: Mapping[int, Any], at: frozenset[int] | None) -> Edit:
+        """``{unit: number or function}`` as an `Edit`."""
+        if not isinstance(units, Mapping) or not units:
+            raise ZooError(f"intervene: '{name}' needs {{unit: value}} or a function of (value, t)")
+        for unit in units:
+            if not isinstance(unit, int) or not 0 <= unit < self.config.hidden:
+                raise ZooError(f"intervene: '{name}' has units 0 to {self.config.hidden - 1}, not {unit!r}")
+
+        def edit(value: Tensor, t: int) -> Tensor:
+            if at is not None and t not in at:
+                return value
+            value = value.clone()
+            for unit, new in units.items():
+                value[:, unit] = new(value[:, unit]) if callable(new) else new
+            return value
+
+        return edit
 
     def trace_layer(self, layer: int, x: Tensor, state: State, record: Callable[[str], bool] | None,
                     recorded: dict[str, Tensor] | None) -> tuple[Tensor, State]:
@@ -332,7 +443,7 @@ class RecurrentLM(nn.Module):
         record = _name_matcher(names)
         state = self._check_state(state, x.shape[0])
         recorded: dict[str, Tensor] = {}
-        layer_fn = self.loop_layer if path == "loop" else self.trace_layer
+        layer_fn = self.loop_layer if path == "loop" or self._edits else self.trace_layer
         h, state = self._stack(layer_fn, x, state, record, recorded)
         h = F.dropout(h, self.config.dropout, self.training)
         ordered = {n: recorded[n] for n in self.names if n in recorded}

@@ -41,6 +41,9 @@ ANALYZERS = {
                     "A run's checkpoints against references: symmetric KL of the predictions (paper Fig. 5 right)"),
     "model-map": ("comparisons:ModelMap",
                   "Many models in one picture, placed by their predictions (paper Fig. 1 right)"),
+    "ablation": ("ablation:Ablation",
+                 "Ablation: the top cell of each feature held while the model reads, its cost where the feature is on "
+                 "and off, against random units (the paper's cells, made causal)"),
     "connectivity": ("connectivity:Connectivity",
                      "Connectivity: how strongly each earlier input moves each prediction (Madsen 2019)"),
 }

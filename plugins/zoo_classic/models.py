@@ -112,8 +112,10 @@ class RNN(_Fused):
                                 self.config.dropout, self.training, False, True)
         return out, (h,)
 
-    def cell(self, layer, xp, state):
+    def cell(self, layer, xp, state, edit=None):
         h = torch.tanh(xp + self._recurrent(layer, state[0]))
+        if edit is not None:
+            h = edit("h", h)
         return (h,), {"h": h}
 
     def trace_layer(self, layer, x, state, record, recorded):
@@ -152,11 +154,17 @@ class LSTM(_Fused):
         i, f, g, o = pre.chunk(4, dim=-1)
         return {"i": torch.sigmoid(i), "f": torch.sigmoid(f), "g": torch.tanh(g), "o": torch.sigmoid(o)}
 
-    def cell(self, layer, xp, state):
+    def cell(self, layer, xp, state, edit=None):
         h, c = state
         gates = self._gates(xp + self._recurrent(layer, h))
+        if edit is not None:  # each internal replaced before anything reads it (`zoo.RecurrentLM.intervene`)
+            gates = {name: edit(name, value) for name, value in gates.items()}
         c = torch.addcmul(gates["f"] * c, gates["i"], gates["g"])
+        if edit is not None:
+            c = edit("c", c)
         h = gates["o"] * torch.tanh(c)
+        if edit is not None:
+            h = edit("h", h)
         return (h, c), {**gates, "c": c, "h": h}
 
     def trace_layer(self, layer, x, state, record, recorded):
@@ -213,23 +221,34 @@ class GRU(_Fused):
         return compiled_reset_before.run(self.project(layer, x), state, m.weight_hh.t(), self._weights(layer)[3],
                                          chunk=self.compile_chunk, mode=self.compile_mode)
 
-    def _gates(self, layer: int, xp: Tensor, h_prev: Tensor) -> dict[str, Tensor]:
+    def _gates(self, layer: int, xp: Tensor, h_prev: Tensor, edit=None) -> dict[str, Tensor]:
+        """r, z (as the `update` option names it), n and torch's z; `edit` (an intervention)
+        replaces r before n reads it, and z and n before the step mixes them."""
+        paper = self.config.options["update"] == "paper"
         if self.config.options["reset"] == "after":
             x_r, x_z, x_n = xp.split(self.config.hidden, dim=-1)
             h_r, h_z, h_n = self._recurrent(layer, h_prev).split(self.config.hidden, dim=-1)
             r = torch.sigmoid(x_r + h_r)
+            if edit is not None:
+                r = edit("r", r)
             n = torch.tanh(x_n + r * h_n)
             z_torch = torch.sigmoid(x_z + h_z)
         else:
             w_hh = self.transposed(self.layers[layer].weight_hh)
-            r, z_torch, n = reset_before_gates(xp, h_prev, w_hh, self._weights(layer)[3])
-        z = 1 - z_torch if self.config.options["update"] == "paper" else z_torch
+            r, z_torch, n = reset_before_gates(xp, h_prev, w_hh, self._weights(layer)[3], edit)
+        z = 1 - z_torch if paper else z_torch
+        if edit is not None:
+            edited, n = edit("z", z), edit("n", n)
+            if edited is not z:  # torch's z follows the one replaced
+                z, z_torch = edited, 1 - edited if paper else edited
         return {"r": r, "z": z, "n": n, "z_torch": z_torch}
 
-    def cell(self, layer, xp, state):
+    def cell(self, layer, xp, state, edit=None):
         h_prev = state[0]
-        gates = self._gates(layer, xp, h_prev)
+        gates = self._gates(layer, xp, h_prev, edit)
         h = torch.lerp(gates["n"], h_prev, gates.pop("z_torch"))  # (1 - z_torch) n + z_torch h_prev
+        if edit is not None:
+            h = edit("h", h)
         return (h,), {**gates, "h": h}
 
     def trace_layer(self, layer, x, state, record, recorded):
@@ -242,13 +261,16 @@ class GRU(_Fused):
         return h, new_state
 
 
-def reset_before_gates(xp: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def reset_before_gates(xp: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor, edit=None) -> tuple[Tensor, Tensor, Tensor]:
     """One step's ``r``, torch's ``z`` and ``n`` of the GRU with ``reset="before"``, from the
-    projected input ``xp [B, 3H]``, ``h [B, H]`` and the recurrent weight transposed, ``[H, 3H]``."""
+    projected input ``xp [B, 3H]``, ``h [B, H]`` and the recurrent weight transposed, ``[H, 3H]``;
+    `edit` (an intervention) replaces ``r`` before ``n`` reads it."""
     H = h.shape[1]
     x_r, x_z, x_n = xp.split(H, dim=-1)
     h_r, h_z = torch.addmm(b_hh[: 2 * H], h, w_hh[:, : 2 * H]).split(H, dim=-1)
     r = torch.sigmoid(x_r + h_r)
+    if edit is not None:
+        r = edit("r", r)
     n = torch.tanh(x_n + torch.addmm(b_hh[2 * H:], r * h, w_hh[:, 2 * H:]))
     return r, torch.sigmoid(x_z + h_z), n
 

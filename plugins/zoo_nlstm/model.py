@@ -128,10 +128,12 @@ class NestedLSTM(RecurrentLM):
             self._steps = [self.transposed(w) for w in recurrent], None, [None, *map(itertools.repeat, biases[1:])]
         return xp
 
-    def cell(self, layer: int, xp: Tensor, state: State) -> tuple[State, dict[str, Tensor]]:
+    def cell(self, layer: int, xp: Tensor, state: State, edit=None) -> tuple[State, dict[str, Tensor]]:
         weights, inputs, bases = self._steps
         step_bases = [xp] + [next(b) for b in bases[1:]]
-        cells, outputs, gates = nested_step(state[0], state[1:], weights, step_bases, self._outer_tanh, inputs)
+        cells, outputs, gates = nested_step(state[0], state[1:], weights, step_bases, self._outer_tanh, inputs, edit)
+        if edit is not None:  # the layer's output is level 0's
+            outputs[0] = edit("h", outputs[0])
         internals = {f"nest.{k}.{n}": v for k, level in enumerate(gates) for n, v in zip("ifgo", level)}
         internals.update({f"nest.{k}.{n}": v
                           for k in range(self.depth) for n, v in (("c", cells[k]), ("h", outputs[k]))})
@@ -155,11 +157,13 @@ class NestedLSTM(RecurrentLM):
 
 
 def nested_step(h: Tensor, memories: Sequence[Tensor], weights: Sequence[Tensor], bases: Sequence[Tensor],
-                outer_tanh: bool, inputs: list[list[Tensor]] | None = None):
+                outer_tanh: bool, inputs: list[list[Tensor]] | None = None, edit=None):
     """One step of one layer, the module docstring's equations: level 0 reads ``h`` through
     ``weights[0]`` onto ``bases[0]`` (its projected input), level k > 0 reads ``[x_k; u_k]``
     through ``weights[k]`` (``[K, 4H]``, transposed) onto ``bases[k]``. `inputs`, if given,
-    collects each level's step input (for `_SequenceWeightGrad`).
+    collects each level's step input (for `_SequenceWeightGrad`). `edit` (an intervention,
+    `zoo.RecurrentLM.intervene`) replaces each gate, memory and level output as it is computed,
+    by its internal name (``nest.{k}.{i,f,g,o,c,h}``).
 
     Returns the new memories ``c_k``, the level outputs ``h_k`` (``h_0`` is the layer's) and
     each level's gates ``(i, f, g, o)``."""
@@ -176,6 +180,8 @@ def nested_step(h: Tensor, memories: Sequence[Tensor], weights: Sequence[Tensor]
         g = pre[:, 3 * H :]
         if k > 0 or outer_tanh:
             g = torch.tanh(g)
+        if edit is not None:
+            i, f, g, o = (edit(f"nest.{k}.{n}", v) for n, v in zip("ifgo", (i, f, g, o)))
         gates.append((i, f, g, o))
         x_k, u = i * g, f * memories[k]
     # The innermost level is a plain LSTM cell: c = f * c_prev + i * g (the last u and x_k).
@@ -185,8 +191,10 @@ def nested_step(h: Tensor, memories: Sequence[Tensor], weights: Sequence[Tensor]
     outputs: list[Tensor] = [None] * depth  # type: ignore[list-item]
     c = u + x_k
     for k in reversed(range(depth)):
-        cells[k] = c
+        cells[k] = c = c if edit is None else edit(f"nest.{k}.c", c)
         c = outputs[k] = gates[k][3] * torch.tanh(c)
+        if edit is not None:
+            c = outputs[k] = edit(f"nest.{k}.h", c)
     return cells, outputs, gates
 
 

@@ -214,3 +214,30 @@ class ArchitectureTests:
             missing = set(model.internal_names) - set(internals)
             assert not missing, (f"cell() of layer {layer} returned no {', '.join(sorted(missing))}, "
                                  "which internal_names declares")
+
+    def test_interventions_replace_internals_and_flow_on(self, arch):
+        """`intervene`: replacing nothing changes nothing; a unit set at one step reads as set in
+        the trace, the steps before it are as they were, later predictions move (for the layer's
+        output `h`), and outside the block the model is itself again. Unknown names and units are
+        refused in one line."""
+        model, ids = make_model(arch), random_ids()
+        names = model.intervenable
+        assert "layers.0.h" in names
+        assert "intervene" in model.capabilities
+        with torch.no_grad():
+            base = model.trace(ids)
+            with model.intervene({name: (lambda value, t: value) for name in names}):
+                assert_close(model.trace(ids).logits, base.logits, "an intervention that replaces nothing")
+            for name in names:
+                with model.intervene({name: {0: 0.25}}, at=[3]):
+                    edited = model.trace(ids, names=[name])
+                    logits, _ = model(ids)
+                assert torch.all(edited[name][:, 3, 0] == 0.25), f"{name}: unit 0 was not replaced at step 3"
+                assert_close(edited[name][:, :3], base[name][:, :3], f"{name} before the intervention")
+                assert_close(logits, edited.logits, f"{name}: forward and trace under one intervention")
+                if name == "layers.0.h":
+                    assert (logits[:, 3:] - base.logits[:, 3:]).abs().max() > 1e-6, "the change did not flow on"
+            assert_close(model(ids)[0], base.logits, "the model after the intervention")
+        for bad, match in (({"layers.99.h": {0: 0.0}}, "cannot intervene"), ({"layers.0.h": {HIDDEN: 0.0}}, "units")):
+            with pytest.raises(zoo.ZooError, match=match), model.intervene(bad):
+                pass
