@@ -3,9 +3,8 @@
 Each hint is triggered on a small fixture; the command it names (a backticked `zoo ...`, or the
 flag it says to add) is taken from the message, its placeholders (`<model>`, `FILE`,
 `ORG/NAME@REVISION`) replaced by what they stand for, and run: it must not be a usage error (exit
-2, "No such option", "Missing option"). Where a hint names only a subcommand or one flag
-(`zoo baseline fit`, `zoo train --task autocomplete`), what it names must exist and the command,
-completed with the model and text it leaves to the user, must run. The hint of a registry name
+2, "No such option", "Missing option"). Where a hint names only one flag to add, the command
+completed with it must run. The hint of a registry name
 without weights and the one `zoo push --to-dir` prints are run in tests/test_released.py.
 """
 
@@ -90,30 +89,30 @@ def test_the_reports_hint_names_where_zoo_analyze_writes(zoo_cli, tmp_path, monk
     assert any(row["path"].startswith("analyses/saturation/") for row in json.loads(out)["files"])
 
 
-def test_the_baseline_hint_names_a_command(zoo_cli, tmp_path):
+def test_the_baseline_hint_fits_the_baseline_again(zoo_cli, text, tmp_path):
     folder = tmp_path / "ngram-3.small"
     folder.mkdir()
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, "baseline": {"name": "ngram", "order": 3}}
     (folder / CONFIG).write_text(json.dumps(config))
     code, _, err = zoo_cli("push", str(folder), "--repo-id", "someone/ngram", "--dry-run")
     assert code == 1
-    command = command_in(last_line(err))
-    assert command == ["baseline", "fit"]
-    code, out, err = zoo_cli(*command, "--help")
+    command = command_in(last_line(err), **{"<text>": str(text)})
+    assert command[:3] == ["baseline", "fit", "ngram"]
+    code, _, err = zoo_cli(*command, "--out", str(tmp_path / "again"), "--quiet")
+    not_a_usage_error(code, err)
     assert code == 0, err
-    assert "--data" in out
+    assert zoo.load_checkpoint(tmp_path / "again").order == 3
 
 
 def test_the_autocomplete_hint_trains_a_word_model(zoo_cli, text, tmp_path):
     code, _, err = zoo_cli("autocomplete", "--model", "lstm-2x128.sample", "the ca")
     assert code == 1
-    command = command_in(last_line(err))
-    assert command[:1] == ["train"]
-    assert "--task" in command
     out, longer = tmp_path / "words", tmp_path / "longer.txt"
     longer.write_text(text.read_text() * 4)  # enough observations of 200 characters for three splits
-    code, _, err = zoo_cli(*command, "--model", "gru-1x8", "--data", str(longer), "--out", str(out), "--epochs", "1",
-                           "--batch-size", "16", "--quiet")
+    command = command_in(last_line(err), **{"<text file>": str(longer)})
+    assert command[:1] == ["train"]
+    assert "--task" in command
+    code, _, err = zoo_cli(*command, "--out", str(out), "--epochs", "1", "--batch-size", "16", "--quiet")
     not_a_usage_error(code, err)
     assert code == 0, err
     assert zoo.load_checkpoint(out).words is not None

@@ -153,9 +153,11 @@ def prepare(directory: str | Path, repo_id: str, license: str = "mit", model_nam
     folder = checkpoint_dir(directory)
     config = read_config(folder)
     if "baseline" in config:
-        raise ZooError(f"{folder} is a fitted {config['baseline'].get('name', '')} baseline: "
-                       "zoo push publishes recurrent checkpoints "
-                       "(a baseline is fitted again in minutes with `zoo baseline fit`)")
+        baseline = config["baseline"]
+        name, order = baseline.get("name", "<name>"), baseline.get("order", "<n>")
+        again = f"zoo baseline fit {name} --order {order} --data <text>"
+        raise ZooError(f"{folder} is a fitted {name} baseline: zoo push publishes recurrent "
+                       f"checkpoints (a baseline is fitted again in minutes with `{again}`)")
     if not (folder / WEIGHTS).is_file():
         raise ZooError(f"no checkpoint at {folder}: {WEIGHTS} is missing")
     public = _public_config({**config, **_run_history(folder)})

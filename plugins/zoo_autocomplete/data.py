@@ -272,4 +272,5 @@ def suggest(model, prefix: str, count: int = 5, max_length: int = MAX_LENGTH) ->
 
 def _check(model) -> None:
     if getattr(getattr(model, "config", None), "task", None) != "autocomplete" or getattr(model, "words", None) is None:
-        raise ZooError("this is not an autocomplete model (train one with `zoo train --task autocomplete`)")
+        raise ZooError("this is not an autocomplete model (train one with "
+                       "`zoo train --model gru-1x64 --task autocomplete --input embedding --data <text file>`)")
