@@ -427,3 +427,40 @@ def test_an_unexpected_error_outside_plugins_is_one_line(monkeypatch, zoo_cli):
     assert code == 1
     assert err.startswith("zoo: error: unexpected KeyError: 'missing': a bug in zoo")
     assert err.count("\n") == 1
+
+
+COMMANDS = """
+import click
+import zoo
+
+@click.command()
+@click.argument("who")
+def hello(who):
+    '''Greet WHO.'''
+    click.echo(f"hello {who}")
+
+@zoo.hookimpl
+def zoo_register_commands(register):
+    register("hello", "plug_commands:hello", summary="greets")
+    register("gone", "plug_commands_missing:command", summary="cannot load")
+    register("list", "plug_commands:hello", summary="would hide zoo list")
+"""
+
+
+def test_a_plugin_adds_commands_and_a_broken_one_leaves_zoo_working(site, tmp_path):
+    """A command registered by a plugin runs as `zoo NAME`; one whose module is missing is left
+    out of `zoo --help` with one warning; a plugin's command never replaces the zoo's own."""
+    site("plug_commands", COMMANDS)
+    env = {"PYTHONPATH": str(tmp_path)}
+    hello = run_zoo("hello", "world", env_extra=env)
+    assert hello.returncode == 0, hello.stderr
+    assert hello.stdout == "hello world\n"
+    listed = run_zoo("--help", env_extra=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "hello" in listed.stdout
+    assert "gone" not in listed.stdout
+    assert "plug_commands_missing" in listed.stderr
+    assert len(listed.stderr.strip().splitlines()) == 1
+    own = run_zoo("list", "--json", env_extra=env)
+    assert own.returncode == 0, own.stderr
+    assert "architectures" in json.loads(own.stdout)
