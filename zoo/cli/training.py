@@ -69,7 +69,7 @@ def _data_options(func):
                      help="crlf reproduces the paper's files."),
         click.option("--split",
                      help="Train,validation,test fractions, e.g. 0.9,0.05,0.05 "
-                          "(default: the dataset's, else 0.8,0.1,0.1)."),
+                          "(default: a task's own where it has one, else the dataset's, else 0.8,0.1,0.1)."),
     ]):
         func = option(func)
     return func
