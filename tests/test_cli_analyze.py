@@ -268,6 +268,8 @@ def test_every_report_renders_in_a_real_browser(zoo_cli, small, tmp_path, tiny_t
     links = set(re.findall(r'href="([^"]+)"', dom)) | set(re.findall(r'<img src="([^"]+)"', dom))
     assert len(links) >= 2 * len(analyzers) - 1, links
     assert all((tmp_path / "r" / link).is_file() for link in links), links
+    assert "held: where on" in pages["ablation"]  # the effects table
+    assert pages["ablation"].count('<img src="data:image/png;base64,') == 2
     panels = re.findall(r'<pre class="cell-text"[^>]*>(.*?)</pre>', pages["cells"], re.S)
     assert len(panels) >= 3  # one per non-constant feature, plus the cell picker
     coloured = re.findall(r'<span [^>]*background: rgb\((\d+), (\d+), (\d+)\)[^>]*>', panels[0])

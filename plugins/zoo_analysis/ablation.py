@@ -23,6 +23,7 @@ is computed once (`RecurrentLM.forward_from`).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from zoo import BLOCK, STREAM_PARAMS, Analyzer, Param, Report, ZooError
 
@@ -48,6 +49,7 @@ class Ablation(Analyzer):
         "excerpt_length": Param(600, "characters in that panel", check=lambda v: 1 <= v <= 20_000),
         **STREAM_PARAMS,
     }
+    template = Path(__file__).parent / "templates" / "ablation.html.j2"
 
     def check_inputs(self, model, data, params) -> None:
         super().check_inputs(model, data, params)
