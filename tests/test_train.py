@@ -273,28 +273,31 @@ def test_block_bootstrap_allows_for_runs_of_hard_characters():
     assert bootstrap_se(noise, 1, block=5) is None
 
 
-class FreezeColumn(zoo.Callback):
-    """An intervention as a research script writes one: one character's input weights stay as
-    initialized (times `scale`); the steps and epochs it saw are kept for the test."""
+def _study_intervention():
+    """The line-ends study's `FreezeInput` callback, loaded from its script as it runs there."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "studies" / "line-ends" / "frozen_input.py"
+    spec = importlib.util.spec_from_file_location("frozen_input", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FreezeInput
+
+
+class FreezeColumn(_study_intervention()):
+    """The study's intervention, recording what the loop tells it: whether each start was fresh,
+    the steps and epochs, and the frozen column as the run began."""
 
     def __init__(self, char: str, scale: float = 1.0):
-        self.char, self.scale, self.starts, self.steps, self.epochs = char, scale, [], [], []
+        super().__init__(char, scale)
+        self.starts, self.steps, self.epochs = [], [], []
 
     def on_start(self, model, fresh):
+        super().on_start(model, fresh)
         self.starts.append(fresh)
-        column = model.vocab.chars.index(self.char)
-        weights = dict(model.named_parameters())["layers.0.weight_ih"]
-        if fresh:
-            with torch.no_grad():
-                weights[:, column] *= self.scale
-        self.initial = weights[:, column].detach().clone()
-
-        def keep(grad):
-            grad = grad.clone()
-            grad[:, column] = 0
-            return grad
-
-        weights.register_hook(keep)
+        self.initial = dict(model.named_parameters())["layers.0.weight_ih"][:, model.vocab.chars.index(self.char)]
+        self.initial = self.initial.detach().clone()
 
     def on_step(self, step, model):
         self.steps.append(step)
@@ -304,8 +307,9 @@ class FreezeColumn(zoo.Callback):
 
 
 def test_a_callback_intervenes_in_training_and_resumes_with_it(tiny_text, tmp_path):
-    """The line-ends study's intervention: the frozen column never moves, the others learn; the
-    callback sees every step and epoch, and a resumed run calls it again, not fresh."""
+    """The line-ends study's intervention (its own callback): the frozen column never moves, the
+    others learn; the callback sees every step and epoch, and a resumed run calls it again, not
+    fresh."""
     corpus = load_corpus(str(tiny_text))
     frozen = FreezeColumn(" ", scale=3.0)
     result = quiet("lstm-1x16", corpus, Recipe(max_epochs=2, **SMALL), tmp_path / "run", callbacks=[frozen])

@@ -73,6 +73,7 @@ _LAZY = {
     "char_losses": "evaluate",
     "next_probabilities": "evaluate",
     "bootstrap_se": "evaluate",
+    "evaluate_split": "evaluate",
     # analysis and reports
     "Analyzer": "analysis",
     "Report": "analysis",

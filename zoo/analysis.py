@@ -214,9 +214,10 @@ def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str 
 
 
 def select_analyzers(names: list[str], settings: list[tuple[str, str]]) -> tuple[list[Analyzer], dict[str, dict]]:
-    """The analyzers `names` asks for ("all": every installed one) and the ``--set`` values each
-    gets: KEY=VALUE goes to every selected analyzer with that parameter, ANALYZER.KEY=VALUE to that
-    one; a key none of them has, or a bad value, is refused before anything runs."""
+    """The analyzers `names` asks for ("all": every installed one) and every parameter of each,
+    resolved from the ``--set`` values: KEY=VALUE goes to every selected analyzer with that
+    parameter, ANALYZER.KEY=VALUE to that one; a key none of them has, or a bad value, is refused
+    before anything runs."""
     from .plugins import plugins
 
     names = [n.strip() for n in names if n.strip()]
@@ -235,9 +236,7 @@ def select_analyzers(names: list[str], settings: list[tuple[str, str]]) -> tuple
             raise ZooError(f"--set {item}: no selected analyzer has a parameter '{short}' ({known})")
         for runner in chosen:
             given[runner.name][short] = value
-    for runner in runners:  # bad values: refused now
-        runner.resolve_params(given[runner.name])
-    return runners, given
+    return runners, {runner.name: runner.resolve_params(given[runner.name]) for runner in runners}  # bad values: now
 
 
 def applicable(runners: list[Analyzer], check, every: bool, skipped=None) -> list[Analyzer]:

@@ -61,8 +61,10 @@ def model_row(spec, found) -> dict[str, Any]:
             "weights": weights_home(spec)}
 
 
-def _shown(value: Any) -> Any:
-    return ",".join(map(str, value)) if isinstance(value, tuple) else value
+def _params(params: dict) -> dict[str, dict[str, Any]]:
+    """Parameters as `zoo list` shows them: each default (a list as a,b,c) and what it means."""
+    return {key: {"default": ",".join(map(str, p.default)) if isinstance(p.default, tuple) else p.default,
+                  "doc": p.doc} for key, p in params.items()}
 
 
 def analyzer_record(name: str) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def analyzer_record(name: str) -> dict[str, Any]:
     except ZooError as exc:
         return {"error": str(exc)}
     return {"summary": runner.summary, "requires": sorted(runner.requires), "needs": sorted(runner.needs),
-            "params": {k: {"default": _shown(p.default), "doc": p.doc} for k, p in runner.params.items()}}
+            "params": _params(runner.params)}
 
 
 def task_record(name: str) -> dict[str, Any]:
@@ -86,8 +88,7 @@ def task_record(name: str) -> dict[str, Any]:
         task = get_task(name)
     except ZooError as exc:
         return {"error": str(exc)}
-    return {"unit": task.unit, "params": {k: {"default": _shown(p.default), "doc": p.doc}
-                                          for k, p in task.params.items()}}
+    return {"unit": task.unit, "params": _params(task.params)}
 
 
 def describe(name: str, vocab_size: int | None = None, announce: bool = True) -> dict[str, Any]:

@@ -146,3 +146,53 @@ def summarize(losses: np.ndarray, resamples: int = 100, seed: int = 0, block: in
     return {"nats": mean, "bits": mean / math.log(2),
             "se_nats": se, "se_bits": None if se is None else se / math.log(2),
             "characters": n, "bootstrap_resamples": resamples, "bootstrap_block": block}
+
+
+def evaluate_split(model: Any, corpus: Any, part: str = "test", saved: dict[str, Any] | None = None,
+                   references: dict[str, Any] | None = None, *, resamples: int = 100, block: int = 1,
+                   streams: int = STREAMS, progress: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What `zoo eval` reports: `model` scored on split `part` of `corpus` as its task scores it
+    (`saved`: the config of the checkpoint, whose training split this is), with the bootstrap
+    error; and each of `references` (label -> model, made for the same task) on the same
+    positions, with its difference to the model and that difference's paired error. Returns the
+    result and the metrics to record in the model's config.json."""
+    from .tasks import task_of
+
+    task = task_of(model)
+    saved = saved or {}
+    for label, other in (references or {}).items():  # each must score the model's very positions
+        if task_of(other).name != task.name:
+            raise ZooError(f"--reference {label} is made for the task {task_of(other).name}, the model for "
+                           f"{task.name}: they score different things")
+        try:
+            task.check_reference(model, other)
+        except ZooError as exc:
+            raise ZooError(f"--reference {label}: {exc}") from None
+    scores = task.score(model, corpus, part, saved, streams, progress)
+    result = {"data": corpus.name, "split": part, "task": task.name,
+              **summarize(scores.loss, resamples, block=block), **scores.figures}
+    if references:
+        result["references"] = [_compared(label, scores, task.score(other, corpus, part, saved, streams, progress),
+                                          resamples, block) for label, other in references.items()]
+    metrics = {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"],
+               f"{part}_se_block": block,  # the error's draws: runs of this many characters
+               **{f"{part}_{k}": v for k, v in scores.metrics.items()}, f"{part}_data_sha256": corpus.sha256}
+    return result, metrics
+
+
+def _compared(label: str, own: Any, theirs: Any, resamples: int, block: int) -> dict[str, Any]:
+    """A reference's scores on the model's positions (`theirs`, a `zoo.Scores`) and their
+    differences to the model's (`own`), reference minus model, each with the error of a paired
+    bootstrap (one seed: the same resampled positions); top-1 accuracy too where the task ranks."""
+    row = {"model": label, **{k: v for k, v in summarize(theirs.loss, resamples, block=block).items()
+                              if k in ("nats", "se_nats", "bits")}}
+    difference = theirs.loss - own.loss
+    row.update(difference_nats=float(difference.mean()),
+               difference_se_nats=bootstrap_se(difference, resamples, block=block))
+    if own.rank is not None and theirs.rank is not None:
+        hits = (theirs.rank == 1).astype(float) - (own.rank == 1)
+        row.update(accuracy=float((theirs.rank == 1).mean()), accuracy_difference=float(hits.mean()),
+                   accuracy_difference_se=bootstrap_se(hits, resamples, block=block))
+    else:
+        row["unknown_characters"] = theirs.figures.get("unknown_characters", 0)
+    return row

@@ -238,9 +238,9 @@ def _write(report: Report, directory: Path, html: str) -> None:
         raise
 
 
-def write_reports(model: Any, runners: list, data: Any, given: dict[str, dict[str, Any]], home: Path, *,
+def write_reports(model: Any, runners: list, data: Any, params: dict[str, dict[str, Any]], home: Path, *,
                   one_folder_each: bool, meta: dict[str, Any], written=None) -> tuple[dict[str, Any], Path | None]:
-    """Run each analyzer on `model` and write its report: in ``home/<analyzer>`` with an index
+    """Run each analyzer on `model` with its `params` and write its report: in ``home/<analyzer>`` with an index
     page beside them (`one_folder_each`), else in `home` itself. Every target is checked before
     any analyzer runs, and `home` is held while they write (`zoo.fileio.hold_folder`: two
     analyses into one folder would replace each other). `written(name, page)` is told of each
@@ -260,7 +260,7 @@ def write_reports(model: Any, runners: list, data: Any, given: dict[str, dict[st
         try:
             for runner in runners:
                 with blame("analyzer", runner.name):
-                    report = analyze(model, runner, data, meta=meta, **given[runner.name])
+                    report = analyze(model, runner, data, meta=meta, **params[runner.name])
                     write_report(report, targets[runner.name], runner.template)
                 page = targets[runner.name] / "report.html"
                 results[runner.name] = {"report": str(page), "summary": report.summary}

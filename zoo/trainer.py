@@ -322,7 +322,8 @@ def _train(model_name, corpus, recipe, run, task, options, resume, device, progr
     optimizer = make_optimizer(model.parameters(), recipe)
     begun.restore(optimizer, dev)
     sections = {"dataset": data.dataset, "recipe": dataclasses.asdict(recipe)}
-    keeper = _KeepEpochs(run, model_name, optimizer, sections, begun.last, begun.best, dist.main)
+    history = list(begun.history)
+    keeper = _KeepEpochs(run, model_name, optimizer, sections, history, begun.last, begun.best, dist.main)
     if snapshot_every and dist.main:
         callbacks = [_Snapshots(run, snapshot_every, sections, data.steps, keeper), *callbacks]
     if dist.main:
@@ -333,7 +334,6 @@ def _train(model_name, corpus, recipe, run, task, options, resume, device, progr
                   + (f", {dist.world} processes" if dist.world > 1 else ""))
     for callback in callbacks:
         callback.on_start(model, begun.checkpoint is None)
-    keeper.history = history = list(begun.history)
     history, stopped_early = fit(model, data, recipe, device=dev, optimizer=optimizer, history=history,
                                  start_epoch=begun.start_epoch, callbacks=[keeper, *callbacks], net=net, dist=dist,
                                  progress=progress, log=log)
@@ -342,21 +342,29 @@ def _train(model_name, corpus, recipe, run, task, options, resume, device, progr
 
 
 class _KeepEpochs(Callback):
-    """Write each epoch's checkpoint and point run.json at it; drop epochs no longer last or best."""
+    """Write each epoch's checkpoint, point run.json at it, and drop epochs no longer last or best.
+    A write that fails (a full disk) leaves the run as it was and says what it keeps."""
 
-    def __init__(self, run: Path, model_name: str, optimizer, sections: dict[str, Any], last: str | None,
-                 best: str | None, main: bool):
+    def __init__(self, run: Path, model_name: str, optimizer, sections: dict[str, Any], history: list[dict[str, Any]],
+                 last: str | None, best: str | None, main: bool):
         self.run, self.model_name, self.optimizer, self.sections = run, model_name, optimizer, sections
+        self.history = history  # the run's, which the loop appends to before each call
         self.last, self.best, self.main = last, best, main
-        self.history: list[dict[str, Any]] = []  # the run's, which the loop appends to
 
     def on_epoch(self, entry, model, best) -> None:
         if not self.main:
             return
-        metrics = {k: v for k, v in entry.items() if k.startswith("valid_")}
-        self.last, self.best = _keep_epoch(self.run, self.model_name, entry["epoch"], model, self.optimizer,
-                                           self.sections, {**metrics, "epoch": entry["epoch"]}, self.history,
-                                           self.last, self.best, best)
+        epoch, name, stale = entry["epoch"], epoch_name(entry["epoch"]), {self.last, self.best}
+        metrics = {**{k: v for k, v in entry.items() if k.startswith("valid_")}, "epoch": epoch}
+        try:
+            _write_epoch(self.run, epoch, model, self.optimizer, {**self.sections, "metrics": metrics})
+            write_record(self.run, name, name if best else self.best, self.model_name, self.history)
+        except OSError as exc:
+            drop_epoch(self.run, name)  # written perhaps, but run.json does not name it
+            raise ZooError(_not_saved(self.run, f"epoch {epoch}", self.last, exc)) from None
+        self.last, self.best = name, name if best else self.best
+        for old in stale - {None, self.last, self.best}:
+            drop_epoch(self.run, old)
 
 
 class _Snapshots(Callback):
@@ -520,25 +528,6 @@ def _announce(log: Callable[[str], None], run: Path, begun: _Begun, recipe: Reci
         log(f"{run} has trained {done} epochs (--epochs {recipe.max_epochs}): nothing to train")
     else:
         log(header)
-
-
-def _keep_epoch(run: Path, model_name: str, epoch: int, model, optimizer, sections: dict[str, Any],
-                metrics: dict[str, Any], history: list[dict[str, Any]], last: str | None, best: str | None,
-                improved: bool) -> tuple[str, str | None]:
-    """Write the epoch's checkpoint, point run.json at it, and drop epochs no longer last or best.
-    A write that fails (a full disk) leaves the run as it was and says what it keeps."""
-    name = epoch_name(epoch)
-    stale = {last, best}
-    try:
-        _write_epoch(run, epoch, model, optimizer, {**sections, "metrics": metrics})
-        write_record(run, name, name if improved else best, model_name, history)
-    except OSError as exc:
-        drop_epoch(run, name)  # written perhaps, but run.json does not name it
-        raise ZooError(_not_saved(run, f"epoch {epoch}", last, exc)) from None
-    best = name if improved else best
-    for old in stale - {None, name, best}:
-        drop_epoch(run, old)
-    return name, best
 
 
 def _bad_epochs(history: list[dict[str, Any]]) -> int:

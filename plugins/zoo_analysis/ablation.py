@@ -179,16 +179,12 @@ def _ablated_losses(model, ids, internal: str, rows: list[tuple[int, int]], valu
     import numpy as np
     import torch
     import torch.nn.functional as F
-    from tqdm.auto import tqdm
 
-    from zoo import stream_layout
+    from zoo import stream_layout, stream_trace
 
     n, variants = len(ids), len(rows)
     first = min(layer for layer, _ in rows)
     lines, steps = stream_layout(n, streams)
-    grid = torch.zeros(lines * steps + 1, dtype=torch.long)
-    grid[:n] = ids
-    index = torch.arange(lines * steps).view(lines, steps)
     edits = {}
     for layer in sorted({layer for layer, _ in rows}):
         which = [r for r, (lyr, _) in enumerate(rows) if lyr == layer]
@@ -202,32 +198,23 @@ def _ablated_losses(model, ids, internal: str, rows: list[tuple[int, int]], valu
             return value
 
         edits[f"layers.{layer}.{internal}"] = edit
+    padded = torch.cat([torch.as_tensor(ids), torch.zeros(lines * steps + 1 - n, dtype=torch.long)])
     base = np.zeros(n - 1, dtype=np.float64)
     changed = np.zeros((variants, n - 1), dtype=np.float64)
     below = f"layers.{first - 1}.h" if first else None
+    upper = None
     step = max(1, chunk // max(1, variants))  # memory as one trace of `chunk` steps
-    model.eval()
-    state, upper = None, None
-    with torch.no_grad(), tqdm(total=n, unit="char", unit_scale=True, desc="ablation: intervening",
-                               disable=not progress, leave=False) as bar:
-        for start in range(0, steps, step):
-            x = grid[index[:, start:start + step]]
-            where = index[:, start:start + step]
-            trace = model.trace(x, state, names=[below] if below else [])
-            state = trace.state
-            targets = grid[where + 1]
-            scored = (where + 1 < n).reshape(-1)
-            positions = where.reshape(-1)[scored].numpy()
-            intact = F.cross_entropy(trace.logits.reshape(-1, trace.logits.shape[-1]), targets.reshape(-1),
-                                     reduction="none")
-            base[positions] = intact[scored].double().numpy()
-            inputs = (trace[below] if below else model.embed(x)).repeat(variants, 1, 1)
-            with model.intervene(edits):
-                logits, upper = model.forward_from(first, inputs, upper)
-            losses = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.repeat(variants, 1).reshape(-1),
-                                     reduction="none").view(variants, -1)
-            changed[:, positions] = losses[:, scored].double().numpy()
-            bar.update(int(scored.sum()))
+    for part in stream_trace(model, ids, [below] if below else [], streams, step, progress, "ablation: intervening"):
+        targets = padded[part.index + 1].to(part.logits.device)
+        scored = (part.index + 1 < n).reshape(-1)
+        positions = part.index.reshape(-1)[scored].numpy()
+        intact = F.cross_entropy(part.logits.flatten(0, 1), targets.reshape(-1), reduction="none")
+        base[positions] = intact[scored].double().cpu().numpy()
+        inputs = part.internals[below] if below else model.embed(padded[part.index].to(part.logits.device))
+        with torch.no_grad(), model.intervene(edits):
+            logits, upper = model.forward_from(first, inputs.repeat(variants, 1, 1), upper)
+        losses = F.cross_entropy(logits.flatten(0, 1), targets.repeat(variants, 1).reshape(-1), reduction="none")
+        changed[:, positions] = losses.view(variants, -1)[:, scored].double().cpu().numpy()
     return base, changed
 
 

@@ -117,7 +117,7 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
     home = Path(out or Path("reports") / _folder(label))
     every = analyzer_names.strip() == "all"
     settings = (*settings, *_cells_setting(cells, analyzer_names))
-    runners, given = select_analyzers(analyzer_names.split(","), parse(settings))
+    runners, params = select_analyzers(analyzer_names.split(","), parse(settings))
     model, path = load_model(model_spec, device)
     saved = read_config(path)
     runners = applicable(runners, lambda runner: runner.check(model), every, _skipped)
@@ -129,12 +129,11 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
                             references=refs, source=source, progress=not quiet,
                             checkpoint=Path(model_spec) if Path(model_spec).is_dir() else path, label=label)
     # every analyzer's inputs before any of them runs: all or nothing is refused
-    runners = applicable(runners, lambda r: r.check_inputs(model, analysed, r.resolve_params(given[r.name])), every,
-                         _skipped)
+    runners = applicable(runners, lambda r: r.check_inputs(model, analysed, params[r.name]), every, _skipped)
     meta = {"model": {**describe_model(model), "name": label, "checkpoint": str(path.resolve()),
                       "weights_sha256": saved.get("weights_sha256")}}
     one_folder_each = not out or len(runners) > 1 or every  # then an index page lists them, beside them
-    results, index = write_reports(model, runners, analysed, given, home, one_folder_each=one_folder_each, meta=meta,
+    results, index = write_reports(model, runners, analysed, params, home, one_folder_each=one_folder_each, meta=meta,
                                    written=None if as_json else lambda name, page: click.echo(f"{name}: {page}"))
     if one_folder_each and index is None:
         click.echo(f"zoo: note: {home / 'index.html'} is not a zoo index page: left as it is", err=True)

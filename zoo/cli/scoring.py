@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from ..errors import ZooError
 from .common import complete_models, emit_json, labelled, load_model, trained_corpus
 
 
@@ -54,45 +53,22 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
     predictions (a word model's suggestions) are compared the same way, top-1 accuracy too.
     """
     from ..checkpoint import read_config
-    from ..evaluate import summarize
-    from ..tasks import task_of
+    from ..evaluate import evaluate_split
 
     model, path = load_model(model_spec, device)
     saved = read_config(path)
-    task = task_of(model)
     others = {label: load_model(ref, device)[0] for label, ref in labelled([model_spec, *references])[1:]}
-    for label, other in others.items():  # each must score the model's very characters
-        _check_reference(task, model, label, other)
     corpus = trained_corpus(saved, data, line_endings, fractions, progress=not as_json)
-    scores = task.score(model, corpus, part, saved, streams, progress=not as_json)
-    result = {"model": model_spec, "data": corpus.name, "split": part, "task": task.name,
-              **summarize(scores.loss, resamples, block=block), **scores.figures}
-    if others:
-        result["references"] = [_compared(label, scores, task.score(other, corpus, part, saved, streams, not as_json),
-                                          resamples, block) for label, other in others.items()]
-    recorded = _record(model_spec, path, {f"{part}_nats": result["nats"], f"{part}_se_nats": result["se_nats"],
-                                          f"{part}_se_block": block,  # the error's draws: runs of this many
-                                          **{f"{part}_{k}": v for k, v in scores.metrics.items()},
-                                          f"{part}_data_sha256": corpus.sha256})
+    result, metrics = evaluate_split(model, corpus, part, saved, others, resamples=resamples, block=block,
+                                     streams=streams, progress=not as_json)
+    result = {"model": model_spec, **result}
+    recorded = _record(model_spec, path, metrics)
     if recorded:
         result["checkpoint"] = str(recorded)
     if as_json:
         emit_json(result)
     else:
-        _echo_evaluation(result, task, corpus.name, block, resamples, getattr(model.vocab, "unk", ""))
-
-
-def _check_reference(task, model, label: str, other) -> None:
-    """A reference must be made for the model's task and score the same positions."""
-    from ..tasks import task_of
-
-    if task_of(other).name != task.name:
-        raise ZooError(f"--reference {label} is made for the task {task_of(other).name}, the model for {task.name}: "
-                       "they score different things")
-    try:
-        task.check_reference(model, other)
-    except ZooError as exc:
-        raise ZooError(f"--reference {label}: {exc}") from None
+        _echo_evaluation(result, corpus.name, block, resamples, getattr(model.vocab, "unk", ""))
 
 
 def _record(model_spec: str, path: Path, metrics: dict[str, Any]) -> Path | None:
@@ -111,9 +87,12 @@ def _record(model_spec: str, path: Path, metrics: dict[str, Any]) -> Path | None
         return None
 
 
-def _echo_evaluation(result: dict[str, Any], task, corpus_name: str, block: int, resamples: int, unk: str) -> None:
+def _echo_evaluation(result: dict[str, Any], corpus_name: str, block: int, resamples: int, unk: str) -> None:
     """`zoo eval`'s figures for people: the task's line, a note on unknown characters, then one
     line per reference."""
+    from ..tasks import get_task
+
+    task = get_task(result["task"])
     runs = f" (errors from runs of {block:,} characters)" if block > 1 and resamples > 1 else ""
     click.echo(task.headline(result, corpus_name) + runs)
     unknown = result.get("unknown_characters")
@@ -136,26 +115,6 @@ def _echo_evaluation(result: dict[str, Any], task, corpus_name: str, block: int,
         elif row["unknown_characters"]:
             line += f"  ({row['unknown_characters']:,} characters unknown to it)"
         click.echo(line)
-
-
-def _compared(label: str, own, theirs, resamples: int, block: int) -> dict[str, Any]:
-    """A reference's scores on the model's positions (`theirs`, a `zoo.Scores`) and their
-    differences to the model's (`own`), reference minus model, each with the error of a paired
-    bootstrap (one seed: the same resampled positions); top-1 accuracy too where the task ranks."""
-    from ..evaluate import bootstrap_se, summarize
-
-    row = {"model": label, **{k: v for k, v in summarize(theirs.loss, resamples, block=block).items()
-                              if k in ("nats", "se_nats", "bits")}}
-    difference = theirs.loss - own.loss
-    row.update(difference_nats=float(difference.mean()),
-               difference_se_nats=bootstrap_se(difference, resamples, block=block))
-    if own.rank is not None and theirs.rank is not None:
-        hits = (theirs.rank == 1).astype(float) - (own.rank == 1)
-        row.update(accuracy=float((theirs.rank == 1).mean()), accuracy_difference=float(hits.mean()),
-                   accuracy_difference_se=bootstrap_se(hits, resamples, block=block))
-    else:
-        row["unknown_characters"] = theirs.figures.get("unknown_characters", 0)
-    return row
 
 
 def _pm(se: float | None) -> str:
