@@ -51,6 +51,23 @@ def test_eval_reports_nats_bits_and_error_and_records_it(trained, capsys):
     assert "bits/char" in out
 
 
+def test_eval_records_only_the_figure_of_the_text_the_model_was_trained_on(trained, tmp_path, capsys):
+    def recorded():
+        best = json.loads((trained / "run.json").read_text())["best"]
+        return json.loads((trained / best / "config.json").read_text())["metrics"].get("test_nats")
+
+    code, out, _ = run(capsys, "eval", "--model", trained, "--json")
+    own = json.loads(out)["nats"]
+    assert code == 0 and recorded() == own
+    other = tmp_path / "other.txt"
+    other.write_text("the cat sat on the mat.\n" * 40, encoding="utf-8")
+    for args in (["--data", other], ["--split", "0.5,0.25,0.25"]):  # another text, another split: not its figure
+        code, out, _ = run(capsys, "eval", "--model", trained, *args, "--json")
+        assert code == 0 and "checkpoint" not in json.loads(out)
+        assert json.loads(out)["nats"] != own
+        assert recorded() == own
+
+
 def test_eval_says_how_many_characters_it_read_as_unknown(trained, tmp_path, capsys):
     other = tmp_path / "other.txt"
     other.write_text("the cat sat ~ on the mat.\n" * 40, encoding="utf-8")  # '~' is not in tiny.txt
@@ -237,6 +254,31 @@ def test_a_fit_refused_before_it_writes_leaves_no_folder(tiny_text, tmp_path, ca
     assert code == 1
     assert "must be at least 1" in err
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("name, setting, message", [
+    ("ngram", "bogus=1", "baseline 'ngram' has no parameter bogus (parameters: memory)"),
+    ("ngram", "order=3", "baseline 'ngram' has no parameter order"),  # --order's, not --set's
+    ("ngram", "memory=-5", "ngram.memory='-5' is not allowed"),
+    ("nnn", "hidden=-4", "nnn.hidden=-4 is not allowed"),
+    ("nnn", "epochs=abc", "nnn.epochs='abc': expected int"),
+    ("nnn", "device=banana", "nnn.device='banana' is not allowed"),
+    ("nnn", "directory=x", "baseline 'nnn' has no parameter directory"),
+])
+def test_a_baseline_parameter_is_checked_before_the_fit(name, setting, message, tiny_text, tmp_path, capsys):
+    code, out, err = run(capsys, "baseline", "fit", name, "--order", "2", "--data", tiny_text,
+                         "--out", tmp_path / "fit", "--set", setting, "--quiet")
+    assert code == 1
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "fit").exists()
+
+
+def test_a_baseline_parameter_reaches_the_fit_typed(tiny_text, tmp_path, capsys):
+    code, out, err = run(capsys, "baseline", "fit", "nnn", "--order", "2", "--data", tiny_text, "--out", tmp_path / "fit",
+                         "--set", "hidden=7", "--set", "epochs=1", "--quiet")
+    assert code == 0, err
+    assert json.loads((tmp_path / "fit" / "config.json").read_text())["baseline"]["hidden"] == 7
+    assert "nnn: n-NN" in run(capsys, "baseline", "fit", "--help")[1]  # the help lists each baseline's parameters
 
 
 def test_a_published_checkpoint_says_which_text_to_pass(trained, tiny_text, tmp_path, capsys):

@@ -80,6 +80,18 @@ def analyzer_record(name: str) -> dict[str, Any]:
             "params": _params(runner.params)}
 
 
+def baseline_record(name: str) -> dict[str, Any]:
+    """A baseline's parameters (what `zoo baseline fit --set` may change), or the error that keeps
+    it from loading. Unlike the other records this imports the plugin's class, and so torch."""
+    from .plugins import plugins
+
+    try:
+        cls = plugins().get("baseline", name).load()
+    except ZooError as exc:
+        return {"error": str(exc)}
+    return {"summary": plugins().entries["baseline"][name].summary, "params": _params(getattr(cls, "params", {}))}
+
+
 def task_record(name: str) -> dict[str, Any]:
     """A task's parameters and the unit of its figures, or the error that keeps it from loading."""
     from .tasks import get_task

@@ -50,14 +50,16 @@ class Baseline(ABC):
 
     `fit` receives, besides the training ids and vocabulary, the keyword options ``order`` (the
     paper's n), ``directory`` (where to write), ``valid_ids`` (for early stopping, if any),
-    ``sections`` (dataset description etc. for config.json), ``progress``, and whatever
-    ``--set KEY=VALUE`` options the user gave.
+    ``sections`` (dataset description etc. for config.json), ``progress``, and every one of its
+    `params` (each a `Param`: what ``--set KEY=VALUE`` may change, checked and typed before
+    `fit` runs, the others at their defaults).
 
     `order`, where a prediction reads a bounded context, is how many characters it reads (the
     paper's n): `zoo sample` then passes only those, and None means the whole text so far.
     """
 
     name: ClassVar[str] = ""
+    params: ClassVar[dict[str, Param]] = {}
     vocab: Vocab
     order: int | None = None
 

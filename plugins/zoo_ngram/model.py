@@ -24,6 +24,7 @@ import copy
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import zoo
 from zoo import Baseline, Vocab, ZooError, atomic_write
 from zoo import checkpoint_header as header
 
@@ -70,6 +72,10 @@ def tokens(vocab: Vocab) -> list[str]:
 
 class NGram(Baseline):
     name = "ngram"
+    params = {
+        "memory": zoo.Param("40%", "lmplz's sorting memory (-S): a share of the RAM (40%) or a size (8G, 512M)",
+                            check=lambda v: re.fullmatch(r"\d+(\.\d+)?[%bKMGTPEZY]?", v) is not None),
+    }
 
     def __init__(self, directory: Path, vocab: Vocab, order: int, meta: dict[str, Any]):
         self.directory = directory

@@ -17,6 +17,7 @@ with the best weights kept.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,19 @@ class Net(nn.Module):
 
 class NNN(Baseline):
     name = "nnn"
+    params = {
+        "hidden": zoo.Param(512, "units in the hidden layer", check=lambda v: v >= 1),
+        "epochs": zoo.Param(30, "at most this many passes over the training split", check=lambda v: v >= 1),
+        "patience": zoo.Param(2, "stop after this many epochs without a better validation loss (0: never)",
+                              check=lambda v: v >= 0),
+        "lr": zoo.Param(2e-3, "Adam's learning rate", check=lambda v: v > 0),
+        "batch_size": zoo.Param(32, "contiguous streams of the training split read at once", check=lambda v: v >= 1),
+        "seq_length": zoo.Param(64, "positions per step of each stream", check=lambda v: v >= 1),
+        "clip": zoo.Param(5.0, "the largest gradient norm", check=lambda v: v > 0),
+        "seed": zoo.Param(0, "seed of the initial weights"),
+        "device": zoo.Param("cpu", "where to train: cpu, cuda, cuda:N or mps",
+                            check=lambda v: re.fullmatch(r"cpu|cuda(:\d+)?|mps", v) is not None),
+    }
 
     def __init__(self, net: Net, vocab: Vocab, meta: dict[str, Any]):
         self.net = net.eval()
@@ -63,14 +77,10 @@ class NNN(Baseline):
     def fit(cls, train_ids: Tensor, vocab: Vocab, order: int = 3, directory: str | Path | None = None,
             valid_ids: Tensor | None = None, hidden: int = 512, epochs: int = 30, patience: int = 2,
             lr: float = 2e-3, batch_size: int = 32, seq_length: int = 64, clip: float = 5.0, seed: int = 0,
-            sections: dict[str, Any] | None = None, progress: bool = True, device: str = "cpu",
-            **unknown: Any) -> NNN:
+            sections: dict[str, Any] | None = None, progress: bool = True, device: str = "cpu") -> NNN:
         """Train on `train_ids` with the zoo's epoch loop (`zoo.fit`), stopping when `valid_ids`'
         loss has not improved for `patience` epochs; writes the best weights to `directory`
         whenever they improve."""
-        if unknown:
-            raise ZooError(f"nnn: unknown option(s) {', '.join(unknown)} "
-                           "(known: hidden, epochs, patience, lr, batch_size, seq_length, clip, seed, device)")
         if not isinstance(order, int) or order < 1:
             raise ZooError(f"the n-NN's order (characters of context) must be at least 1, got {order!r}")
         if len(train_ids) < 2:

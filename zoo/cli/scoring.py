@@ -39,9 +39,10 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
 
     The split is read as --streams rows at once, each starting 1,000 characters early (within 1e-4
     nats of one pass over the whole split; --streams 1 is that pass). A model made for another
-    task is scored as its task says (`zoo list` shows the tasks). The figure is also written
-    into the checkpoint's config.json (metrics), unless the checkpoint is a download in the
-    Hugging Face cache or ships with the zoo.
+    task is scored as its task says (`zoo list` shows the tasks). Scored on the split of the text
+    it was trained on, the figure is also written into the checkpoint's config.json (metrics,
+    which its card publishes), unless the checkpoint is a download in the Hugging Face cache or
+    ships with the zoo.
 
     \b
     zoo eval --model runs/lstm-3x128.warpeace --reference runs/gru-3x149.warpeace --reference runs/ngram-20.warpeace
@@ -62,7 +63,7 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
     result, metrics = evaluate_split(model, corpus, part, saved, others, resamples=resamples, block=block,
                                      streams=streams, progress=not as_json)
     result = {"model": model_spec, **result}
-    recorded = _record(model_spec, path, metrics)
+    recorded = _record(model_spec, path, metrics, saved, corpus)
     if recorded:
         result["checkpoint"] = str(recorded)
     if as_json:
@@ -71,12 +72,16 @@ def eval_cmd(model_spec, data, line_endings, fractions, part, resamples, block, 
         _echo_evaluation(result, corpus.name, block, resamples, getattr(model.vocab, "unk", ""))
 
 
-def _record(model_spec: str, path: Path, metrics: dict[str, Any]) -> Path | None:
+def _record(model_spec: str, path: Path, metrics: dict[str, Any], saved: dict[str, Any], corpus) -> Path | None:
     """Write `zoo eval`'s figures into a local checkpoint's config.json (never into the Hub cache
-    or the zoo package); the folder written, or None."""
+    or the zoo package), and only for the split of the very text it was trained on: a card
+    publishes them as the model's own; the folder written, or None."""
     from ..checkpoint import is_shared, update_config
 
     if not Path(model_spec).is_dir() or is_shared(path):
+        return None
+    trained_on = saved.get("dataset") or {}
+    if trained_on.get("sha256") != corpus.sha256 or list(trained_on.get("split") or []) != list(corpus.split):
         return None
     try:
         update_config(path, metrics=metrics)

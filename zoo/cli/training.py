@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -155,14 +154,31 @@ def baseline() -> None:
     """Fit the paper's baselines (n-gram, n-NN) and other registered baselines."""
 
 
-@baseline.command("fit")
+class _BaselineFitCommand(click.Command):
+    def format_epilog(self, ctx, formatter) -> None:
+        from ..catalog import baseline_record
+        from ..plugins import plugins
+
+        lines = []
+        for name in plugins().names("baseline"):
+            record = baseline_record(name)
+            if "error" in record:
+                lines.append(f"{name}: unavailable ({record['error']})")
+                continue
+            lines.append(f"{name}: {record['summary']}")
+            lines += [f"    {key}={param['default']}: {param['doc']}" for key, param in record["params"].items()]
+        with formatter.section("Baselines and their parameters (--set KEY=VALUE)"):
+            formatter.write_text("\b\n" + ("\n".join(lines) or "(no baselines installed)"))
+
+
+@baseline.command("fit", cls=_BaselineFitCommand)
 @click.argument("name")
 @click.option("--order", type=int, required=True, help="n: the characters of context (ngram: a (n+1)-gram).")
 @_data_options
 @click.option("--out", type=click.Path(file_okay=False),
               help="Directory for the fitted model (default: runs/<name>-<order>.<data>).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
-              help="A baseline-specific option, e.g. --set memory=8G (repeatable).")
+              help="One of the baseline's parameters (listed below), e.g. --set memory=8G (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -> None:
     """Fit baseline NAME (see `zoo list`) on the training split of --data.
@@ -172,10 +188,12 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
     zoo eval --model runs/ngram-9.warpeace               # test cross-entropy, as for any model
     """
     from ..data import encoded_splits, load_corpus
+    from ..params import resolve_params
+    from ..params import settings as parse_settings
     from ..plugins import plugins
 
     cls = plugins().get("baseline", name).load()
-    options = _key_values(settings, typed=True)
+    options = resolve_params(getattr(cls, "params", {}), dict(parse_settings(settings)), f"baseline '{name}'", name)
     corpus = load_corpus(data, line_endings=line_endings, split=split, progress=not quiet)
     out = Path(out or f"runs/{name}-{order}.{corpus.name.removesuffix('.txt')}")
     if (out / "config.json").exists():
@@ -189,23 +207,3 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
         cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
                 valid_ids=valid_ids, progress=not quiet, **options)
     click.echo(f"{name} (order {order}) fitted on {len(ids):,} characters of {corpus.name}: {out}", err=True)
-
-
-def _key_values(settings: tuple[str, ...], typed: bool = False) -> dict[str, Any]:
-    """--set KEY=VALUE items as a dict (`zoo.params.settings`): the text as given, for an
-    architecture's `Param`s to read; `typed` reads numbers and booleans as YAML does, for a
-    baseline's keyword arguments, which declare no types."""
-    from ..params import settings as parse
-
-    return {key: yaml_scalar(value) if typed else value for key, value in parse(settings)}
-
-
-def yaml_scalar(text: str) -> Any:
-    """`--set` values: numbers and booleans as YAML reads them, anything else as text."""
-    import yaml
-
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    return value if isinstance(value, (int, float, bool)) else text
