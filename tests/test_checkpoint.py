@@ -129,3 +129,33 @@ def test_loaded_model_equals_saved(ckpt):
     with torch.no_grad():
         assert torch.equal(loaded(ids)[0], model(ids)[0])
     assert not loaded.training
+
+
+def test_saving_replaces_a_checkpoint_and_nothing_else(ckpt, tmp_path):
+    """save_checkpoint writes config.json and model.safetensors: over an earlier checkpoint, never
+    over a user's files, a training run or one of its epochs."""
+    model, path = ckpt
+    zoo.save_checkpoint(model, path, metrics={"test_ce": 1.25})  # a checkpoint again: replaced
+    assert zoo.read_config(path)["metrics"] == {"test_ce": 1.25}
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / CONFIG).write_text('{"my": "settings"}')
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / WEIGHTS).write_bytes(b"someone else's")
+    epoch = tmp_path / "run" / "epochs" / "0001"
+    zoo.save_checkpoint(model, epoch, training={"epoch": 1})
+    (tmp_path / "run" / "run.json").write_text(json.dumps({"last": "epochs/0001", "best": "epochs/0001"}))
+    for folder, message in [(mine, "its config.json is not a zoo checkpoint's"),
+                            (tmp_path / "weights", "its model.safetensors belongs to no zoo checkpoint"),
+                            (tmp_path / "run", "it holds a training run"),
+                            (epoch, "it is an epoch of a training run")]:
+        before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        with pytest.raises(zoo.ZooError, match=message):
+            zoo.save_checkpoint(model, folder)
+        assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_analyzing_ids_outside_the_vocabulary_is_one_line(ckpt):
+    model, _ = ckpt
+    with pytest.raises(zoo.ZooError, match="character ids run from 0 to 86; this model reads ids 0 to 6"):
+        zoo.analyze(model, "saturation", torch.arange(87))

@@ -58,12 +58,14 @@ def test_eval_records_only_the_figure_of_the_text_the_model_was_trained_on(train
 
     code, out, _ = run(capsys, "eval", "--model", trained, "--json")
     own = json.loads(out)["nats"]
-    assert code == 0 and recorded() == own
+    assert code == 0
+    assert recorded() == own
     other = tmp_path / "other.txt"
     other.write_text("the cat sat on the mat.\n" * 40, encoding="utf-8")
     for args in (["--data", other], ["--split", "0.5,0.25,0.25"]):  # another text, another split: not its figure
         code, out, _ = run(capsys, "eval", "--model", trained, *args, "--json")
-        assert code == 0 and "checkpoint" not in json.loads(out)
+        assert code == 0
+        assert "checkpoint" not in json.loads(out)
         assert json.loads(out)["nats"] != own
         assert recorded() == own
 
@@ -269,7 +271,8 @@ def test_a_baseline_parameter_is_checked_before_the_fit(name, setting, message, 
     code, out, err = run(capsys, "baseline", "fit", name, "--order", "2", "--data", tiny_text,
                          "--out", tmp_path / "fit", "--set", setting, "--quiet")
     assert code == 1
-    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "fit").exists()
 
 

@@ -197,3 +197,14 @@ def test_the_push_hint_runs_as_printed(zoo_cli, tmp_path):
     code, out, err = zoo_cli(*command, "--dry-run", "--json")
     assert code == 0, err
     assert json.loads(out)["repo_id"] == "someone/sample"
+
+
+def test_the_readmes_python_example_runs_as_written(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(example, "README.md", "exec"), scope)  # noqa: S102 (the project's own README)
+    assert scope["forget"].shape == (1, len(scope["text"]), 512)
+    assert len(scope["report"].summary["layers"]) == 3  # one entry a layer
+    assert (tmp_path / "runs" / "my-gru" / "config.json").is_file()

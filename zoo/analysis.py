@@ -192,6 +192,10 @@ def analyze(model: Any, analyzer: str | Analyzer, data: Any, *, train_text: str 
             ids, text = torch.from_numpy(vocab.encode(data)), data
         else:
             ids = torch.as_tensor(data, dtype=torch.long).reshape(-1)
+            size = model.config.vocab_size if hasattr(model, "config") else len(vocab) if vocab is not None else None
+            if size is not None and len(ids) and not 0 <= int(ids.min()) <= int(ids.max()) < size:
+                raise ZooError(f"character ids run from {int(ids.min())} to {int(ids.max())}; this model reads ids "
+                               f"0 to {size - 1}")
             text = vocab.decode(ids.tolist()) if vocab is not None else None
         data = AnalysisData(ids=ids, text=text, vocab=vocab, train_text=train_text,
                             references=dict(references or {}), progress=progress)

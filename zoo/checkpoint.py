@@ -38,10 +38,10 @@ def checkpoint_header() -> dict[str, Any]:
 
 def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
     """Write `model` to `directory` (created if needed); `sections` (``dataset=...``,
-    ``recipe=...``, ``metrics=...``) are stored in config.json as they are (JSON-able)."""
+    ``recipe=...``, ``metrics=...``) are stored in config.json as they are (JSON-able). A
+    checkpoint already there is replaced; anything else is refused (`_check_target`)."""
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise ZooError(f"cannot write a checkpoint to {directory}: it is a file")
+    _check_target(directory)
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     weights = safetensors_bytes(tensors, metadata={"format": "pt", "zoo_arch": model.config.arch})
@@ -64,6 +64,34 @@ def save_checkpoint(model: Any, directory: str | Path, **sections: Any) -> Path:
     atomic_write(directory / WEIGHTS, weights)
     atomic_write(directory / CONFIG, text + "\n")
     return directory
+
+
+def _check_target(directory: Path) -> None:
+    """Refuse a folder where writing config.json and model.safetensors would overwrite what is
+    not a plain checkpoint: a file of the user's, a training run, or one of its epochs (whose
+    optimizer state would no longer match the weights, so it would neither load nor resume)."""
+    from .runs import is_run
+
+    if directory.exists() and not directory.is_dir():
+        raise ZooError(f"cannot write a checkpoint to {directory}: it is a file")
+    if is_run(directory):
+        raise ZooError(f"cannot write a checkpoint to {directory}: it holds a training run; choose a folder of its own")
+    if (directory / CONFIG).exists() and is_shared(directory):
+        raise ZooError(f"cannot write a checkpoint to {directory}: it is a released, shipped or downloaded model's; "
+                       "choose a folder of its own")
+    config, weights = directory / CONFIG, directory / WEIGHTS
+    if config.exists():
+        try:
+            existing = read_config(directory)
+        except ZooError:
+            raise ZooError(f"cannot write a checkpoint to {directory}: its {CONFIG} is not a zoo checkpoint's "
+                           "and would be overwritten; choose another folder") from None
+        if "training" in existing:
+            raise ZooError(f"cannot write a checkpoint to {directory}: it is an epoch of a training run; "
+                           "choose a folder of its own")
+    elif weights.exists():
+        raise ZooError(f"cannot write a checkpoint to {directory}: its {WEIGHTS} belongs to no zoo checkpoint "
+                       "and would be overwritten; choose another folder")
 
 
 def safetensors_bytes(tensors: dict[str, Any], metadata: dict[str, str] | None = None) -> bytes:
