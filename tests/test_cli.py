@@ -60,6 +60,9 @@ def test_info_shows_spec_and_parameter_count(zoo_cli):
     assert "5,427,200 recurrent" in out
     assert "lstm-3x512.linux" in out
     assert out.startswith("lstm-3x512  (the shape of the registered variants below)\n")
+    assert "  weights      lstm-3x512.warpeace's: released (released/lstm-3x512.warpeace)\n" in out  # what --model loads
+    code, out, _ = zoo_cli("info", "lstm-1x64.warpeace")  # released: counted for the vocabulary of its weights
+    assert "  parameters   42,962 (37,632 recurrent) for a vocabulary of 82\n" in out
     code, out, _ = zoo_cli("info", "gru-2x600.text8")
     assert "  reference    source madsen2019-distill, test_ce 2.117, accuracy 0.5201\n" in out
 
@@ -75,7 +78,7 @@ def test_info_on_a_checkpoint_directory(zoo_cli, tmp_path):
     config["model"]["hidden"] = 9  # a config edited by hand: the weights no longer fit
     (tmp_path / "c" / "config.json").write_text(json.dumps(config))
     code, out, _ = zoo_cli("info", str(tmp_path / "c"))
-    assert code == 0
+    assert code == 1  # shown, and a script sees it
     assert "  weights      refused: the weights in" in out
     assert "do not fit its config" in out
     code, out, _ = zoo_cli("info", str(zoo.registry.PRETRAINED / "lstm-2x128.sample"))

@@ -254,6 +254,26 @@ def test_a_hub_ready_folder_publishes_its_own_card(tmp_path):
         assert ("My own words." in (folder / "README.md").read_text()) == kept
 
 
+def test_a_folder_of_other_weights_keeps_no_card_that_no_longer_fits(tmp_path):
+    """Exporting a second model into the first one's folder would keep the first card beside the
+    second weights: refused in one line, unless the card is to be replaced too."""
+    from zoo.hub import prepare, save
+
+    vocab = zoo.Vocab(list("abcdef"))
+    for name, arch in (("one", "gru-1x8"), ("two", "lstm-1x8")):
+        zoo.save_checkpoint(zoo.create_model(arch, vocab=vocab), tmp_path / name)
+    folder = tmp_path / "folder"
+    save(prepare(tmp_path / "one", "alice/m"), folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(zoo.ZooError, match="holds the export of other weights, whose card"):
+        save(prepare(tmp_path / "two", "alice/m"), folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    save(prepare(tmp_path / "two", "alice/m"), folder, overwrite_card=True)
+    assert "lstm" in (folder / "README.md").read_text()
+    assert zoo.read_config(folder)["model"]["arch"] == "lstm"
+    save(prepare(tmp_path / "two", "alice/m"), folder)  # the same weights again: the card stays
+
+
 def test_analyses_are_published_with_the_weights_they_were_made_from(tmp_path):
     """`--reports` adds each report's numbers and figures under analyses/, shown in the card, with
     no local path in them; a Hub-ready folder publishes them again; reports of other weights and

@@ -107,10 +107,11 @@ def describe(name: str, vocab_size: int | None = None, announce: bool = True) ->
     """What `zoo info` shows of `name`: a model name (its registry entry), or a checkpoint, run,
     baseline or Hub checkpoint (its config, and whether its weights verify); with the resolved
     config and the parameter counts of a recurrent model."""
+    from .checkpoint import read_config
     from .config import ModelConfig
     from .hub import parse_spec
     from .plugins import blame, plugins
-    from .registry import architecture, resolve
+    from .registry import architecture, resolve, weights_of
 
     if parse_spec(name):
         from .loading import locate
@@ -123,14 +124,31 @@ def describe(name: str, vocab_size: int | None = None, announce: bool = True) ->
         config = ModelConfig.from_dict(saved["model"])
     else:
         spec = resolve(name)
+        local = weights_of(spec)  # weights here: their vocabulary is the one to count
+        if isinstance(local, Path) and vocab_size is None:
+            vocab_size = read_config(local)["model"]["vocab_size"]
         config = spec.config(vocab_size or spec.vocab_size or NOMINAL_VOCAB)
         data = {"name": spec.name, "registered": spec.registered,
-                **{k: v for k, v in spec.to_dict().items() if k not in ("name", "registered")}}
+                **{k: v for k, v in spec.to_dict().items() if k not in ("name", "registered")},
+                "weights": _weights_of_name(spec)}
     cls = architecture(config.arch)
     with blame("architecture", config.arch):  # as create_model: the lookup's errors are zoo's, the call's the plugin's
         config = cls.resolve_config(config)
     return {**data, "config": config.to_dict(), "plugin": plugins().provider("architecture", config.arch),
             "parameters": _parameter_counts(config)}
+
+
+def _weights_of_name(spec) -> str:
+    """Where a named model's weights are; for a shape without a tag, the variant's that `--model`
+    would load (`registry.resolve_weights`)."""
+    from .registry import registry
+
+    if weights_home(spec):
+        return weights_home(spec)
+    for variant in spec.variants:
+        if weights_home(registry().models[variant]):
+            return f"{variant}'s: {weights_home(registry().models[variant])}"
+    return "none released"
 
 
 def _checkpoint_record(name: str) -> tuple[dict[str, Any], dict[str, Any]]:

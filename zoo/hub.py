@@ -295,6 +295,10 @@ def save(upload: Upload, directory: str | Path, overwrite_card: bool = False) ->
         # an earlier export is replaced; anyone else's weights or config (a transformers model) never
         raise ZooError(f"{target} holds a {WEIGHTS} or {CONFIG} that is not a zoo checkpoint's: "
                        "choose another directory")
+    new_weights = json.loads(upload.files[CONFIG]).get("weights_sha256")
+    if existing and existing.get("weights_sha256") != new_weights and (target / CARD).exists() and not overwrite_card:
+        raise ZooError(f"{target} holds the export of other weights, whose card ({CARD}) would be kept and describe "
+                       "them: choose another directory, or pass --overwrite-card to replace the card too")
     make_folder(target)
     files = {name: data for name, data in upload.files.items()  # in place, the folder's own card is refreshed
              if not (name == CARD and (target / CARD).exists() and not overwrite_card

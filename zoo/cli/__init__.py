@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: ZooError -> one line on stderr, exit 1."""
     warnings.showwarning = _show_warning
     try:
-        cli.main(args=argv, prog_name="zoo", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="zoo", standalone_mode=False)
     except ZooInterrupted as exc:
         click.echo(f"zoo: {exc}", err=True)
         sys.exit(130)
@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
             line = plain_line(exc, failure)
         _error(line)
         sys.exit(1)
+    if isinstance(code, int) and code:  # a command that has shown its answer and exits non-zero (click.exceptions.Exit)
+        sys.exit(code)
 
 
 _NO_MEMORY_LINE = f"zoo: error: {OUT_OF_MEMORY}\n".encode()  # made now: when it is needed, memory may not be

@@ -67,10 +67,11 @@ def _model_line(m: dict[str, Any]) -> str:
               help="Vocabulary size for the parameter count (default: the model's, else 87).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def info(name: str, vocab_size: int | None, as_json: bool) -> None:
-    """Show a model's specification and parameter count.
+    """Show a model's specification, parameter count and weights.
 
     NAME is a model name (lstm-3x512, gru-2x149.warpeace), a checkpoint, run or baseline
-    directory, or a Hub checkpoint (hf:org/name@revision, pulled on first use).
+    directory, or a Hub checkpoint (hf:org/name@revision, pulled on first use). Exits with 1
+    when the checkpoint's weights are refused (the reason is shown).
     """
     from ..catalog import describe
 
@@ -81,6 +82,8 @@ def info(name: str, vocab_size: int | None, as_json: bool) -> None:
         _baseline_info(data)
     else:
         _model_info(data)
+    if str(data.get("weights", "")).startswith("refused"):  # shown above; a script must see it too
+        raise click.exceptions.Exit(1)
 
 
 def _model_info(data: dict[str, Any]) -> None:

@@ -68,7 +68,8 @@ def push(directory, repo_id, dry_run, to_dir, overwrite_card, private, license_,
     if as_json:
         emit_json({"repo_id": repo_id, "commit": commit, "files": files})
     else:
-        click.echo(f"pushed {', '.join(files)} to {repo_id} at commit {commit}; pin it: hf:{repo_id}@{commit}")
+        kept = "" if "README.md" in files else " (the repository's card was kept: --overwrite-card replaces it)"
+        click.echo(f"pushed {', '.join(files)} to {repo_id} at commit {commit}{kept}; pin it: hf:{repo_id}@{commit}")
 
 
 @click.command()
