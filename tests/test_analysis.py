@@ -108,6 +108,9 @@ def test_parameters_are_checked_and_typed():
     with pytest.raises(zoo.ZooError, match="unknown analyzer 'saturaton'.*did you mean: saturation"):
         zoo.analyze(model, "saturaton", QUOTED)
     assert zoo.get_analyzer("cells").resolve_params({"thresholds": "0.2,0.4"})["thresholds"] == (0.2, 0.4)
+    for name in ("cells", "ablation"):  # an excerpt past the end of the text is refused, not moved
+        with pytest.raises(zoo.ZooError, match=f"{name}: excerpt_start={len(QUOTED)} is past the end of the text"):
+            zoo.analyze(model, name, QUOTED, excerpt_start=len(QUOTED))
 
 
 def test_a_model_without_the_capability_is_refused_in_one_line():

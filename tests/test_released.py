@@ -80,6 +80,9 @@ def test_a_short_name_stands_for_its_first_released_variant():
 def test_a_name_without_weights_says_what_would_work():
     with pytest.raises(zoo.ZooError, match=r"no released weights: train one with `zoo train --model lstm-4x32 --data sample`, or use a released lstm: "):
         resolve_weights("lstm-4x32")
+    with pytest.raises(zoo.ZooError) as refused:  # a released gru predicts characters, not the words being typed
+        resolve_weights("gru-2x600.text8")
+    assert "use a released" not in str(refused.value)
 
 
 def test_list_pretrained_gives_each_figure_beside_the_papers(zoo_cli):

@@ -206,7 +206,7 @@ def resolve_weights(name: str) -> tuple[ModelSpec, Path | dict[str, Any]]:
 def _no_weights(spec: ModelSpec) -> str:
     """Why a named model cannot be loaded, and a command that trains it as printed (on its
     dataset where that downloads by name, else on the bundled sample), with released models of
-    the same architecture that would do at once."""
+    the same architecture and task that would do at once."""
     reg = registry()
     name = spec.variants[0] if spec.variants else spec.name
     dataset = reg.models[name].dataset if name in reg.models else None
@@ -216,7 +216,8 @@ def _no_weights(spec: ModelSpec) -> str:
     hint = f"{what} no released weights: train one with `zoo train --model {name} --data {data}`"
     if spec.layers * spec.hidden >= 1024:
         hint += " (several hours to days on a CPU; --device cuda trains it in minutes on a GPU)"
-    similar = [n for n, s in reg.models.items() if s.arch == spec.arch and weights_of(s) is not None]
+    similar = [n for n, s in reg.models.items()  # one that does the same thing: same architecture, same task
+               if s.arch == spec.arch and s.task == spec.task and weights_of(s) is not None]
     return hint + (f", or use a released {spec.arch}: {', '.join(similar)}" if similar else "")
 
 

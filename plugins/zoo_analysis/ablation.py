@@ -53,6 +53,9 @@ class Ablation(Analyzer):
 
     def check_inputs(self, model, data, params) -> None:
         super().check_inputs(model, data, params)
+        if params["excerpt_start"] >= len(data.ids):
+            raise ZooError(f"ablation: excerpt_start={params['excerpt_start']} is past the end of the text "
+                           f"({len(data.ids):,} characters)")
         if data.text is None:
             raise ZooError("ablation: the analysis needs the text (its features split the characters)")
         for cell in params["cells"]:

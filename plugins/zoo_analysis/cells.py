@@ -60,6 +60,9 @@ class Cells(Analyzer):
 
     def check_inputs(self, model, data, params) -> None:
         super().check_inputs(model, data, params)
+        if params["excerpt_start"] >= len(data.ids):
+            raise ZooError(f"cells: excerpt_start={params['excerpt_start']} is past the end of the text "
+                           f"({len(data.ids):,} characters)")
         if data.text is None:
             raise ZooError("cells: the analysis needs the text (a model with a vocabulary, or text instead of ids)")
         units, _ = _units(model, params["state"])
