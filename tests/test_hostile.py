@@ -114,7 +114,8 @@ def test_a_pointer_inside_the_run_is_followed_but_only_epoch_folders_are_pruned(
 
 @pytest.mark.parametrize("record, fragment", [({"last": None, "history": []}, "not a folder inside"),
                                               ({"last": ".", "history": []}, "not a folder inside"),
-                                              (["epochs/0001"], "not a valid run record")])
+                                              (["epochs/0001"], "not a run record .*the run folder is damaged"),
+                                              ([], "not a run record"), ("x", "not a run record")])
 def test_a_damaged_run_record_is_one_line(run, record, fragment):
     (run / "run.json").write_text(json.dumps(record))
     with pytest.raises(zoo.ZooError, match=fragment):

@@ -454,7 +454,7 @@ def test_zoo_list_shows_where_a_registry_entry_is_pinned(tmp_path):
     result = subprocess.run([sys.executable, "-m", "zoo", "list", "--pretrained"], capture_output=True, text=True,
                             env={**os.environ, "ZOO_REGISTRY": str(registry)}, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1:] == [f"  lstm-1x8.x                   weights: hf:alice/tiny@{rev}"]
+    assert result.stdout.splitlines()[1:] == [f"  lstm-1x8.x  weights: hf:alice/tiny@{rev}"]
 
 
 def test_pull_fetches_the_published_analyses_when_asked(hub, tmp_path):

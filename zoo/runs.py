@@ -63,16 +63,17 @@ def best_checkpoint(directory: str | Path) -> Path:
     """`directory` itself, or for a training run's directory (it has run.json) its best epoch,
     which must lie inside the run (`entry`)."""
     directory = Path(directory)
-    run = directory / "run.json"
-    if run.is_file():
-        try:
-            pointers = json.loads(run.read_text(encoding="utf-8"))
-            key = "best" if pointers.get("best") else "last"
-            pointer = pointers[key]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise ZooError(f"{run} is not a valid run record: {exc}") from None
-        return entry(directory, pointer, key)
-    return directory
+    path = directory / RUN_FILE
+    if not path.is_file():
+        return directory
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ZooError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise ZooError(f"{path} is not a run record (\"last\", \"best\", \"history\"): the run folder is damaged")
+    key = "best" if record.get("best") else "last"
+    return entry(directory, record.get(key), key)
 
 
 def read_run(run: str | Path) -> dict[str, Any] | None:

@@ -166,4 +166,4 @@ class Observations(zoo.TaskData):
         return {"valid_nats": found["nats"], "valid_accuracy": found["accuracy"]}
 
     def describe(self, figures: dict[str, float]) -> str:
-        return f"{figures['valid_nats']:.4f} nats/word-target, accuracy {figures['valid_accuracy']:.2%}"
+        return f"{figures['valid_nats']:.4f} {Autocomplete.unit}, accuracy {figures['valid_accuracy']:.2%}"

@@ -32,22 +32,25 @@ def list_cmd(pattern: str, pretrained: bool, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    for kind in () if pretrained else [kind + "s" for kind in KINDS]:
+    kinds = [] if pretrained else [kind + "s" for kind in KINDS]
+    width = max((len(e["name"]) for kind in kinds for e in data[kind]), default=0)  # one column for all
+    for kind in kinds:
         click.echo(f"{kind.capitalize()}:")
         for e in data[kind]:
-            click.echo(f"  {e['name']:<14} {e['summary']}  [plugin: {e['plugin']}]")
+            click.echo(f"  {e['name']:<{width}}  {e['summary']}  [plugin: {e['plugin']}]")
             if e.get("params"):
                 params = ", ".join(f"{k}={v['default']}" for k, v in e["params"].items())
-                click.echo(f"  {'':<14} parameters: {params}")
+                click.echo(f"  {'':<{width}}  parameters: {params}")
         if not data[kind]:
             click.echo("  (none installed)" if pattern == "*" else f"  (none matching {pattern!r})")
     which = ("with weights" if pretrained else "") + ("" if pattern == "*" else f" matching {pattern!r}")
     click.echo(f"Models ({len(data['models'])}{' ' + which.strip() if which else ''}):")
+    width = max((len(m["name"]) for m in data["models"]), default=0)
     for m in data["models"]:
-        click.echo(_model_line(m))
+        click.echo(_model_line(m, width))
 
 
-def _model_line(m: dict[str, Any]) -> str:
+def _model_line(m: dict[str, Any], width: int) -> str:
     """A named model in `zoo list`: its test figure beside the paper's, where its weights are."""
     ref = "" if m["reference_test_ce"] is None else f"paper test CE {m['reference_test_ce']}"
     if m["test_ce"] is not None:
@@ -58,7 +61,7 @@ def _model_line(m: dict[str, Any]) -> str:
     if m["weights"]:
         notes.append(f"weights: {m['weights']}")
     missing = "" if m["installed"] else f"  (needs architecture '{m['arch']}': not installed)"
-    return f"  {m['name']:<28} {'; '.join(notes)}{missing}".rstrip()
+    return f"  {m['name']:<{width}}  {'; '.join(notes)}{missing}".rstrip()
 
 
 @click.command()
