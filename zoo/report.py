@@ -46,9 +46,14 @@ def new_figure(width: float, height: float, layout: str | None = "constrained"):
 
 
 def png(figure, dpi: int = 100) -> bytes:
-    """The figure as PNG bytes."""
+    """The figure as PNG bytes. A character the figure's font lacks (CJK in a text excerpt) is
+    drawn as a box without a warning per glyph: the report's HTML shows the text itself."""
+    import warnings
+
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
