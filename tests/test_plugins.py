@@ -97,19 +97,40 @@ def test_hook_name_typo_is_reported(site):
         Plugins()
 
 
-def test_two_plugins_registering_one_name_is_an_error_naming_both(site):
+def test_a_plugin_cannot_take_a_builtin_name(site):
     site("plug_lstm", """
     import zoo
 
     @zoo.hookimpl
     def zoo_register_architectures(register):
         register("lstm", "plug_lstm:Other")
+        register("toy", "plug_lstm:Toy")
     """)
-    with pytest.warns(PluginWarning, match="'lstm' is registered by both plugin 'classic' and plugin 'plug_lstm'"):
+    with pytest.warns(PluginWarning, match="plugin 'plug_lstm' \\(plug_lstm 1.2.3\\): architecture 'lstm' is the zoo's "
+                                           "own: this registration is skipped"):
         found = Plugins()
-    with pytest.raises(zoo.ZooError, match="'classic' and 'plug_lstm'"):
-        found.get("architecture", "lstm")
-    assert found.get("architecture", "gru").plugin == "classic"  # everything else still works
+    assert found.get("architecture", "lstm").plugin == "classic"  # the built-in keeps its name
+    assert found.get("architecture", "toy").plugin == "plug_lstm"  # and the plugin the rest of its names
+    assert found.info["plug_lstm"].registers == {"architecture": ["toy"]}
+    with pytest.raises(zoo.ZooError, match="the zoo's own"):
+        Plugins(strict=True)
+
+
+def test_two_plugins_registering_one_name_is_an_error_naming_both(site):
+    for name in ("plug_a", "plug_b"):
+        site(name, f"""
+        import zoo
+
+        @zoo.hookimpl
+        def zoo_register_architectures(register):
+            register("toy", "{name}:Toy")
+            register("{name}-own", "{name}:Own")
+        """)
+    with pytest.warns(PluginWarning, match="'toy' is registered by both plugin 'plug_a' and plugin 'plug_b'"):
+        found = Plugins()
+    with pytest.raises(zoo.ZooError, match=r"'plug_a' \(plug_a\) and 'plug_b' \(plug_b\): uninstall one of them"):
+        found.get("architecture", "toy")
+    assert found.get("architecture", "plug_a-own").plugin == "plug_a"  # everything else still works
     with pytest.raises(zoo.ZooError, match="registered by both"):
         Plugins(strict=True)
 
@@ -319,22 +340,20 @@ def zoo_register_architectures(register):
 """
 
 
-def test_conflicts_are_shown_and_named_for_ad_hoc_names_too(site):
+def test_a_taken_builtin_name_is_shown_and_the_builtin_still_works(site):
     where = site("plug_dup", DUPLICATE_LSTM)
     env = {"PYTHONPATH": str(where)}
     shown = run_zoo("plugins", env_extra=env)
     assert shown.returncode == 0
-    assert "conflict: architecture 'lstm' is also registered by 'plug_dup'" in shown.stdout
-    assert "conflict: architecture 'lstm' is also registered by 'classic'" in shown.stdout
+    assert "conflict: architecture 'lstm' is the zoo's own: this registration is skipped" in shown.stdout
     strict = run_zoo("plugins", env_extra={**env, "ZOO_STRICT_PLUGINS": "1"})
     assert strict.returncode == 1
-    assert "classic" in strict.stdout
     assert "conflict:" in strict.stdout
-    made = run_python('import zoo\ntry:\n    zoo.create_model("lstm-1x8", vocab_size=5)\nexcept zoo.ZooError as e:\n    print(e)', env)
-    assert "architecture 'lstm' is registered by plugins 'classic' and 'plug_dup': uninstall one of them" in made.stdout
-    trained = run_zoo("train", "--model", "lstm-1x32", "--data", "sample", "--epochs", "1", env_extra=env)
-    assert trained.returncode == 1
-    assert "registered by plugins 'classic' and 'plug_dup'" in trained.stderr
+    made = run_python('import zoo\nprint(zoo.create_model("lstm-1x8", vocab_size=5).config.arch)', env)
+    assert made.stdout.strip().endswith("lstm")
+    evaluated = run_zoo("eval", "--model", "lstm-2x128.sample", "--resamples", "0", env_extra=env)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "architecture 'lstm' is the zoo's own" in evaluated.stderr  # said, once, as a warning
 
 
 def test_a_failing_hook_shows_its_traceback_on_request(site):

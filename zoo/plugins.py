@@ -113,6 +113,9 @@ class PluginInfo:
         }
 
 
+OWN_DISTRIBUTION = "rnn-zoo"  # the built-in plugins' distribution: their names are never taken
+
+
 class Plugins:
     """The discovered plugins and everything they registered."""
 
@@ -216,6 +219,9 @@ class Plugins:
             self.info[entry.plugin].conflicts.append(f"{entry.kind} '{entry.name}' is also registered by "
                                                      + ", ".join(f"'{p}'" for p in self.conflicts[key][:-1]))
             return
+        if entry.name in table and self._own(table[entry.name].plugin) != self._own(entry.plugin):
+            self._keep_own(table, entry)
+            return
         if entry.name in table:
             first = table.pop(entry.name)
             self.conflicts[key] = [first.plugin, entry.plugin]
@@ -235,6 +241,28 @@ class Plugins:
             return
         table[entry.name] = entry
         self.info[entry.plugin].registers.setdefault(entry.kind, []).append(entry.name)
+
+    def _own(self, plugin: str) -> bool:
+        """Whether `plugin` ships with the zoo itself (a built-in, as `zoo plugins` lists it)."""
+        return self.info[plugin].distribution == OWN_DISTRIBUTION
+
+    def _keep_own(self, table: dict[str, Entry], entry: Entry) -> None:
+        """A built-in's name stays the built-in's: the other plugin's registration of it is
+        skipped with a warning, so that no installed plugin can take `lstm` from the zoo."""
+        theirs = entry if self._own(table[entry.name].plugin) else table[entry.name]
+        if theirs is not entry:  # the built-in came second: it takes the name back
+            self.info[theirs.plugin].registers[entry.kind].remove(entry.name)
+            table[entry.name] = entry
+            self.info[entry.plugin].registers.setdefault(entry.kind, []).append(entry.name)
+        info = self.info[theirs.plugin]
+        where = f"{info.distribution} {info.version}" if info.distribution else info.module
+        note = f"{entry.kind} '{entry.name}' is the zoo's own: this registration is skipped"
+        info.conflicts.append(note)
+        message = f"plugin '{theirs.plugin}' ({where}): {note} (the plugin must choose another name)"
+        if self.strict:
+            raise ZooError(message)
+        self.problems.append(message)
+        warnings.warn(message, PluginWarning, stacklevel=4)
 
     # -- lookup ----------------------------------------------------------------------------
     def names(self, kind: str) -> list[str]:
@@ -264,7 +292,8 @@ class Plugins:
         if name in self.entries[kind]:
             return self.entries[kind][name]
         if (kind, name) in self.conflicts:
-            both = " and ".join(f"'{p}'" for p in self.conflicts[(kind, name)])
+            both = " and ".join(f"'{p}' ({self.info[p].distribution or self.info[p].module})"
+                                for p in self.conflicts[(kind, name)])
             raise ZooError(f"{kind} '{name}' is registered by plugins {both}: uninstall one of them")
         extra = hint(name) if hint else None
         broken = "".join(f"; {line}" for line in self.broken())  # it may be the one that did not load
