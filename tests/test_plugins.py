@@ -483,3 +483,71 @@ def test_a_plugin_adds_commands_and_a_broken_one_leaves_zoo_working(site, tmp_pa
     own = run_zoo("list", "--json", env_extra=env)
     assert own.returncode == 0, own.stderr
     assert "architectures" in json.loads(own.stdout)
+
+
+UNIGRAM = """
+import json
+from pathlib import Path
+
+import torch
+import zoo
+
+
+class Unigram(zoo.Baseline):
+    name = "unigram"
+    params = {"k": zoo.Param(1.0, "add-k smoothing", check=lambda v: v > 0)}
+
+    def __init__(self, counts, vocab, sections=None):
+        self.counts, self.vocab, self.sections = counts, vocab, sections or {}
+
+    @classmethod
+    def fit(cls, train_ids, vocab, order=1, directory=None, sections=None, valid_ids=None, progress=False, k=1.0):
+        return cls(torch.bincount(train_ids, minlength=len(vocab)).double() + k, vocab, sections)  # save() writes
+
+    def log_probs(self, ids):
+        return (self.counts / self.counts.sum()).log().float().expand(len(ids), -1)
+
+    def save(self, directory):
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        (Path(directory) / "config.json").write_text(json.dumps({**zoo.checkpoint_header(), "vocab": self.vocab.to_dict(),
+            "baseline": {"name": "unigram", "counts": self.counts.tolist()}, **self.sections}))
+
+    @classmethod
+    def load(cls, directory):
+        config = json.loads((Path(directory) / "config.json").read_text())
+        return cls(torch.tensor(config["baseline"]["counts"]), zoo.Vocab.from_dict(config["vocab"]))
+
+
+class Lost(Unigram):
+    name = "lost"
+
+    def save(self, directory):  # writes nothing anywhere
+        pass
+
+
+@zoo.hookimpl
+def zoo_register_baselines(register):
+    register("unigram", "plug_unigram:Unigram", summary="add-k unigram")
+    register("lost", "plug_unigram:Lost", summary="saves nothing")
+"""
+
+
+def test_a_third_party_baseline_fits_is_saved_and_names_its_plugin(site, tmp_path, tiny_text):
+    """`zoo baseline fit` keeps what the baseline's fit or save writes, records the plugin, and
+    refuses to report a fit that left no checkpoint."""
+    env = {"PYTHONPATH": str(site("plug_unigram", UNIGRAM))}
+    fitted = run_zoo("baseline", "fit", "unigram", "--order", "1", "--data", str(tiny_text), "--out",
+                     str(tmp_path / "uni"), "--set", "k=0.5", "--quiet", env_extra=env)
+    assert fitted.returncode == 0, fitted.stderr
+    assert json.loads((tmp_path / "uni" / "config.json").read_text())["plugin"]["distribution"] == "plug_unigram"
+    scored = run_zoo("eval", "--model", str(tmp_path / "uni"), "--json", env_extra=env)
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["nats"] > 0
+    gone = run_zoo("eval", "--model", str(tmp_path / "uni"), env_extra={"PYTHONPATH": ""})
+    assert gone.returncode == 1
+    assert "needs plug_unigram 1.2.3" in gone.stderr
+    lost = run_zoo("baseline", "fit", "lost", "--order", "1", "--data", str(tiny_text), "--out", str(tmp_path / "lost"),
+                   "--quiet", env_extra=env)
+    assert lost.returncode == 1
+    assert "baseline 'lost' wrote no config.json into" in lost.stderr
+    assert not (tmp_path / "lost").exists()

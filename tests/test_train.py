@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -352,3 +353,12 @@ def test_a_diverging_run_stops_with_one_line_and_keeps_its_epochs(tiny_text, tmp
               callbacks=[Poison()])
     assert json.loads((tmp_path / "run" / "run.json").read_text())["last"] == "epochs/0001"
     zoo.load(tmp_path / "run")  # what was kept loads
+
+
+def test_a_forget_bias_asked_of_a_cell_without_forget_gates_is_said_to_change_nothing(tiny_text, tmp_path):
+    corpus = load_corpus(str(tiny_text))
+    with pytest.warns(UserWarning, match="architecture 'rnn' has no forget-gate biases .* so it changes nothing"):
+        quiet("rnn-1x8", corpus, Recipe(max_epochs=1, forget_bias=1.0, **SMALL), tmp_path / "rnn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an LSTM has them: no word
+        quiet("lstm-1x8", corpus, Recipe(max_epochs=1, forget_bias=1.0, **SMALL), tmp_path / "lstm")

@@ -287,20 +287,21 @@ def _check_finite(path: Path, tensors: dict[str, Any]) -> None:
                        "the checkpoint is damaged or its training diverged")
 
 
-def check_provider(directory: Path, arch: str, recorded: dict[str, Any] | None) -> None:
+def check_provider(directory: Path, arch: str, recorded: dict[str, Any] | None, kind: str = "architecture") -> None:
     """When the plugin that made a checkpoint is gone, say which package to install (from what
-    the checkpoint recorded) instead of suggesting an architecture with a similar name."""
+    the checkpoint recorded) instead of suggesting an architecture (or, with `kind`, a
+    baseline) with a similar name."""
     from .plugins import plugins
 
     found = plugins()
-    if arch in found.entries["architecture"] or ("architecture", arch) in found.conflicts or not recorded:
+    if arch in found.entries[kind] or (kind, arch) in found.conflicts or not isinstance(recorded, dict):
         return
     dist, version = recorded.get("distribution"), recorded.get("version")
     if not dist:
         return
     for info in found.info.values():
         if info.distribution == dist and info.error:
-            raise ZooError(f"{directory} needs architecture '{arch}' from {dist}, "
+            raise ZooError(f"{directory} needs {kind} '{arch}' from {dist}, "
                            f"which is installed but failed to load: {info.error}")
         if info.distribution == dist:
             return  # installed and working, yet without this architecture: the usual error says the rest
@@ -333,6 +334,7 @@ def load_checkpoint(directory: str | Path, device: str = "cpu") -> Any:
     if "baseline" in config:  # a baseline's directory: its plugin reads it
         from .plugins import plugins
 
+        check_provider(directory, config["baseline"].get("name"), config.get("plugin"), "baseline")
         return plugins().get("baseline", config["baseline"]["name"]).load().load(directory)
     model_config = ModelConfig.from_dict(config["model"])
     check_provider(directory, model_config.arch, config.get("plugin"))

@@ -277,6 +277,10 @@ class RecurrentLM(nn.Module):
         """As `forward`, from input vectors ``[B, T, I]`` (see `embed`)."""
         state = self._check_state(state, x.shape[0])
         h, state = self.run_loop(x, state) if self._edits else self.run(x, state)
+        if h.shape != (*x.shape[:2], self.config.hidden):  # a cell's mistake, named as its own
+            raise ZooError(f"architecture '{self.arch}' returned outputs of shape {list(h.shape)} for an input of "
+                           f"{list(x.shape[:2])}: expected [batch, time, hidden] = "
+                           f"{[*x.shape[:2], self.config.hidden]}")
         h = F.dropout(h, self.config.dropout, self.training)
         return self.head(h), state
 

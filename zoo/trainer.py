@@ -23,6 +23,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,6 +237,8 @@ def fit(model, data: TaskData, recipe: Recipe, *, device: torch.device | str = "
         for x, y in data.batches(epoch, dist.rank, dist.world):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             logits, state = net(x, state if data.stateful else None)
+            if count == 0:
+                _check_logits(model, x, logits)
             state = _detached(state)
             loss = data.loss(logits, y)
             _step(model, optimizer, loss, recipe)
@@ -268,6 +271,16 @@ def fit(model, data: TaskData, recipe: Recipe, *, device: torch.device | str = "
     if dist.main and stopped_early:
         log(f"stopped early: no better validation loss in {recipe.patience} epochs")
     return history, stopped_early
+
+
+def _check_logits(model, x, logits) -> None:
+    """A model's logits are ``[B, T, outputs]`` for a batch ``[B, T]``: a plugin whose forward
+    returns anything else is named here, before the loss fails inside torch."""
+    config = getattr(model, "config", None)  # a baseline trained by `fit` (the n-NN) has its own shapes
+    expected = (*x.shape[:2], config.output_size) if config is not None else tuple(logits.shape)
+    if tuple(logits.shape) != expected:
+        raise ZooError(f"architecture '{model.config.arch}' returned logits of shape {list(logits.shape)} for a batch "
+                       f"of {list(x.shape[:2])}: expected [batch, time, outputs] = {list(expected)}")
 
 
 def _detached(state):
@@ -516,6 +529,9 @@ def _begin(run: Path, model_name: str, corpus: Corpus, recipe: Recipe, resume: b
     with torch.no_grad():
         for bias in model.forget_biases():
             bias.add_(recipe.forget_bias)
+    if not model.forget_biases() and recipe.forget_bias != task.recipe().forget_bias:  # asked for, not the task's
+        warnings.warn(f"--forget-bias {recipe.forget_bias}: architecture '{model.config.arch}' has no forget-gate "
+                      "biases (RecurrentLM.forget_biases), so it changes nothing", stacklevel=1)
     return _Begun(model.to(device), data, 1, [], None, None, note=note)
 
 

@@ -154,6 +154,21 @@ def baseline() -> None:
     """Fit the paper's baselines (n-gram, n-NN) and other registered baselines."""
 
 
+def _keep_fitted(name: str, fitted, out: Path) -> None:
+    """The fitted baseline is in `out` (written by its `fit`, else by its `save`), with the plugin
+    that made it recorded, so that a missing plugin can be named when it is loaded."""
+    from ..checkpoint import CONFIG, update_config
+    from ..interfaces import Baseline
+    from ..plugins import plugins
+
+    if not (out / CONFIG).is_file() and isinstance(fitted, Baseline):
+        fitted.save(out)
+    if not (out / CONFIG).is_file():
+        raise ZooError(f"baseline '{name}' wrote no {CONFIG} into {out}: its fit(directory=...) or save(directory) "
+                       "must write the checkpoint (docs/interfaces.md)")
+    update_config(out, plugin=plugins().provider("baseline", name))
+
+
 class _BaselineFitCommand(click.Command):
     def format_epilog(self, ctx, formatter) -> None:
         from ..catalog import baseline_record
@@ -204,6 +219,7 @@ def baseline_fit(name, order, data, line_endings, split, out, settings, quiet) -
 
     vocab, ids, valid_ids, _ = encoded_splits(corpus)
     with folder_for(out):  # made here: a path that cannot be made is the user's to fix, not the plugin's failure
-        cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
-                valid_ids=valid_ids, progress=not quiet, **options)
+        fitted = cls.fit(ids, vocab, order=order, directory=out, sections={"dataset": corpus.describe()},
+                         valid_ids=valid_ids, progress=not quiet, **options)
+        _keep_fitted(name, fitted, out)
     click.echo(f"{name} (order {order}) fitted on {len(ids):,} characters of {corpus.name}: {out}", err=True)
