@@ -244,13 +244,17 @@ def _write(report: Report, directory: Path, html: str) -> None:
 
 
 def write_reports(model: Any, runners: list, data: Any, params: dict[str, dict[str, Any]], home: Path, *,
-                  one_folder_each: bool, meta: dict[str, Any], written=None) -> tuple[dict[str, Any], Path | None]:
+                  one_folder_each: bool, meta: dict[str, Any], written=None,
+                  failed=None) -> tuple[dict[str, Any], Path | None]:
     """Run each analyzer on `model` with its `params` and write its report: in ``home/<analyzer>`` with an index
     page beside them (`one_folder_each`), else in `home` itself. Every target is checked before
     any analyzer runs, and `home` is held while they write (`zoo.fileio.hold_folder`: two
     analyses into one folder would replace each other). `written(name, page)` is told of each
-    report as it is written. Returns ``{name: {"report", "summary"}}`` and the index page (None
-    where there is none, or where a page of that name is not the zoo's and was left alone)."""
+    report as it is written. Of several analyzers, one that fails (a plugin's bug) is told to
+    `failed(name, line)` and the others still run; the call then raises one line naming the
+    failed ones, after the index of the written reports. Returns ``{name: {"report", "summary"}}``
+    and the index page (None where there is none, or where a page of that name is not the zoo's
+    and was left alone)."""
     import contextlib
 
     from .analysis import analyze
@@ -261,19 +265,34 @@ def write_reports(model: Any, runners: list, data: Any, params: dict[str, dict[s
     for target in targets.values():  # before any work: a folder that cannot take its report
         check_report_dir(target)
     results: dict[str, Any] = {}
+    failures: list[str] = []
     with hold_folder(home, "written by another zoo analyze"):
         try:
             for runner in runners:
-                with blame("analyzer", runner.name):
-                    report = analyze(model, runner, data, meta=meta, **params[runner.name])
-                    write_report(report, targets[runner.name], runner.template)
+                try:
+                    with blame("analyzer", runner.name):
+                        report = analyze(model, runner, data, meta=meta, **params[runner.name])
+                        write_report(report, targets[runner.name], runner.template)
+                except ZooError as exc:
+                    if len(runners) == 1:
+                        raise
+                    failures.append(runner.name)
+                    if failed is not None:
+                        failed(runner.name, str(exc))
+                    continue
                 page = targets[runner.name] / "report.html"
                 results[runner.name] = {"report": str(page), "summary": report.summary}
                 if written is not None:
                     written(runner.name, page)
-        except BaseException:  # a later analyzer failed or was interrupted: the index lists the reports written
+        except BaseException:  # interrupted: the index lists the reports written
             if one_folder_each and results:
                 with contextlib.suppress(ZooError):
                     write_index(home)
             raise
+        if failures:
+            if one_folder_each and results:
+                with contextlib.suppress(ZooError):
+                    write_index(home)
+            raise ZooError(f"{len(failures)} of {len(runners)} analyzers failed ({', '.join(failures)}); "
+                           f"the reports of the others are written")
         return results, write_index(home) if one_folder_each else None

@@ -134,7 +134,8 @@ def analyze(model_spec, models_glob, analyzer_names, data, line_endings, fractio
                       "weights_sha256": saved.get("weights_sha256")}}
     one_folder_each = not out or len(runners) > 1 or every  # then an index page lists them, beside them
     results, index = write_reports(model, runners, analysed, params, home, one_folder_each=one_folder_each, meta=meta,
-                                   written=None if as_json else lambda name, page: click.echo(f"{name}: {page}"))
+                                   written=None if as_json else lambda name, page: click.echo(f"{name}: {page}"),
+                                   failed=lambda name, line: click.echo(f"zoo: error: {line}", err=True))
     if one_folder_each and index is None:
         click.echo(f"zoo: note: {home / 'index.html'} is not a zoo index page: left as it is", err=True)
     elif index is not None and not as_json:
