@@ -64,6 +64,9 @@ def test_info_shows_spec_and_parameter_count(zoo_cli):
     assert "  weights      lstm-3x512.warpeace's: released (released/lstm-3x512.warpeace)\n" in out  # what --model loads
     code, out, _ = zoo_cli("info", "lstm-1x64.warpeace")  # released: counted for the vocabulary of its weights
     assert "  parameters   42,962 (37,632 recurrent) for a vocabulary of 82\n" in out
+    code, out, _ = zoo_cli("info", "nlstm-2x64")  # each option with what it means, for `zoo train --set`
+    assert "  options      depth=2: an integer from 2 to 16: memory levels per unit\n" in out
+    assert "               outer_candidate=identity: activation of level 0's candidate\n" in out
     code, out, _ = zoo_cli("info", "gru-2x600.text8")
     assert "  reference    source madsen2019-distill, test_ce 2.117, accuracy 0.5201\n" in out
 

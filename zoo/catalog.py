@@ -135,7 +135,7 @@ def describe(name: str, vocab_size: int | None = None, announce: bool = True) ->
     with blame("architecture", config.arch):  # as create_model: the lookup's errors are zoo's, the call's the plugin's
         config = cls.resolve_config(config)
     return {**data, "config": config.to_dict(), "plugin": plugins().provider("architecture", config.arch),
-            "parameters": _parameter_counts(config)}
+            "option_docs": _params(getattr(cls, "options", {})), "parameters": _parameter_counts(config)}
 
 
 def _weights_of_name(spec) -> str:

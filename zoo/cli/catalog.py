@@ -98,8 +98,14 @@ def _model_info(data: dict[str, Any]) -> None:
         note = ("  (the shape of the registered variants below)" if data.get("variants")
                 else "  (not in the registry: an ad-hoc shape)")
     click.echo((data.get("name") or data["checkpoint"]) + note)
-    for key in ("arch", "layers", "hidden", "input", "embed_dim", "bias", "dropout", "options"):
+    for key in ("arch", "layers", "hidden", "input", "embed_dim", "bias", "dropout"):
         click.echo(f"  {key:<12} {config[key]}")
+    documented = data.get("option_docs") or {}
+    for i, (key, value) in enumerate(config["options"].items()):  # each with what it means (`zoo train --set`)
+        doc = documented.get(key, {}).get("doc", "")
+        click.echo(f"  {'options' if i == 0 else '':<12} {key}={value}" + (f": {doc}" if doc else ""))
+    if not config["options"]:
+        click.echo(f"  {'options':<12} none")
     if config.get("task", "next-char") != "next-char":
         classes = f" ({config['classes']:,} classes)" if config.get("classes") else ""
         click.echo(f"  {'task':<12} {config['task']}{classes}")
