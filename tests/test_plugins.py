@@ -324,8 +324,16 @@ def test_a_plugin_contributes_named_models(site):
 
 def test_a_broken_plugin_is_named_when_its_architecture_is_asked_for(site):
     where = site("plug_indrnn", "raise ImportError('needs a compiler')")
+    site("plug_stats", """
+    import zoo
+
+    @zoo.hookimpl
+    def zoo_register_analyzers(register):
+        raise RuntimeError("analyzers only")
+    """)
     result = run_zoo("info", "indrnn-2x64", env_extra={"PYTHONPATH": str(where)})
     assert result.returncode == 1
+    assert "plug_stats" not in result.stderr.splitlines()[-1]  # it registers no architecture: not a suspect
     assert ("no installed plugin provides architecture 'indrnn'" in result.stderr)
     assert ("plugin 'plug_indrnn' (plug_indrnn 1.2.3) is installed but failed to load: ImportError: needs a compiler"
             in result.stderr)

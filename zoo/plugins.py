@@ -278,10 +278,13 @@ class Plugins:
         return {"entry_point": entry.plugin, "distribution": info.distribution if info else None,
                 "version": info.version if info else None, **({"source": info.source} if info and info.source else {})}
 
-    def broken(self) -> list[str]:
-        """One line for each installed plugin that failed to load."""
+    def broken(self, kind: str | None = None) -> list[str]:
+        """One line for each installed plugin that failed to load (with `kind`: only those that
+        may have provided one: a plugin whose hooks are known and register no `kind` could not)."""
         lines = []
         for info in self.info.values():
+            if kind is not None and info.hooks and KINDS[kind] not in info.hooks:
+                continue
             if info.error and not any(info.registers.values()):
                 where = f"{info.distribution} {info.version}" if info.distribution else info.module
                 lines.append(f"plugin '{info.name}' ({where}) is installed but failed to load: {info.error}")
@@ -296,7 +299,7 @@ class Plugins:
                                 for p in self.conflicts[(kind, name)])
             raise ZooError(f"{kind} '{name}' is registered by plugins {both}: uninstall one of them")
         extra = hint(name) if hint else None
-        broken = "".join(f"; {line}" for line in self.broken())  # it may be the one that did not load
+        broken = "".join(f"; {line}" for line in self.broken(kind))  # it may be the one that did not load
         if extra:
             raise ZooError(f"{kind} '{name}' is not installed; to get it: {extra}{broken}")
         close = difflib.get_close_matches(name, self.names(kind), n=3, cutoff=0.5)

@@ -284,7 +284,7 @@ class Registry:
         if parsed and parsed["tag"] is None and parsed["arch"] not in plugins().entries["architecture"]:
             archs = ", ".join(plugins().names("architecture")) or "none"
             hint = f"no installed plugin provides architecture '{parsed['arch']}' (installed: {archs})"
-            hint += "".join(f"; {line}" for line in plugins().broken())
+            hint += "".join(f"; {line}" for line in plugins().broken("architecture"))
         elif not parsed:
             hint = "model names look like <arch>-<layers>x<hidden>[.<tag>], e.g. lstm-3x512"
         else:
