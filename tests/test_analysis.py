@@ -815,3 +815,17 @@ def test_a_reference_with_another_vocabulary_reads_the_text_in_its_own():
     report = zoo.analyze(model, "error-overlap", text, references={"other": other})
     own = torch.exp(-torch.as_tensor(char_losses(other, torch.from_numpy(other.vocab.encode(text)))))
     np.testing.assert_allclose(report.arrays["p_other"], own.numpy(), rtol=1e-5)
+
+
+def test_a_params_check_may_give_its_own_reason():
+    def even(value):
+        if value % 2:
+            raise zoo.ZooError(f"n={value}: an even number, since the units come in pairs")
+        return True
+
+    param = zoo.Param(2, "units, in pairs", check=even)
+    assert param.coerce("x.n", "4") == 4
+    with pytest.raises(zoo.ZooError, match="n=3: an even number, since the units come in pairs"):
+        param.coerce("x.n", "3")
+    with pytest.raises(zoo.ZooError, match=r"x.n=-1 is not allowed \(at least 0\)"):
+        zoo.Param(0, "at least 0", check=lambda v: v >= 0).coerce("x.n", "-1")

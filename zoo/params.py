@@ -16,11 +16,13 @@ from .errors import ZooError
 @dataclass(frozen=True)
 class Param:
     """One documented parameter: an architecture's option (a convention it records in every
-    checkpoint) or an analyzer's parameter, with its default, what it means, and allowed values.
+    checkpoint), an analyzer's, a task's or a baseline's parameter, with its default, what it
+    means, and allowed values.
 
     The type is the default's (``int``, ``float``, ``bool``, ``str``, or a ``tuple`` of one of
     these, written ``a,b,c`` on the command line); ``None`` as default means "chosen from the
-    data" and the parameter takes text. `choices` limits the values; `check` may reject others.
+    data" and the parameter takes text. `choices` limits the values; `check` may reject others:
+    returning False shows the parameter's `doc` as the reason, raising `ZooError` its own line.
     """
 
     default: Any
