@@ -167,3 +167,16 @@ def test_shell_completion_offers_names_analyzers_and_directories():
     assert complete("zoo analyze --analyzer cells,sat") == ["plain,cells,saturation"]
     assert "plain,all" in complete("zoo analyze --analyzer a")
     assert "plain,cells,all" not in complete("zoo analyze --analyzer cells,a")
+
+
+def test_a_refusal_shows_where_it_came_from_under_zoo_traceback():
+    def info(env):
+        return subprocess.run([sys.executable, "-m", "zoo", "info", "foo-bar"], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, **env})
+
+    plain, traced = info({"ZOO_TRACEBACK": "0"}), info({"ZOO_TRACEBACK": "1"})
+    line = "zoo: error: unknown model 'foo-bar': model names look like"
+    assert plain.returncode == traced.returncode == 1
+    assert plain.stderr.startswith(line)
+    assert traced.stderr.startswith("Traceback (most recent call last):")
+    assert traced.stderr.splitlines()[-1].startswith(line)

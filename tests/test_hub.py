@@ -85,7 +85,7 @@ def zoo_cmd(hub, home: Path, *args, offline=False, cwd=None):
                           cwd=cwd)
 
 
-def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
+def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path, monkeypatch):
     rev = hub["revisions"]["good"]
     pulled = zoo_cmd(hub, tmp_path, "pull", f"alice/tiny@{rev}")
     assert pulled.returncode == 0, pulled.stderr
@@ -122,7 +122,14 @@ def test_pull_at_a_pinned_revision_then_offline(hub, tmp_path):
     missing = zoo_cmd(hub, tmp_path, "pull", "alice/other@" + rev, offline=True)
     assert missing.returncode == 1
     assert missing.stderr.count("\n") == 1
-    assert "is not in the Hugging Face cache and cannot be downloaded (HF_HUB_OFFLINE is set)" in missing.stderr
+    assert "is not in the Hugging Face cache and cannot be downloaded (ZOO_OFFLINE or HF_HUB_OFFLINE is set)" in \
+        missing.stderr
+    monkeypatch.setenv("ZOO_OFFLINE", "1")  # the zoo's own switch keeps the Hub's downloads off too
+    missing = zoo_cmd(hub, tmp_path, "pull", "alice/other@" + rev)
+    cached = zoo_cmd(hub, tmp_path, "pull", f"alice/tiny@{rev}", "--json")
+    assert missing.returncode == 1
+    assert "cannot be downloaded (ZOO_OFFLINE or HF_HUB_OFFLINE is set)" in missing.stderr
+    assert cached.returncode == 0, cached.stderr
 
 
 @pytest.mark.parametrize("spec, fragment", [

@@ -63,10 +63,10 @@ def pull(repo_id: str, revision: str | None = None, sha256: dict[str, str] | Non
     `sha256` (from a registry entry) maps file names to the checksums they must have; the
     config's own ``weights_sha256`` is always checked. `analyses` also fetches the reports
     published with the weights (``analyses/<analyzer>/``: report.json and figures)."""
-    import os
-
     from huggingface_hub import snapshot_download
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars, logging
+
+    from .data import offline as no_network
 
     where = f"{repo_id}@{revision}" if revision else repo_id
     if revision is not None:
@@ -75,10 +75,10 @@ def pull(repo_id: str, revision: str | None = None, sha256: dict[str, str] | Non
     logging.set_verbosity_error()  # its retries and warnings would bury the one line a failure gets
     patterns = [*FILES, *(f"*{suffix}" for suffix in PICKLED),  # pickles: only to name them if alone
                 *([f"{ANALYSES}/*"] if analyses else [])]
+    offline = no_network()  # ZOO_OFFLINE too: the cache only, as for the named datasets
     try:
-        path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
+        path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns, local_files_only=offline))
     except Exception as exc:  # huggingface_hub's errors, the network's, the cache's
-        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
         raise ZooError(_explain(exc, where, offline)) from None
     if not (path / WEIGHTS).is_file():
         pickles = pickled_files(path)
@@ -100,7 +100,8 @@ def _explain(exc: Exception, where: str, offline: bool) -> str:
     name = type(exc).__name__
     text = " ".join(str(exc).split()) or name
     if offline:
-        return f"{where} is not in the Hugging Face cache and cannot be downloaded (HF_HUB_OFFLINE is set)"
+        return (f"{where} is not in the Hugging Face cache and cannot be downloaded "
+                "(ZOO_OFFLINE or HF_HUB_OFFLINE is set)")
     if "404" in text or name in ("RepositoryNotFoundError", "RevisionNotFoundError", "EntryNotFoundError"):
         return f"{where}: no such repository or revision on the Hub"
     if "401" in text or "403" in text:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import traceback
 import warnings
 
 import click
@@ -87,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"zoo: {exc}", err=True)
         sys.exit(130)
     except ZooError as exc:
+        if os.environ.get("ZOO_TRACEBACK", "") not in ("", "0"):  # where a refusal came from, for a bug report
+            traceback.print_exc()
         _error(exc)
         sys.exit(1)
     except click.exceptions.Abort:
