@@ -211,3 +211,12 @@ def test_the_readmes_python_example_runs_as_written(tmp_path, monkeypatch):
     assert scope["forget"].shape == (1, len(scope["text"]), 512)
     assert len(scope["report"].summary["layers"]) == 3  # one entry a layer
     assert (tmp_path / "runs" / "my-gru" / "config.json").is_file()
+
+
+def test_reports_of_a_short_name_say_which_model_they_read():
+    from zoo.cli.common import labelled
+
+    assert labelled(["lstm-3x512", "lstm-1x64.warpeace", "runs/not-here"]) == [
+        ("lstm-3x512.warpeace", "lstm-3x512"), ("lstm-1x64.warpeace", "lstm-1x64.warpeace"),
+        ("runs/not-here", "runs/not-here")]
+    assert labelled(["big=lstm-3x512"]) == [("big", "lstm-3x512")]  # a name given is kept

@@ -72,7 +72,7 @@ def labelled(specs: list[str]) -> list[tuple[str, str]]:
         else:
             given = ""
         path = Path(spec).resolve() if Path(spec).is_dir() and not given else None
-        label, depth = (given or (path.name if path else spec)), 1
+        label, depth = (given or (path.name if path else _loaded_name(spec))), 1
         while label in labels and path and depth < len(path.parts) - 1:
             depth += 1
             label = "/".join(path.parts[-depth:])
@@ -83,6 +83,20 @@ def labelled(specs: list[str]) -> list[tuple[str, str]]:
         labels.append(label)
         found.append((label, spec))
     return found
+
+
+def _loaded_name(spec: str) -> str:
+    """A registry name as the model it loads (``lstm-3x512`` is ``lstm-3x512.warpeace``, the
+    first variant with weights), so that reports say which; any other spec as it is."""
+    from ..hub import parse_spec
+    from ..registry import resolve_weights
+
+    if parse_spec(spec):
+        return spec
+    try:
+        return resolve_weights(spec)[0].name
+    except ZooError:
+        return spec
 
 
 def trained_corpus(saved: dict[str, Any], data, line_endings, fractions, progress: bool):
