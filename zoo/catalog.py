@@ -141,14 +141,14 @@ def describe(name: str, vocab_size: int | None = None, announce: bool = True) ->
 def _weights_of_name(spec) -> str:
     """Where a named model's weights are; for a shape without a tag, the variant's that `--model`
     would load (`registry.resolve_weights`)."""
-    from .registry import registry
+    from .registry import resolve_weights
 
-    if weights_home(spec):
-        return weights_home(spec)
-    for variant in spec.variants:
-        if weights_home(registry().models[variant]):
-            return f"{variant}'s: {weights_home(registry().models[variant])}"
-    return "none released"
+    try:
+        found, _ = resolve_weights(spec.name)
+    except ZooError:
+        return "none released"
+    home = weights_home(found)
+    return home if found.name == spec.name else f"{found.name}'s: {home}"
 
 
 def _checkpoint_record(name: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -76,11 +76,10 @@ def _check_target(directory: Path) -> None:
         raise ZooError(f"cannot write a checkpoint to {directory}: it is a file")
     if is_run(directory):
         raise ZooError(f"cannot write a checkpoint to {directory}: it holds a training run; choose a folder of its own")
-    if (directory / CONFIG).exists() and is_shared(directory):
-        raise ZooError(f"cannot write a checkpoint to {directory}: it is a released, shipped or downloaded model's; "
-                       "choose a folder of its own")
-    config, weights = directory / CONFIG, directory / WEIGHTS
-    if config.exists():
+    if (directory / CONFIG).exists():
+        if is_shared(directory):
+            raise ZooError(f"cannot write a checkpoint to {directory}: it is a released, shipped or downloaded "
+                           "model's; choose a folder of its own")
         try:
             existing = read_config(directory)
         except ZooError:
@@ -89,7 +88,7 @@ def _check_target(directory: Path) -> None:
         if "training" in existing:
             raise ZooError(f"cannot write a checkpoint to {directory}: it is an epoch of a training run; "
                            "choose a folder of its own")
-    elif weights.exists():
+    elif (directory / WEIGHTS).exists():
         raise ZooError(f"cannot write a checkpoint to {directory}: its {WEIGHTS} belongs to no zoo checkpoint "
                        "and would be overwritten; choose another folder")
 

@@ -284,15 +284,12 @@ def write_reports(model: Any, runners: list, data: Any, params: dict[str, dict[s
                 results[runner.name] = {"report": str(page), "summary": report.summary}
                 if written is not None:
                     written(runner.name, page)
-        except BaseException:  # interrupted: the index lists the reports written
+            if failures:
+                raise ZooError(f"{len(failures)} of {len(runners)} analyzers failed ({', '.join(failures)}); "
+                               f"the reports of the others are written")
+        except BaseException:  # failed or interrupted: the index lists the reports written
             if one_folder_each and results:
                 with contextlib.suppress(ZooError):
                     write_index(home)
             raise
-        if failures:
-            if one_folder_each and results:
-                with contextlib.suppress(ZooError):
-                    write_index(home)
-            raise ZooError(f"{len(failures)} of {len(runners)} analyzers failed ({', '.join(failures)}); "
-                           f"the reports of the others are written")
         return results, write_index(home) if one_folder_each else None

@@ -63,32 +63,34 @@ def best_checkpoint(directory: str | Path) -> Path:
     """`directory` itself, or for a training run's directory (it has run.json) its best epoch,
     which must lie inside the run (`entry`)."""
     directory = Path(directory)
-    path = directory / RUN_FILE
-    if not path.is_file():
+    record = _record(directory / RUN_FILE)
+    if record is None:
         return directory
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ZooError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(record, dict):
-        raise ZooError(f"{path} is not a run record (\"last\", \"best\", \"history\"): the run folder is damaged")
     key = "best" if record.get("best") else "last"
     return entry(directory, record.get(key), key)
 
 
-def read_run(run: str | Path) -> dict[str, Any] | None:
-    """The run's record (run.json), checked: its "last" and "best" must name folders inside the run
-    (`entry`), as everything that follows them reads, writes or deletes there. None where
-    there is no record."""
-    path = Path(run) / RUN_FILE
+def _record(path: Path, needs_history: bool = False) -> dict[str, Any] | None:
+    """run.json read as an object (with its "history" list where `needs_history`), or one line
+    saying the run folder is damaged; None where there is no such file."""
     if not path.is_file():
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ZooError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(record, dict) or not isinstance(record.get("history"), list):
+    if not isinstance(record, dict) or (needs_history and not isinstance(record.get("history"), list)):
         raise ZooError(f"{path} is not a run record (\"last\", \"best\", \"history\"): the run folder is damaged")
+    return record
+
+
+def read_run(run: str | Path) -> dict[str, Any] | None:
+    """The run's record (run.json), checked: its "last" and "best" must name folders inside the run
+    (`entry`), as everything that follows them reads, writes or deletes there. None where
+    there is no record."""
+    record = _record(Path(run) / RUN_FILE, needs_history=True)
+    if record is None:
+        return None
     entry(run, record.get("last"), "last")
     if record.get("best") is not None:
         entry(run, record["best"], "best")

@@ -276,8 +276,10 @@ def fit(model, data: TaskData, recipe: Recipe, *, device: torch.device | str = "
 def _check_logits(model, x, logits) -> None:
     """A model's logits are ``[B, T, outputs]`` for a batch ``[B, T]``: a plugin whose forward
     returns anything else is named here, before the loss fails inside torch."""
-    config = getattr(model, "config", None)  # a baseline trained by `fit` (the n-NN) has its own shapes
-    expected = (*x.shape[:2], config.output_size) if config is not None else tuple(logits.shape)
+    config = getattr(model, "config", None)
+    if config is None:  # a baseline trained by `fit` (the n-NN) has shapes of its own
+        return
+    expected = (*x.shape[:2], config.output_size)
     if tuple(logits.shape) != expected:
         raise ZooError(f"architecture '{model.config.arch}' returned logits of shape {list(logits.shape)} for a batch "
                        f"of {list(x.shape[:2])}: expected [batch, time, outputs] = {list(expected)}")

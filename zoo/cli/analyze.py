@@ -9,7 +9,7 @@ import click
 
 from ..catalog import analyzer_record
 from ..errors import ZooError
-from .common import complete_models, emit_json, folder_name, labelled, load_model, trained_corpus
+from .common import ParamsEpilog, complete_models, emit_json, folder_name, labelled, load_model, trained_corpus
 
 
 def _complete_analyzers(ctx, param, incomplete: str) -> list:
@@ -30,25 +30,10 @@ def _is_file(name: str) -> bool:
         return False
 
 
-def _analyzer_help() -> str:
-    """Every installed analyzer with its parameters, for `zoo analyze --help`."""
-    from ..plugins import plugins
-
-    lines = []
-    for name in plugins().names("analyzer"):
-        record = analyzer_record(name)
-        if "error" in record:
-            lines.append(f"{name}: unavailable ({record['error']})")
-            continue
-        lines.append(f"{name}: {record['summary']}  [needs: {', '.join(sorted(record['requires'] + record['needs']))}]")
-        lines += [f"    {key}={param['default']}: {param['doc']}" for key, param in record["params"].items()]
-    return "\n".join(lines) or "(no analyzers installed)"
-
-
-class _AnalyzeCommand(click.Command):
-    def format_epilog(self, ctx, formatter) -> None:
-        with formatter.section("Analyzers and their parameters (--set KEY=VALUE)"):
-            formatter.write_text("\b\n" + _analyzer_help())
+class _AnalyzeCommand(ParamsEpilog):
+    kind, heading = "analyzer", "Analyzers and their parameters (--set KEY=VALUE)"
+    record = staticmethod(analyzer_record)
+    note = staticmethod(lambda record: f"  [needs: {', '.join(sorted(record['requires'] + record['needs']))}]")
 
 
 def _matching_models(pattern: str) -> list[str]:

@@ -20,6 +20,31 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+class ParamsEpilog(click.Command):
+    """A command whose --help ends with every installed thing of `kind` and its parameters
+    (`zoo analyze`'s analyzers, `zoo baseline fit`'s baselines): `record(name)` is its catalog
+    record (summary and params, or error), `note(record)` what its line adds after the summary."""
+
+    kind: str  # each subclass sets kind, heading and record
+    heading: str
+    record: Any
+    note = staticmethod(lambda record: "")
+
+    def format_epilog(self, ctx, formatter) -> None:
+        from ..plugins import plugins
+
+        lines = []
+        for name in plugins().names(self.kind):
+            record = self.record(name)
+            if "error" in record:
+                lines.append(f"{name}: unavailable ({record['error']})")
+                continue
+            lines.append(f"{name}: {record['summary']}{self.note(record)}")
+            lines += [f"    {key}={param['default']}: {param['doc']}" for key, param in record["params"].items()]
+        with formatter.section(self.heading):
+            formatter.write_text("\b\n" + ("\n".join(lines) or f"(no {self.kind}s installed)"))
+
+
 def complete_models(ctx, param, incomplete: str) -> list:
     """Shell completion of a model to load: registry names with weights (for `zoo info`, every
     name), then directories."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import ZooError
-from .common import ZooInterrupted, emit_json
+from .common import ParamsEpilog, ZooInterrupted, emit_json
 
 
 def _complete_names(ctx, param, incomplete: str) -> list:
@@ -169,21 +169,14 @@ def _keep_fitted(name: str, fitted, out: Path) -> None:
     update_config(out, plugin=plugins().provider("baseline", name))
 
 
-class _BaselineFitCommand(click.Command):
-    def format_epilog(self, ctx, formatter) -> None:
-        from ..catalog import baseline_record
-        from ..plugins import plugins
+class _BaselineFitCommand(ParamsEpilog):
+    kind, heading = "baseline", "Baselines and their parameters (--set KEY=VALUE)"
 
-        lines = []
-        for name in plugins().names("baseline"):
-            record = baseline_record(name)
-            if "error" in record:
-                lines.append(f"{name}: unavailable ({record['error']})")
-                continue
-            lines.append(f"{name}: {record['summary']}")
-            lines += [f"    {key}={param['default']}: {param['doc']}" for key, param in record["params"].items()]
-        with formatter.section("Baselines and their parameters (--set KEY=VALUE)"):
-            formatter.write_text("\b\n" + ("\n".join(lines) or "(no baselines installed)"))
+    @staticmethod
+    def record(name: str) -> dict:
+        from ..catalog import baseline_record  # it loads the baseline's class, and so torch: only for --help
+
+        return baseline_record(name)
 
 
 @baseline.command("fit", cls=_BaselineFitCommand)
